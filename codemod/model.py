@@ -1,0 +1,106 @@
+"""The values that flow through the pipeline, as plain frozen dataclasses.
+
+Every front end (scan, fix, baseline, the LSP, the tests) speaks in these types, so they
+carry no behaviour beyond small conveniences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Safety(str, Enum):
+    """How far a rule's fix can be trusted."""
+
+    SAFE = "safe"  # behaviour is the same after the rewrite
+    UNSAFE = "unsafe"  # behaviour may differ; the reason says how
+    MANUAL = "manual"  # no fix; the reason says why
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Resolution(str, Enum):
+    """How a finding was found: with full LibCST resolution, or by the error-tolerant fallback."""
+
+    FULL = "full"
+    PARTIAL = "partial"  # tree-sitter fallback on a file LibCST could not parse
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A source range; lines and columns are 1-based, end is exclusive as in LSP."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One direct SDK use in one file."""
+
+    path: str  # as given on the command line, relative to where cloudshift runs
+    span: Span
+    rule: str
+    provider: str  # aws | gcp | azure | oci
+    message: str
+    fix: Safety  # what the rule's fix is for this very call
+    reason: str = ""  # why the fix is unsafe or manual; empty when safe
+    snippet: str = ""  # the call's source text, whitespace-normalised (for fingerprints)
+    resolution: Resolution = Resolution.FULL
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "rule": self.rule,
+            "provider": self.provider,
+            "message": self.message,
+            "fix": self.fix.value,
+            "reason": self.reason,
+            "snippet": self.snippet,
+            "resolution": self.resolution.value,
+        }
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be analysed (unreadable, not UTF-8, not parsable, ...)."""
+
+    path: str
+    message: str
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What the engine learned about one file; `fixed_source` is set only when fixing."""
+
+    path: str
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[FileError, ...] = ()
+    source: str | None = None
+    fixed_source: str | None = None
+    applied: tuple[Finding, ...] = field(default=())  # findings whose fix was applied
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed_source is not None and self.fixed_source != self.source

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The README's test command: install everything the tests need, then run the whole suite.
+# Emulators (moto server, gcp-storage-emulator, Azurite, the OCI test server) are started by
+# pytest fixtures on free loopback ports and stopped at the end of the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# Azurite (Azure Blob emulator) comes from npm; installed into .cache/node, not globally.
+if [ ! -x .cache/node/node_modules/.bin/azurite-blob ]; then
+    npm install --silent --no-audit --no-fund --prefix .cache/node azurite@3
+fi
+export PATH="$PWD/.cache/node/node_modules/.bin:$PATH"
+
+python -m pytest -n 2 "$@"
