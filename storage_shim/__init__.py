@@ -1,0 +1,34 @@
+"""storage_shim: one small storage API over local files, memory, S3, GCS, Azure Blob and OCI.
+
+    from storage_shim import create_storage_client
+    client = create_storage_client("s3://my-bucket")   # or a bare name + STORAGE_PROVIDER
+    client.put("reports/today.json", b"{}", content_type="application/json")
+
+Which cloud is used is configuration, not code; see docs/storage_shim.md.
+"""
+
+from storage_shim.errors import (
+    AlreadyExists,
+    ChecksumMismatch,
+    InvalidKey,
+    MissingDependency,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    PresignNotSupported,
+    StorageError,
+)
+from storage_shim.types import ObjectInfo
+
+__all__ = [
+    "AlreadyExists",
+    "ChecksumMismatch",
+    "InvalidKey",
+    "MissingDependency",
+    "NotFound",
+    "ObjectInfo",
+    "PermissionDenied",
+    "PreconditionFailed",
+    "PresignNotSupported",
+    "StorageError",
+]

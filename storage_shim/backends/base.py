@@ -1,0 +1,216 @@
+"""The interface every storage backend implements, and helpers they share.
+
+A backend is a small class bound to one bucket. The `StorageClient` in `storage_shim.client`
+does everything that is the same for every provider before it calls a backend:
+
+- keys are validated (non-empty `str`, no NUL, at most 1024 UTF-8 bytes) and any client
+  prefix is already applied: a backend sees the full object key;
+- `content_type` is always a concrete string (`application/octet-stream` when the caller gave
+  none);
+- `metadata` keys are already lower-cased and limited to ASCII letters, digits, `-` and `_`
+  (values: printable ASCII). A backend must store and return exactly these keys and values;
+  if its store cannot hold a character (e.g. Azure metadata names cannot contain `-`), it
+  encodes it reversibly and decodes it in `stat()`;
+- presign arguments are validated: `method` is `"GET"` or `"PUT"`, `expires` is a
+  `timedelta` of at least one second and at most seven days;
+- `delete(missing_ok=False)`, `exists`, atomic downloads to files and the object handle are
+  built on the methods below.
+
+Contract shared by every method:
+
+- Errors are instances of `storage_shim.errors` classes, raised `from` the SDK exception;
+  an SDK exception never escapes. A missing object *or a missing bucket* is `NotFound`,
+  HTTP 401/403 is `PermissionDenied`, HTTP 412 is `PreconditionFailed`, anything else is
+  `StorageError` (`error_for_status` maps an HTTP status for you).
+- A backend instance may be used from several threads at once, and the `connection`
+  returned by `connect()` is shared by every backend instance with the same provider and
+  options, in every thread. If an SDK client is not thread-safe, `connect()` returns
+  something that makes it so (for example a `threading.local` holder).
+- SDKs are imported inside methods or `connect()` through `import_sdk()`, never at module
+  import time, so `import storage_shim` works with no cloud SDK installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any, BinaryIO, ClassVar
+
+from storage_shim.errors import (
+    MissingDependency,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    StorageError,
+)
+from storage_shim.types import ObjectInfo
+
+
+class Backend(ABC):
+    """One provider's storage operations for one bucket (container on Azure).
+
+    Subclasses set the class attributes, implement `connect()` and the abstract methods, and
+    may override the non-abstract ones when their SDK has a better path (streaming,
+    multipart).
+    """
+
+    provider: ClassVar[str]
+    """Provider name as used by STORAGE_PROVIDER: local, memory, s3, gcs, azure or oci."""
+
+    extra: ClassVar[str | None] = None
+    """The pip extra that installs this backend's SDK (`aws`, `gcp`, `azure`, `oci`)."""
+
+    env_prefixes: ClassVar[tuple[str, ...]] = ()
+    """Environment variable names or prefixes `connect()` reads (e.g. `("AWS_",)`).
+
+    Their current values are part of the connection cache key, so changing the environment
+    (as tests do) yields a new connection instead of a stale one.
+    """
+
+    presigned_put_headers: ClassVar[Mapping[str, str]] = {}
+    """Headers an HTTP client must send with a PUT to a presigned URL of this provider.
+
+    Empty for most; Azure needs `x-ms-blob-type: BlockBlob`.
+    """
+
+    @classmethod
+    @abstractmethod
+    def connect(cls, options: Mapping[str, Any]) -> Any:
+        """Build the SDK client (or session) for these options and the SDK's own configuration.
+
+        Called once per provider, options and `env_prefixes` environment, then cached and
+        shared between threads (see the module docstring). `options` are the keyword
+        arguments given to `create_storage_client`, plus any that `parse_bucket` returned.
+        Unknown option names raise `TypeError` naming the accepted ones.
+        """
+
+    @classmethod
+    def parse_bucket(cls, location: str) -> tuple[str, dict[str, Any]]:
+        """Split the bucket part of a URI (`oci://bucket@namespace/...`) into name and options.
+
+        The default takes the whole location as the bucket name.
+        """
+        return location, {}
+
+    def __init__(self, bucket: str, connection: Any) -> None:
+        """Cheap: bind an already-connected SDK client to a bucket; no network calls."""
+        self.bucket = bucket
+        self.connection = connection
+
+    @abstractmethod
+    def put(
+        self,
+        key: str,
+        body: BinaryIO,
+        size: int,
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+        overwrite: bool,
+    ) -> None:
+        """Store `size` bytes read from `body` under `key`, replacing content type and metadata.
+
+        `body` is a readable, seekable binary stream positioned at the first byte to store
+        (not necessarily offset 0: an SDK retry may seek back to that position, not to 0).
+        With `overwrite=False` an existing object is left untouched and `AlreadyExists` is
+        raised; use the provider's conditional write when it has one, so there is no race.
+        """
+
+    @abstractmethod
+    def get(self, key: str) -> bytes:
+        """The object's whole content. `NotFound` if it does not exist."""
+
+    def download_to(self, key: str, fileobj: BinaryIO) -> None:
+        """Write the object's content into `fileobj` (binary, writable, seekable, empty).
+
+        `NotFound` if it does not exist. The caller makes the write atomic (it writes to a
+        temporary file and renames it), so a backend may stream in chunks. The default
+        reads the whole object into memory; override it when the SDK can stream.
+        """
+        fileobj.write(self.get(key))
+
+    def upload_file(
+        self, path: Path, key: str, *, content_type: str, metadata: Mapping[str, str]
+    ) -> None:
+        """Store the file at `path` under `key`, overwriting. Override for multipart uploads."""
+        with path.open("rb") as body:
+            size = path.stat().st_size
+            self.put(key, body, size, content_type=content_type, metadata=metadata, overwrite=True)
+
+    @abstractmethod
+    def stat(self, key: str) -> ObjectInfo:
+        """Everything about the object, `content_type` and `metadata` included. `NotFound` if missing."""
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under `key`. Override if the SDK has a cheaper call."""
+        try:
+            self.stat(key)
+        except NotFound:
+            return False
+        return True
+
+    @abstractmethod
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        """Every object whose key starts with `prefix` (`""`: all), lazily, across all pages.
+
+        A flat listing (no delimiter, no "directories"), in ascending key order as Python
+        sorts `str` (the same as UTF-8 byte order, which is what S3, GCS, Azure and OCI
+        return). `content_type` and `metadata` are `None` in the results, on every
+        backend, so code cannot come to depend on a provider that happens to list them.
+        """
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Delete the object. Idempotent: deleting a missing key is not an error."""
+
+    @abstractmethod
+    def copy(self, src_key: str, dst_key: str) -> None:
+        """Server-side copy within the bucket, keeping content type and metadata.
+
+        Overwrites `dst_key`. `NotFound` if `src_key` does not exist.
+        """
+
+    @abstractmethod
+    def presign(self, key: str, *, method: str, expires: timedelta) -> str:
+        """A URL that lets any HTTP client `GET` or `PUT` this key until `expires` from now.
+
+        `method` is `"GET"` or `"PUT"`; `expires` is a validated `timedelta` (1 s .. 7 days).
+        A PUT through the URL creates or replaces the object (sending the headers in
+        `presigned_put_headers`). Raise `PresignNotSupported` with a reason when the backend
+        or its credentials cannot sign (e.g. GCS credentials without a private key).
+        """
+
+
+def import_sdk(module: str, extra: str) -> ModuleType:
+    """Import an SDK module, or explain which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependency(
+            f"this storage backend needs the '{module}' package: pip install 'cloudshift[{extra}]'"
+        ) from exc
+
+
+def error_for_status(status: int | None) -> type[StorageError]:
+    """The shim error class for an HTTP status code from a provider's API."""
+    if status == 404:
+        return NotFound
+    if status in (401, 403):
+        return PermissionDenied
+    if status == 412:
+        return PreconditionFailed
+    return StorageError
+
+
+def check_options(provider: str, options: Mapping[str, Any], accepted: frozenset[str]) -> None:
+    """Refuse option names a backend does not know, listing the ones it does."""
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise TypeError(
+            f"unknown {provider} storage option(s) {', '.join(unknown)}; "
+            f"accepted: {', '.join(sorted(accepted)) or 'none'}"
+        )
