@@ -7,6 +7,8 @@
 Which cloud is used is configuration, not code; see docs/storage_shim.md.
 """
 
+from storage_shim.artifacts import artifact_cache_dir, download_artifact
+from storage_shim.client import ObjectHandle, StorageClient, create_storage_client
 from storage_shim.errors import (
     AlreadyExists,
     ChecksumMismatch,
@@ -21,6 +23,11 @@ from storage_shim.errors import (
 from storage_shim.types import ObjectInfo
 
 __all__ = [
+    "ObjectHandle",
+    "StorageClient",
+    "artifact_cache_dir",
+    "create_storage_client",
+    "download_artifact",
     "AlreadyExists",
     "ChecksumMismatch",
     "InvalidKey",

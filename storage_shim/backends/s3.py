@@ -1,0 +1,180 @@
+"""Amazon S3 backend (boto3), also for S3-compatible services through an endpoint URL.
+
+Configuration is boto3's own: AWS_* environment variables (AWS_ENDPOINT_URL,
+AWS_DEFAULT_REGION, AWS_PROFILE, ...), shared config and credential files, instance roles.
+Options override them: `profile_name`, `region_name`, `endpoint_url`, `aws_access_key_id`,
+`aws_secret_access_key`, `aws_session_token`, `addressing_style` (`auto`, `path`, `virtual`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from storage_shim.backends.base import Backend, check_options, error_for_status, import_sdk
+from storage_shim.errors import (
+    AlreadyExists,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    StorageError,
+)
+from storage_shim.types import ObjectInfo
+
+_SESSION_OPTIONS = frozenset(
+    {"profile_name", "region_name", "aws_access_key_id", "aws_secret_access_key", "aws_session_token"}
+)
+_OPTIONS = _SESSION_OPTIONS | {"endpoint_url", "addressing_style"}
+_NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "NotFound", "404"})
+_DENIED_CODES = frozenset(
+    {"AccessDenied", "Forbidden", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
+)
+_PRESIGN_OPERATIONS = {"GET": "get_object", "PUT": "put_object"}
+
+
+class S3Backend(Backend):
+    """One S3 bucket through a shared, thread-safe boto3 client."""
+
+    provider = "s3"
+    extra = "aws"
+    env_prefixes = ("AWS_",)
+
+    @classmethod
+    def connect(cls, options: Mapping[str, Any]) -> Any:
+        """A boto3 S3 client that always signs with SigV4.
+
+        boto3 may otherwise presign with SigV2 when given a custom endpoint, and SigV2 URLs
+        are refused by most regions and by S3-compatible servers.
+        """
+        check_options(cls.provider, options, _OPTIONS)
+        boto3 = import_sdk("boto3", cls.extra)
+        botocore_config = import_sdk("botocore.config", cls.extra)
+        session = boto3.session.Session(**{k: v for k, v in options.items() if k in _SESSION_OPTIONS})
+        config = botocore_config.Config(
+            signature_version="s3v4",
+            s3={"addressing_style": options.get("addressing_style", "auto")},
+        )
+        return session.client("s3", endpoint_url=options.get("endpoint_url"), config=config)
+
+    def put(
+        self,
+        key: str,
+        body: BinaryIO,
+        size: int,
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+        overwrite: bool,
+    ) -> None:
+        """Overwrites go through boto3's managed (multipart) upload; `overwrite=False` is a
+        single PUT with `If-None-Match: *`, which S3 refuses atomically when the key exists."""
+        extra = {"ContentType": content_type, "Metadata": dict(metadata)}
+        if overwrite:
+            with self._translated(key):
+                self.connection.upload_fileobj(body, self.bucket, key, ExtraArgs=extra)
+            return
+        try:
+            with self._translated(key):
+                self.connection.put_object(
+                    Bucket=self.bucket, Key=key, Body=body, ContentLength=size, IfNoneMatch="*", **extra
+                )
+        except PreconditionFailed as exc:
+            raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
+
+    def upload_file(
+        self, path: Path, key: str, *, content_type: str, metadata: Mapping[str, str]
+    ) -> None:
+        extra = {"ContentType": content_type, "Metadata": dict(metadata)}
+        with self._translated(key):
+            self.connection.upload_file(str(path), self.bucket, key, ExtraArgs=extra)
+
+    def get(self, key: str) -> bytes:
+        with self._translated(key):
+            response = self.connection.get_object(Bucket=self.bucket, Key=key)
+            return response["Body"].read()
+
+    def download_to(self, key: str, fileobj: BinaryIO) -> None:
+        with self._translated(key):
+            self.connection.download_fileobj(self.bucket, key, fileobj)
+
+    def stat(self, key: str) -> ObjectInfo:
+        with self._translated(key):
+            head = self.connection.head_object(Bucket=self.bucket, Key=key)
+        return ObjectInfo(
+            key=key,
+            size=head["ContentLength"],
+            etag=_unquoted(head.get("ETag")),
+            last_modified=head.get("LastModified"),
+            content_type=head.get("ContentType"),
+            metadata=dict(head.get("Metadata", {})),
+        )
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        """ListObjectsV2 pages (1,000 keys each), which S3 returns in UTF-8 byte order."""
+        paginator = self.connection.get_paginator("list_objects_v2")
+        with self._translated(prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield ObjectInfo(
+                        key=item["Key"],
+                        size=item["Size"],
+                        etag=_unquoted(item.get("ETag")),
+                        last_modified=item.get("LastModified"),
+                    )
+
+    def delete(self, key: str) -> None:
+        """S3 answers 204 whether or not the key existed: idempotent by nature."""
+        with self._translated(key):
+            self.connection.delete_object(Bucket=self.bucket, Key=key)
+
+    def copy(self, src_key: str, dst_key: str) -> None:
+        """CopyObject keeps content type and metadata (MetadataDirective COPY); up to 5 GB."""
+        with self._translated(src_key):
+            self.connection.copy_object(
+                Bucket=self.bucket, Key=dst_key, CopySource={"Bucket": self.bucket, "Key": src_key}
+            )
+
+    def presign(self, key: str, *, method: str, expires: timedelta) -> str:
+        """Signed locally with SigV4 from the current credentials; no request is made."""
+        with self._translated(key):
+            return self.connection.generate_presigned_url(
+                _PRESIGN_OPERATIONS[method],
+                Params={"Bucket": self.bucket, "Key": key},
+                ExpiresIn=int(expires.total_seconds()),
+            )
+
+    @contextmanager
+    def _translated(self, key: str) -> Iterator[None]:
+        """botocore exceptions become shim errors (the original is kept as __cause__)."""
+        exceptions = import_sdk("botocore.exceptions", self.extra or "aws")
+        try:
+            yield
+        except exceptions.ClientError as exc:
+            raise self._client_error(exc, key) from exc
+        except exceptions.NoCredentialsError as exc:
+            raise PermissionDenied(f"no AWS credentials found: {exc}", key=key, bucket=self.bucket) from exc
+        except exceptions.BotoCoreError as exc:
+            raise StorageError(str(exc), key=key, bucket=self.bucket) from exc
+
+    def _client_error(self, exc: Any, key: str) -> StorageError:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        error_class: Callable[..., StorageError]
+        if code in _NOT_FOUND_CODES:
+            error_class = NotFound
+        elif code in _DENIED_CODES:
+            error_class = PermissionDenied
+        elif code in ("PreconditionFailed", "ConditionalRequestConflict"):
+            error_class = PreconditionFailed
+        else:
+            error_class = error_for_status(status)
+        return error_class(f"S3 {code or status}: {error.get('Message') or exc}", key=key, bucket=self.bucket)
+
+
+def _unquoted(etag: str | None) -> str | None:
+    return etag.strip('"') if etag else etag
+

@@ -1,0 +1,384 @@
+"""The provider-neutral client: `create_storage_client`, `StorageClient` and `ObjectHandle`.
+
+Everything that must behave the same on every provider lives here (argument validation,
+key prefixes, metadata rules, atomic downloads, presign limits); backends only translate
+single operations to their SDK.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Union
+from urllib.parse import unquote, urlsplit
+
+from storage_shim._files import normalised_sha256, write_atomically
+from storage_shim.backends import backend_class, provider_for_scheme
+from storage_shim.backends.base import Backend
+from storage_shim.errors import NotFound
+from storage_shim.types import DEFAULT_CONTENT_TYPE, ObjectInfo
+
+PathLike = Union[str, "os.PathLike[str]"]
+Data = Union[bytes, bytearray, memoryview, str, IO[bytes]]
+Expiry = Union[int, timedelta]
+
+MAX_KEY_BYTES = 1024
+MAX_PRESIGN_EXPIRY = timedelta(days=7)
+PRESIGN_METHODS = ("GET", "PUT")
+SPOOL_MAX_MEMORY = 8 * 1024 * 1024
+_METADATA_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_METADATA_VALUE = re.compile(r"[\x20-\x7e]*")
+
+_connections: dict[tuple[Any, ...], Any] = {}
+_connections_lock = threading.Lock()
+
+
+def create_storage_client(
+    bucket_or_uri: str, provider: str | None = None, **options: Any
+) -> StorageClient:
+    """A client bound to one bucket; cheap enough to call once per operation.
+
+    `bucket_or_uri` is a bare bucket name (provider from `provider`, else the
+    `STORAGE_PROVIDER` environment variable, else `local`) or a URI whose scheme picks the
+    provider: `s3://`, `gs://`, `az://`, `oci://`, `file://`, `memory://`. A path after the
+    bucket (`s3://bucket/team/a`, or `bucket/team/a`) becomes a key prefix: every key the
+    client is given or returns is relative to `team/a/`. For `file:///some/dir` the whole path
+    is the bucket's directory. `options` go to the backend (see docs/storage_shim.md).
+    """
+    provider, location, prefix = _parse_location(bucket_or_uri, provider)
+    cls = backend_class(provider)
+    bucket, implied = cls.parse_bucket(location)
+    clash = sorted(set(implied) & set(options))
+    if clash:
+        raise ValueError(f"{bucket_or_uri!r} already sets option(s) {', '.join(clash)}")
+    connection = _connection(cls, {**options, **implied})
+    return StorageClient(cls(bucket, connection), prefix)
+
+
+def _parse_location(bucket_or_uri: str, provider: str | None) -> tuple[str, str, str]:
+    """(provider, bucket location, key prefix) from a bucket name or URI."""
+    if "://" not in bucket_or_uri:
+        bucket, _, prefix = bucket_or_uri.partition("/")
+        chosen = provider or os.environ.get("STORAGE_PROVIDER") or "local"
+        return chosen, _require_bucket(bucket, bucket_or_uri), _as_prefix(prefix)
+    parts = urlsplit(bucket_or_uri)
+    from_scheme = provider_for_scheme(parts.scheme)
+    if provider is not None and provider != from_scheme:
+        raise ValueError(f"provider {provider!r} contradicts the URI {bucket_or_uri!r}")
+    if from_scheme == "local":
+        return from_scheme, _file_uri_path(parts.netloc, parts.path, bucket_or_uri), ""
+    bucket = _require_bucket(unquote(parts.netloc), bucket_or_uri)
+    return from_scheme, bucket, _as_prefix(unquote(parts.path).lstrip("/"))
+
+
+def _file_uri_path(netloc: str, path: str, uri: str) -> str:
+    """The absolute directory a `file://` URI names (only local hosts make sense)."""
+    if netloc not in ("", "localhost") or not path.strip("/"):
+        raise ValueError(f"{uri!r}: expected file:///absolute/directory")
+    return unquote(path).rstrip("/")
+
+
+def _require_bucket(bucket: str, original: str) -> str:
+    if not bucket:
+        raise ValueError(f"no bucket name in {original!r}")
+    return bucket
+
+
+def _as_prefix(path: str) -> str:
+    """A URI path as a key prefix: a folder, so it always ends with '/' (or is empty)."""
+    path = path.strip("/")
+    return f"{path}/" if path else ""
+
+
+def _connection(cls: type[Backend], options: dict[str, Any]) -> Any:
+    """The shared SDK connection for a provider, its options and its configuring environment."""
+    environment = tuple(
+        sorted((k, v) for k, v in os.environ.items() if k.startswith(cls.env_prefixes))
+    )
+    try:
+        cache_key = (cls.provider, tuple(sorted(options.items())), environment)
+        hash(cache_key)
+    except TypeError:  # an unhashable option value (e.g. a credentials dict): no sharing
+        return cls.connect(options)
+    with _connections_lock:
+        if cache_key not in _connections:
+            _connections[cache_key] = cls.connect(options)
+        return _connections[cache_key]
+
+
+class StorageClient:
+    """Object storage operations on one bucket, the same on every provider.
+
+    Attributes: `bucket` (the bucket/container name), `provider` (`local`, `memory`, `s3`,
+    `gcs`, `azure`, `oci`), `prefix` (key prefix from the URI, `""` if none), and
+    `presigned_put_headers` (headers to send with a PUT to a presigned URL).
+    Safe to share between threads.
+    """
+
+    def __init__(self, backend: Backend, prefix: str = "") -> None:
+        self._backend = backend
+        self.prefix = prefix
+
+    @property
+    def bucket(self) -> str:
+        return self._backend.bucket
+
+    @property
+    def provider(self) -> str:
+        return self._backend.provider
+
+    @property
+    def presigned_put_headers(self) -> Mapping[str, str]:
+        return dict(self._backend.presigned_put_headers)
+
+    def __repr__(self) -> str:
+        prefix = f", prefix={self.prefix!r}" if self.prefix else ""
+        return f"StorageClient(provider={self.provider!r}, bucket={self.bucket!r}{prefix})"
+
+    def upload(
+        self,
+        local_path: PathLike,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        """Store a local file under `key`, replacing any object there."""
+        self._backend.upload_file(
+            Path(local_path),
+            self._full_key(key),
+            content_type=content_type or DEFAULT_CONTENT_TYPE,
+            metadata=_normalised_metadata(metadata),
+        )
+
+    def download(self, key: str, local_path: PathLike, *, sha256: str | None = None) -> Path:
+        """Write the object to `local_path` atomically (parents created); return the path.
+
+        With `sha256` (hex), the content is verified first; a mismatch raises
+        `ChecksumMismatch` and leaves `local_path` untouched.
+        """
+        fill = partial(self._backend.download_to, self._full_key(key))
+        expected = normalised_sha256(sha256)
+        return write_atomically(Path(local_path), fill, sha256=expected)
+
+    def put(
+        self,
+        key: str,
+        data: Data,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        overwrite: bool = True,
+    ) -> None:
+        """Store bytes, a str (as UTF-8) or a binary file object's remaining content.
+
+        With `overwrite=False`, raise `AlreadyExists` instead of replacing an object.
+        """
+        full_key = self._full_key(key)
+        with _readable(data) as (body, size):
+            self._backend.put(
+                full_key,
+                body,
+                size,
+                content_type=content_type or DEFAULT_CONTENT_TYPE,
+                metadata=_normalised_metadata(metadata),
+                overwrite=overwrite,
+            )
+
+    def get(self, key: str) -> bytes:
+        """The object's content; `NotFound` if there is none."""
+        return self._backend.get(self._full_key(key))
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object whose key starts with `prefix`, all pages, in key order.
+
+        Results have `content_type` and `metadata` set to `None`; `stat()` returns them.
+        """
+        _check_key_text(prefix, allow_empty=True)
+        for info in self._backend.list(self.prefix + prefix):
+            yield self._relative(info)
+
+    def stat(self, key: str) -> ObjectInfo:
+        """Size, etag, last modified, content type and metadata; `NotFound` if missing."""
+        return self._relative(self._backend.stat(self._full_key(key)))
+
+    def exists(self, key: str) -> bool:
+        return self._backend.exists(self._full_key(key))
+
+    def delete(self, key: str, *, missing_ok: bool = True) -> None:
+        """Delete the object; with `missing_ok=False` a missing object raises `NotFound`.
+
+        The missing check is a separate request before the delete, so two concurrent deletes
+        with `missing_ok=False` may both succeed.
+        """
+        full_key = self._full_key(key)
+        if not missing_ok and not self._backend.exists(full_key):
+            raise NotFound(f"no object {key!r} to delete", key=key, bucket=self.bucket)
+        self._backend.delete(full_key)
+
+    def copy(self, src_key: str, dst_key: str) -> None:
+        """Server-side copy within the bucket, with content type and metadata."""
+        self._backend.copy(self._full_key(src_key), self._full_key(dst_key))
+
+    def get_presigned_url(
+        self, key: str, *, expires_in: Expiry = 3600, method: str = "GET"
+    ) -> str:
+        """A URL granting `method` (GET or PUT) on the key for `expires_in` (seconds or timedelta).
+
+        Expiry must be between one second and seven days. Raises `PresignNotSupported` where
+        a backend cannot presign (see docs/storage_shim.md for each provider).
+        """
+        expires = _validated_expiry(expires_in)
+        verb = method.upper()
+        if verb not in PRESIGN_METHODS:
+            raise ValueError(f"presign method must be GET or PUT, not {method!r}")
+        return self._backend.presign(self._full_key(key), method=verb, expires=expires)
+
+    def object(self, key: str) -> ObjectHandle:
+        """A handle on one key with the same verbs, for code that passed SDK objects around."""
+        self._full_key(key)
+        return ObjectHandle(self, key)
+
+    def _full_key(self, key: str) -> str:
+        _check_key_text(key, allow_empty=False)
+        full_key = self.prefix + key
+        if len(full_key.encode("utf-8")) > MAX_KEY_BYTES:
+            raise ValueError(f"key {full_key!r} is longer than {MAX_KEY_BYTES} UTF-8 bytes")
+        return full_key
+
+    def _relative(self, info: ObjectInfo) -> ObjectInfo:
+        return replace(info, key=info.key[len(self.prefix) :]) if self.prefix else info
+
+
+class ObjectHandle:
+    """One key of a `StorageClient`: `.key`, `.client` and the client's verbs without the key."""
+
+    def __init__(self, client: StorageClient, key: str) -> None:
+        self.client = client
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"ObjectHandle({self.client!r}, key={self.key!r})"
+
+    @property
+    def bucket(self) -> str:
+        return self.client.bucket
+
+    def upload(
+        self,
+        local_path: PathLike,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        self.client.upload(local_path, self.key, content_type=content_type, metadata=metadata)
+
+    def download(self, local_path: PathLike, *, sha256: str | None = None) -> Path:
+        return self.client.download(self.key, local_path, sha256=sha256)
+
+    def put(
+        self,
+        data: Data,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        overwrite: bool = True,
+    ) -> None:
+        self.client.put(
+            self.key, data, content_type=content_type, metadata=metadata, overwrite=overwrite
+        )
+
+    def get(self) -> bytes:
+        return self.client.get(self.key)
+
+    def stat(self) -> ObjectInfo:
+        return self.client.stat(self.key)
+
+    def exists(self) -> bool:
+        return self.client.exists(self.key)
+
+    def delete(self, *, missing_ok: bool = True) -> None:
+        self.client.delete(self.key, missing_ok=missing_ok)
+
+    def get_presigned_url(self, *, expires_in: Expiry = 3600, method: str = "GET") -> str:
+        return self.client.get_presigned_url(self.key, expires_in=expires_in, method=method)
+
+
+def _check_key_text(key: str, *, allow_empty: bool) -> None:
+    """Keys are non-empty str without NUL that encode as UTF-8 (no lone surrogates)."""
+    if not isinstance(key, str):
+        raise TypeError(f"keys are str, not {type(key).__name__}")
+    if not key and not allow_empty:
+        raise ValueError("empty key")
+    if "\0" in key:
+        raise ValueError(f"key {key!r} contains NUL")
+    key.encode("utf-8")
+
+
+def _normalised_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """Metadata every provider can store: lower-case [a-z0-9_-] names, printable ASCII values.
+
+    Names are lower-cased because S3 and OCI lower-case them anyway; refusing other
+    characters up front means a put that works on one provider works on all.
+    """
+    result: dict[str, str] = {}
+    for name, value in (metadata or {}).items():
+        if not isinstance(name, str) or not _METADATA_KEY.fullmatch(name):
+            raise ValueError(f"metadata name {name!r}: use ASCII letters, digits, '-' and '_'")
+        if not isinstance(value, str) or not _METADATA_VALUE.fullmatch(value):
+            raise ValueError(f"metadata value for {name!r} must be a printable ASCII str")
+        if name.lower() in result:
+            raise ValueError(f"metadata names differ only in case: {name!r}")
+        result[name.lower()] = value
+    return result
+
+
+def _validated_expiry(expires_in: Expiry) -> timedelta:
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, timedelta)):
+        raise TypeError("expires_in is an int number of seconds or a timedelta")
+    expires = expires_in if isinstance(expires_in, timedelta) else timedelta(seconds=expires_in)
+    if not timedelta(seconds=1) <= expires <= MAX_PRESIGN_EXPIRY:
+        raise ValueError(f"expires_in must be between 1 second and 7 days, got {expires}")
+    return expires
+
+
+@contextmanager
+def _readable(data: Data) -> Iterator[tuple[BinaryIO, int]]:
+    """Any accepted `put` data as a seekable binary stream and the byte count that follows."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+        yield io.BytesIO(raw), len(raw)
+        return
+    if isinstance(data, io.TextIOBase) or not hasattr(data, "read"):
+        raise TypeError(
+            "put() takes bytes, str or a file object opened in binary mode, "
+            f"not {type(data).__name__}"
+        )
+    if _is_seekable(data):
+        start = data.tell()
+        size = data.seek(0, io.SEEK_END) - start
+        data.seek(start)
+        yield data, size
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY) as spool:
+        shutil.copyfileobj(data, spool)
+        size = spool.tell()
+        spool.seek(0)
+        yield spool, size  # type: ignore[misc]
+
+
+def _is_seekable(stream: Any) -> bool:
+    seekable = getattr(stream, "seekable", None)
+    return bool(seekable and seekable())
