@@ -35,7 +35,7 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO, ClassVar
@@ -214,3 +214,12 @@ def check_options(provider: str, options: Mapping[str, Any], accepted: frozenset
             f"unknown {provider} storage option(s) {', '.join(unknown)}; "
             f"accepted: {', '.join(sorted(accepted)) or 'none'}"
         )
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A provider timestamp as the timezone-aware UTC datetime `ObjectInfo` promises."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SDKs that return naive datetimes mean UTC
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
