@@ -1,13 +1,13 @@
 """pytest plugin: gcp-storage-emulator (PyPI) as a child process, for GCS tests.
 
 The emulator speaks the GCS JSON API (what google-cloud-storage uses) and serves
-`/<bucket>/<object>` for signed-URL style GET and PUT. It does not check signatures or
-request preconditions; see docs/storage_shim_gcs_azure.md.
+`/<bucket>/<object>` for signed-URL style GET and PUT, but does not check signatures
+(see docs/storage_shim_gcs_azure.md). It is started through `gcs_emulator.py`, which adds
+the `ifGenerationMatch` precondition on uploads that the emulator lacks.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,13 +18,15 @@ from tests.servers import Emulator
 from tests.servers.process import emulator_process
 
 PROJECT = "cloudshift-test"
+LAUNCHER = Path(__file__).with_name("gcs_emulator.py")
 
 
 def _emulator_command(port: int) -> list[str]:
-    """The emulator's own CLI, in memory, on loopback."""
-    program = shutil.which("gcp-storage-emulator")
-    launcher = [program] if program else [sys.executable, "-m", "gcp_storage_emulator"]
-    return [*launcher, "start", "--host=127.0.0.1", f"--port={port}", "--in-memory", "--quiet"]
+    """The emulator's CLI (with the precondition check), in memory, on loopback."""
+    return [
+        sys.executable, str(LAUNCHER), "start", "--host=127.0.0.1", f"--port={port}",
+        "--in-memory", "--quiet",
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,233 @@
+"""Google Cloud Storage backend (google-cloud-storage).
+
+Configuration is the SDK's own: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS,
+`gcloud auth application-default login`, the metadata server on Google Cloud), the project
+from ADC or GOOGLE_CLOUD_PROJECT, and STORAGE_EMULATOR_HOST for an emulator. Options override
+them: `project`, `credentials_file` (a service-account JSON key, or any credentials file
+google-auth reads).
+
+Presigned URLs are V4 signed URLs, signed locally, so they need credentials holding a
+private key (a service-account key); others raise `PresignNotSupported`. Under
+STORAGE_EMULATOR_HOST requests are anonymous, as the SDK makes them there, while URLs are
+signed with `credentials_file` or GOOGLE_APPLICATION_CREDENTIALS when that is a key.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import ModuleType
+from typing import Any, BinaryIO
+
+from storage_shim.backends.base import Backend, check_options, error_for_status, import_sdk
+from storage_shim.errors import (
+    AlreadyExists,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    PresignNotSupported,
+    StorageError,
+)
+from storage_shim.types import ObjectInfo
+
+EXTRA = "gcp"
+_OPTIONS = frozenset({"project", "credentials_file"})
+_SCOPES = ("https://www.googleapis.com/auth/devstorage.read_write",)
+_CREATE_ONLY = 0  # if_generation_match=0: "only if no live object has this name"
+
+
+@dataclass
+class GCSConnection:
+    """Credentials resolved once, and one `storage.Client` per thread.
+
+    google-cloud-storage clients wrap a `requests` session, which is not documented as
+    thread-safe; credentials are, so threads share them and nothing else.
+    """
+
+    storage: ModuleType
+    credentials: Any
+    signing_credentials: Any | None
+    project: str | None
+    _per_thread: threading.local = field(default_factory=threading.local)
+
+    def client(self) -> Any:
+        client = getattr(self._per_thread, "client", None)
+        if client is None:
+            client = self.storage.Client(project=self.project, credentials=self.credentials)
+            self._per_thread.client = client
+        return client
+
+
+class GCSBackend(Backend):
+    """One GCS bucket; each thread talks through its own client."""
+
+    provider = "gcs"
+    extra = EXTRA
+    env_prefixes = ("GOOGLE_", "STORAGE_EMULATOR_HOST", "API_ENDPOINT_OVERRIDE")
+
+    @classmethod
+    def connect(cls, options: Mapping[str, Any]) -> GCSConnection:
+        check_options(cls.provider, options, _OPTIONS)
+        storage = import_sdk("google.cloud.storage", EXTRA)
+        with _translated(bucket=None, key=None):
+            if os.environ.get("STORAGE_EMULATOR_HOST"):
+                credentials, signing, project = _emulator_credentials(options)
+            else:
+                credentials, project = _cloud_credentials(options)
+                signing = credentials
+        return GCSConnection(storage, credentials, signing, options.get("project") or project)
+
+    def put(
+        self,
+        key: str,
+        body: BinaryIO,
+        size: int,
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+        overwrite: bool,
+    ) -> None:
+        """One upload; `overwrite=False` sends `ifGenerationMatch=0`, which GCS checks atomically."""
+        blob = self._blob(key)
+        blob.metadata = dict(metadata)
+        try:
+            with self._translated(key):
+                blob.upload_from_file(
+                    body,
+                    size=size,
+                    content_type=content_type,
+                    if_generation_match=None if overwrite else _CREATE_ONLY,
+                )
+        except PreconditionFailed as exc:
+            message = f"object {key!r} already exists"
+            raise AlreadyExists(message, key=key, bucket=self.bucket) from exc
+
+    def get(self, key: str) -> bytes:
+        with self._translated(key):
+            return self._blob(key).download_as_bytes()
+
+    def download_to(self, key: str, fileobj: BinaryIO) -> None:
+        """Streams in chunks, with the SDK's checksum validation."""
+        with self._translated(key):
+            self._blob(key).download_to_file(fileobj)
+
+    def stat(self, key: str) -> ObjectInfo:
+        with self._translated(key):
+            blob = self._bucket().get_blob(key)
+        if blob is None:
+            message = f"no object {key!r} in bucket {self.bucket!r}"
+            raise NotFound(message, key=key, bucket=self.bucket)
+        return _object_info(blob, with_details=True)
+
+    def exists(self, key: str) -> bool:
+        with self._translated(key):
+            return bool(self._blob(key).exists())
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        """objects.list pages, which GCS returns in UTF-8 byte order of names."""
+        with self._translated(prefix):
+            for blob in self.connection.client().list_blobs(self.bucket, prefix=prefix or None):
+                yield _object_info(blob, with_details=False)
+
+    def delete(self, key: str) -> None:
+        try:
+            with self._translated(key):
+                self._blob(key).delete()
+        except NotFound:
+            return
+
+    def copy(self, src_key: str, dst_key: str) -> None:
+        """objects.rewrite, repeated until done: unlike objects.copy it works for any size."""
+        source = self._blob(src_key)
+        destination = self._blob(dst_key)
+        with self._translated(src_key):
+            token, _, _ = destination.rewrite(source)
+            while token is not None:
+                token, _, _ = destination.rewrite(source, token=token)
+
+    def presign(self, key: str, *, method: str, expires: timedelta) -> str:
+        """A V4 signed URL, signed locally; under an emulator it points at the emulator."""
+        credentials = self.connection.signing_credentials
+        signing = import_sdk("google.auth.credentials", EXTRA).Signing
+        if not isinstance(credentials, signing):
+            raise PresignNotSupported(_cannot_sign_reason(credentials), key=key, bucket=self.bucket)
+        with self._translated(key):
+            return self._blob(key).generate_signed_url(
+                version="v4", expiration=expires, method=method, credentials=credentials
+            )
+
+    def _bucket(self) -> Any:
+        return self.connection.client().bucket(self.bucket)
+
+    def _blob(self, key: str) -> Any:
+        return self._bucket().blob(key)
+
+    def _translated(self, key: str) -> Any:
+        return _translated(bucket=self.bucket, key=key)
+
+
+def _cloud_credentials(options: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """Credentials and their project: from `credentials_file`, else Application Default Credentials."""
+    google_auth = import_sdk("google.auth", EXTRA)
+    key_file = options.get("credentials_file")
+    if key_file:
+        return google_auth.load_credentials_from_file(os.fspath(key_file), scopes=_SCOPES)
+    return google_auth.default(scopes=_SCOPES)
+
+
+def _emulator_credentials(options: Mapping[str, Any]) -> tuple[Any, Any | None, None]:
+    """Anonymous requests, as the SDK sends them to STORAGE_EMULATOR_HOST, and a key to sign with.
+
+    The project is left unset: object operations do not need one.
+    """
+    anonymous = import_sdk("google.auth.credentials", EXTRA).AnonymousCredentials()
+    key_file = options.get("credentials_file") or os.environ.get(
+        "GOOGLE_APPLICATION_CREDENTIALS"
+    )
+    if not key_file:
+        return anonymous, None, None
+    google_auth = import_sdk("google.auth", EXTRA)
+    signing, _ = google_auth.load_credentials_from_file(os.fspath(key_file))
+    return anonymous, signing, None
+
+
+def _cannot_sign_reason(credentials: Any) -> str:
+    kind = "no credentials" if credentials is None else type(credentials).__name__
+    return (
+        f"GCS V4 signed URLs are signed locally with a private key, and the current credentials "
+        f"({kind}) have none: use a service-account JSON key (GOOGLE_APPLICATION_CREDENTIALS or "
+        f"the credentials_file option)"
+    )
+
+
+def _object_info(blob: Any, *, with_details: bool) -> ObjectInfo:
+    """A blob resource as ObjectInfo; content type and metadata only for `stat()`."""
+    return ObjectInfo(
+        key=blob.name,
+        size=int(blob.size or 0),
+        etag=blob.etag.strip('"') if blob.etag else None,
+        last_modified=blob.updated,
+        content_type=blob.content_type if with_details else None,
+        metadata={k.lower(): v for k, v in (blob.metadata or {}).items()} if with_details else None,
+    )
+
+
+@contextmanager
+def _translated(*, bucket: str | None, key: str | None) -> Iterator[None]:
+    """google-api-core and google-auth exceptions become shim errors (kept as __cause__)."""
+    api = import_sdk("google.api_core.exceptions", EXTRA)
+    auth = import_sdk("google.auth.exceptions", EXTRA)
+    requests = import_sdk("requests", EXTRA)
+    try:
+        yield
+    except api.GoogleAPICallError as exc:
+        error_class = error_for_status(exc.code)
+        raise error_class(f"GCS {exc.code}: {exc.message}", key=key, bucket=bucket) from exc
+    except auth.GoogleAuthError as exc:
+        raise PermissionDenied(f"Google credentials: {exc}", key=key, bucket=bucket) from exc
+    except (api.GoogleAPIError, requests.RequestException) as exc:
+        raise StorageError(f"GCS request failed: {exc}", key=key, bucket=bucket) from exc
