@@ -14,7 +14,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from storage_shim.backends.base import Backend, check_options, error_for_status, import_sdk
+from storage_shim.backends.base import (
+    Backend,
+    as_utc,
+    check_options,
+    error_for_status,
+    import_sdk,
+)
 from storage_shim.errors import (
     AlreadyExists,
     NotFound,
@@ -32,6 +38,7 @@ _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "NotFound", "404"})
 _DENIED_CODES = frozenset(
     {"AccessDenied", "Forbidden", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 )
+MULTIPART_THRESHOLD = 8 * 1024 * 1024  # boto3's own default
 _PRESIGN_OPERATIONS = {"GET": "get_object", "PUT": "put_object"}
 
 
@@ -69,17 +76,21 @@ class S3Backend(Backend):
         metadata: Mapping[str, str],
         overwrite: bool,
     ) -> None:
-        """Overwrites go through boto3's managed (multipart) upload; `overwrite=False` is a
-        single PUT with `If-None-Match: *`, which S3 refuses atomically when the key exists."""
+        """One PUT up to 8 MiB, boto3's managed multipart upload above (overwrites only).
+
+        `overwrite=False` is always a single PUT with `If-None-Match: *`, which S3 refuses
+        atomically when the key exists (so it is limited to S3's 5 GB single-PUT size).
+        """
         extra = {"ContentType": content_type, "Metadata": dict(metadata)}
-        if overwrite:
+        if overwrite and size > MULTIPART_THRESHOLD:
             with self._translated(key):
                 self.connection.upload_fileobj(body, self.bucket, key, ExtraArgs=extra)
             return
+        condition = {} if overwrite else {"IfNoneMatch": "*"}
         try:
             with self._translated(key):
                 self.connection.put_object(
-                    Bucket=self.bucket, Key=key, Body=body, ContentLength=size, IfNoneMatch="*", **extra
+                    Bucket=self.bucket, Key=key, Body=body, ContentLength=size, **condition, **extra
                 )
         except PreconditionFailed as exc:
             raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
@@ -107,7 +118,7 @@ class S3Backend(Backend):
             key=key,
             size=head["ContentLength"],
             etag=_unquoted(head.get("ETag")),
-            last_modified=head.get("LastModified"),
+            last_modified=as_utc(head.get("LastModified")),
             content_type=head.get("ContentType"),
             metadata=dict(head.get("Metadata", {})),
         )
@@ -122,7 +133,7 @@ class S3Backend(Backend):
                         key=item["Key"],
                         size=item["Size"],
                         etag=_unquoted(item.get("ETag")),
-                        last_modified=item.get("LastModified"),
+                        last_modified=as_utc(item.get("LastModified")),
                     )
 
     def delete(self, key: str) -> None:
