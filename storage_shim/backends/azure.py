@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
-from storage_shim.backends.base import Backend, check_options, error_for_status, import_sdk
+from storage_shim.backends.base import (
+    Backend,
+    as_utc,
+    check_options,
+    error_for_status,
+    import_sdk,
+)
 from storage_shim.errors import (
     AlreadyExists,
     NotFound,
@@ -133,7 +139,7 @@ class AzureBackend(Backend):
             key=key,
             size=properties.size,
             etag=_unquoted(properties.etag),
-            last_modified=properties.last_modified,
+            last_modified=as_utc(properties.last_modified),
             content_type=properties.content_settings.content_type,
             metadata={_decode_name(name): value for name, value in (properties.metadata or {}).items()},
         )
@@ -151,7 +157,7 @@ class AzureBackend(Backend):
                     key=item.name,
                     size=item.size,
                     etag=_unquoted(item.etag),
-                    last_modified=item.last_modified,
+                    last_modified=as_utc(item.last_modified),
                 )
 
     def delete(self, key: str) -> None:

@@ -3,8 +3,7 @@
 Configuration is the SDK's own: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS,
 `gcloud auth application-default login`, the metadata server on Google Cloud), the project
 from ADC or GOOGLE_CLOUD_PROJECT, and STORAGE_EMULATOR_HOST for an emulator. Options override
-them: `project`, `credentials_file` (a service-account JSON key, or any credentials file
-google-auth reads).
+them: `project`, `credentials_file` (a service-account JSON key file).
 
 Presigned URLs are V4 signed URLs, signed locally, so they need credentials holding a
 private key (a service-account key); others raise `PresignNotSupported`. Under
@@ -23,7 +22,13 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any, BinaryIO
 
-from storage_shim.backends.base import Backend, check_options, error_for_status, import_sdk
+from storage_shim.backends.base import (
+    Backend,
+    as_utc,
+    check_options,
+    error_for_status,
+    import_sdk,
+)
 from storage_shim.errors import (
     AlreadyExists,
     NotFound,
@@ -45,13 +50,15 @@ class GCSConnection:
     """Credentials resolved once, and one `storage.Client` per thread.
 
     google-cloud-storage clients wrap a `requests` session, which is not documented as
-    thread-safe; credentials are, so threads share them and nothing else.
+    thread-safe; credentials are, so threads share them and nothing else. Under an
+    emulator, URLs are signed with `signing_key_file`, read only when a URL is requested,
+    so a GOOGLE_APPLICATION_CREDENTIALS that is not a service-account key breaks only that.
     """
 
     storage: ModuleType
     credentials: Any
-    signing_credentials: Any | None
     project: str | None
+    signing_key_file: str | None = None
     _per_thread: threading.local = field(default_factory=threading.local)
 
     def client(self) -> Any:
@@ -60,6 +67,11 @@ class GCSConnection:
             client = self.storage.Client(project=self.project, credentials=self.credentials)
             self._per_thread.client = client
         return client
+
+    def signing_credentials(self) -> Any:
+        if self.signing_key_file:
+            return _service_account(self.signing_key_file)
+        return self.credentials
 
 
 class GCSBackend(Backend):
@@ -73,13 +85,12 @@ class GCSBackend(Backend):
     def connect(cls, options: Mapping[str, Any]) -> GCSConnection:
         check_options(cls.provider, options, _OPTIONS)
         storage = import_sdk("google.cloud.storage", EXTRA)
+        project = options.get("project")
+        if os.environ.get("STORAGE_EMULATOR_HOST"):
+            return _emulator_connection(storage, project, options.get("credentials_file"))
         with _translated(bucket=None, key=None):
-            if os.environ.get("STORAGE_EMULATOR_HOST"):
-                credentials, signing, project = _emulator_credentials(options)
-            else:
-                credentials, project = _cloud_credentials(options)
-                signing = credentials
-        return GCSConnection(storage, credentials, signing, options.get("project") or project)
+            credentials, detected_project = _cloud_credentials(options.get("credentials_file"))
+        return GCSConnection(storage, credentials, project or detected_project)
 
     def put(
         self,
@@ -151,8 +162,9 @@ class GCSBackend(Backend):
 
     def presign(self, key: str, *, method: str, expires: timedelta) -> str:
         """A V4 signed URL, signed locally; under an emulator it points at the emulator."""
-        credentials = self.connection.signing_credentials
         signing = import_sdk("google.auth.credentials", EXTRA).Signing
+        with self._translated(key):
+            credentials = self.connection.signing_credentials()
         if not isinstance(credentials, signing):
             raise PresignNotSupported(_cannot_sign_reason(credentials), key=key, bucket=self.bucket)
         with self._translated(key):
@@ -170,29 +182,27 @@ class GCSBackend(Backend):
         return _translated(bucket=self.bucket, key=key)
 
 
-def _cloud_credentials(options: Mapping[str, Any]) -> tuple[Any, str | None]:
-    """Credentials and their project: from `credentials_file`, else Application Default Credentials."""
-    google_auth = import_sdk("google.auth", EXTRA)
-    key_file = options.get("credentials_file")
+def _cloud_credentials(key_file: str | None) -> tuple[Any, str | None]:
+    """Credentials and their project: a service-account key, else Application Default Credentials."""
     if key_file:
-        return google_auth.load_credentials_from_file(os.fspath(key_file), scopes=_SCOPES)
-    return google_auth.default(scopes=_SCOPES)
+        credentials = _service_account(key_file)
+        return credentials, credentials.project_id
+    return import_sdk("google.auth", EXTRA).default(scopes=_SCOPES)
 
 
-def _emulator_credentials(options: Mapping[str, Any]) -> tuple[Any, Any | None, None]:
+def _emulator_connection(storage: ModuleType, project: str | None, key_file: str | None) -> GCSConnection:
     """Anonymous requests, as the SDK sends them to STORAGE_EMULATOR_HOST, and a key to sign with.
 
-    The project is left unset: object operations do not need one.
+    Without a `project` none is set: object operations do not need one.
     """
     anonymous = import_sdk("google.auth.credentials", EXTRA).AnonymousCredentials()
-    key_file = options.get("credentials_file") or os.environ.get(
-        "GOOGLE_APPLICATION_CREDENTIALS"
-    )
-    if not key_file:
-        return anonymous, None, None
-    google_auth = import_sdk("google.auth", EXTRA)
-    signing, _ = google_auth.load_credentials_from_file(os.fspath(key_file))
-    return anonymous, signing, None
+    signing_key_file = key_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    return GCSConnection(storage, anonymous, project, signing_key_file)
+
+
+def _service_account(key_file: str) -> Any:
+    service_account = import_sdk("google.oauth2.service_account", EXTRA)
+    return service_account.Credentials.from_service_account_file(os.fspath(key_file), scopes=_SCOPES)
 
 
 def _cannot_sign_reason(credentials: Any) -> str:
@@ -210,7 +220,7 @@ def _object_info(blob: Any, *, with_details: bool) -> ObjectInfo:
         key=blob.name,
         size=int(blob.size or 0),
         etag=blob.etag.strip('"') if blob.etag else None,
-        last_modified=blob.updated,
+        last_modified=as_utc(blob.updated),
         content_type=blob.content_type if with_details else None,
         metadata={k.lower(): v for k, v in (blob.metadata or {}).items()} if with_details else None,
     )
