@@ -1,0 +1,139 @@
+"""One engine call per file: prefilter, parse, resolve, detect, plan and (when asked) rewrite.
+
+`scan`, `fix`, `baseline`, the LSP and the tests all go through `Engine.check_source`, so they
+agree on what is found and what a fix does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import libcst as cst
+
+from codemod.config import Settings
+from codemod.detect import Match, detect
+from codemod.model import FileError, FileResult, Finding, Safety, Span
+from codemod.parse import ParsedModule, SyntaxProblem, parse_source
+from codemod.plan import Plan, Planner
+from codemod.prefilter import Prefilter, build_prefilter
+from codemod.resolve import Resolver
+from codemod.rewrite import RewriteError, Shim, apply_plan, verify
+from codemod.rules import RuleSet, load_rules
+from codemod.suppress import apply_suppressions
+
+MAX_FIX_PASSES = 3
+
+
+@dataclass(frozen=True)
+class Engine:
+    ruleset: RuleSet
+    settings: Settings
+    prefilter: Prefilter
+    shim: Shim
+    field_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, settings: Settings) -> "Engine":
+        """Load the rules the settings name (bundled plus extra folders) and build the prefilter."""
+        ruleset = load_rules(settings.rules)
+        field_maps = {name: obj.fields for name, obj in ruleset.objects.items() if obj.fields}
+        return cls(ruleset, settings, build_prefilter(ruleset), Shim(settings.shim_module), field_maps)
+
+    def check_source(self, path: str, source: str, *, fix: Safety | None = None,
+                     only: Callable[[Finding], bool] | None = None) -> FileResult:
+        """Findings for one file's text; with `fix`, also the text with fixes up to that safety applied.
+
+        `only` limits which findings are fixed (the editor's one-finding quick fix).
+        """
+        if not self.prefilter.is_candidate(source):
+            return FileResult(path, source=source, fixed_source=source if fix else None)
+        try:
+            parsed = parse_source(source)
+        except SyntaxProblem as problem:
+            error = FileError(path, str(problem.message), problem.line, problem.column)
+            return FileResult(path, errors=(error,), source=source)
+        findings, planner = self._analyse(path, parsed)
+        if fix is None:
+            return FileResult(path, tuple(findings), source=source)
+        return self._fix(path, source, parsed, findings, planner, fix, only)
+
+    def _analyse(self, path: str, parsed: ParsedModule) -> tuple[list[Finding], Planner]:
+        resolver = Resolver(parsed.module, self.ruleset)
+        matches = [m for m in detect(resolver, self.ruleset) if self.settings.allows(m.rule.id, Path(path))]
+        matches = self._unsuppressed(path, parsed, matches)
+        planner = Planner(parsed.module, parsed.positions, resolver, self.ruleset, matches, self.field_maps)
+        safe, unsafe = planner.plan(Safety.SAFE), planner.plan(Safety.UNSAFE)
+        findings = []
+        for match in matches:
+            key = id(match.node)
+            if key in {id(m.node) for m in safe.applied}:
+                safety, reason = Safety.SAFE, ""
+            elif unsafe.decisions[key].variant is not None:
+                safety = Safety.UNSAFE
+                reason = unsafe.decisions[key].reason or safe.decisions[key].reason
+            else:
+                safety, reason = Safety.MANUAL, unsafe.decisions[key].reason
+            findings.append(self._finding(path, parsed, match, safety, reason))
+        return sorted(findings, key=lambda f: (f.span, f.rule)), planner
+
+    def _unsuppressed(self, path: str, parsed: ParsedModule, matches: list[Match]) -> list[Match]:
+        provisional = [self._finding(path, parsed, m, Safety.MANUAL, "") for m in matches]
+        kept, _, _ = apply_suppressions(provisional, parsed.module.code)
+        kept_ids = {id(f) for f in kept}
+        return [m for m, f in zip(matches, provisional) if id(f) in kept_ids]
+
+    def _finding(self, path: str, parsed: ParsedModule, match: Match, safety: Safety, reason: str) -> Finding:
+        span = span_of(parsed, match.node)
+        snippet = re.sub(r"\s+", " ", parsed.module.code_for_node(match.node)).strip()
+        return Finding(path, span, match.rule.id, match.rule.provider, match.rule.message, safety, reason, snippet)
+
+    def _fix(self, path: str, source: str, parsed: ParsedModule, findings: list[Finding], planner: Planner,
+             level: Safety, only: Callable[[Finding], bool] | None) -> FileResult:
+        applied: list[Finding] = []
+        text = source
+        for _ in range(MAX_FIX_PASSES):
+            wanted = [f for f in findings if _within(f.fix, level) and (only is None or only(f))]
+            if not wanted:
+                break
+            plan = planner.plan(level)
+            if only is not None:
+                _restrict(plan, {(f.span, f.rule) for f in wanted}, parsed)
+            new_text = apply_plan(parsed.module, plan, self.ruleset, self.shim)
+            if new_text == text:
+                break
+            try:
+                verify(new_text, path)
+            except RewriteError as error:
+                failure = FileError(path, f"cloudshift bug, file left unchanged: {error}")
+                return FileResult(path, tuple(findings), (failure,), source, source, ())
+            applied.extend(wanted)
+            text = new_text
+            parsed = parse_source(text)
+            findings, planner = self._analyse(path, parsed)
+            if only is not None:
+                break
+        return FileResult(path, tuple(findings), source=source, fixed_source=text, applied=tuple(applied))
+
+
+def _within(safety: Safety, level: Safety) -> bool:
+    order = [Safety.SAFE, Safety.UNSAFE, Safety.MANUAL]
+    return order.index(safety) <= order.index(level) and safety is not Safety.MANUAL
+
+
+def span_of(parsed: ParsedModule, node: cst.CSTNode) -> Span:
+    where = parsed.positions[node]
+    return Span(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+
+
+def _restrict(plan: Plan, chosen: set[tuple[Span, str]], parsed: ParsedModule) -> None:
+    """Keep only the chosen fixes, unless one of them rewrites a shim-object group (then keep all)."""
+    grouped = any(d.uses_self or (d.variant is not None and d.variant.result == "iterated")
+                  for m, d in plan.targets.values() if (span_of(parsed, m.node), m.rule.id) in chosen)
+    if grouped:
+        return
+    plan.targets = {k: (m, d) for k, (m, d) in plan.targets.items() if (span_of(parsed, m.node), m.rule.id) in chosen}
+    plan.creations.clear()
+    plan.fields.clear()

@@ -1,0 +1,518 @@
+"""Decide, for every match, whether and how it can be rewritten: the fix variant, its safety and why.
+
+A fix never drops meaning silently. Arguments the template does not use must be listed as
+dropped (with a safety and reason) or the fix is manual; the SDK object's own configuration
+caps the safety; a call inside `try/except <SDK error>` is unsafe; and objects rewritten into
+shim objects (a GCS bucket becoming a StorageClient) are rewritten as a group: every use of
+the variable or `self` attribute, or none of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import CodeRange
+
+from codemod.detect import Match
+from codemod.model import Safety
+from codemod.resolve import (NONE, SAFETY_ORDER, Iterable, Resolver, Scope, SdkValue, Source, bind_arguments,
+                             when_holds)
+from codemod.rules import Creation, FixVariant, RuleSet
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}")
+PASSED_AS_VALUE = "the SDK method is passed as a value (to a wrapper or callback); rewrite the call it makes by hand"
+UNBINDABLE = "the arguments cannot be bound statically (*args or **kwargs, or more than the SDK signature takes)"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the fix would do for one match at one safety level."""
+
+    safety: Safety
+    reason: str
+    variant: FixVariant | None = None
+    target: cst.BaseExpression | None = None  # the expression the template replaces
+    values: dict[str, cst.BaseExpression] = field(default_factory=dict)  # placeholder -> argument
+
+    @property
+    def uses_self(self) -> bool:
+        return self.variant is not None and "{self}" in self.variant.template
+
+
+@dataclass(frozen=True)
+class CreationFix:
+    """A creation expression rewritten into its shim equivalent (`client.bucket(b)` -> `create_storage_client(b)`)."""
+
+    creation: Creation
+    node: cst.CSTNode
+    values: dict[str, cst.BaseExpression]
+
+
+@dataclass
+class Plan:
+    """Everything the rewriter applies at one safety level."""
+
+    decisions: dict[int, Decision]  # id(match.node) -> decision (applied or not)
+    applied: list[Match]
+    creations: dict[int, CreationFix]  # id(node) -> creation rewrite
+    fields: dict[int, str]  # id(attribute node) -> shim attribute name
+    targets: dict[int, tuple[Match, Decision]]  # id(target node) -> what replaces it
+
+
+def less_safe(a: Safety, b: Safety) -> Safety:
+    return a if SAFETY_ORDER.index(a) >= SAFETY_ORDER.index(b) else b
+
+
+class Planner:
+    """Plans one module's fixes; `plan(level)` is called per safety level the caller allows."""
+
+    def __init__(self, module: cst.Module, positions: dict[cst.CSTNode, CodeRange], resolver: Resolver,
+                 ruleset: RuleSet, matches: list[Match], field_maps: dict[str, dict[str, str]]) -> None:
+        self.module = module
+        self.positions = positions
+        self.resolver = resolver
+        self.ruleset = ruleset
+        self.matches = matches
+        self.field_maps = field_maps
+        self.parents = _parent_map(module)
+        self.base = {id(m.node): self._decide(m) for m in matches}
+        self._match_by_node = {id(m.node): m for m in matches}
+
+    def plan(self, level: Safety) -> Plan:
+        """Fixes at or below `level`, with groups kept whole."""
+        allowed = SAFETY_ORDER[: SAFETY_ORDER.index(level) + 1]
+        decisions = {key: d for key, d in self.base.items()}
+        for key, decision in decisions.items():
+            if decision.safety not in allowed:
+                decisions[key] = Decision(Safety.MANUAL, decision.reason)
+        groups = _GroupAnalysis(self, decisions)
+        decisions = groups.settle()
+        applied = [m for m in self.matches if decisions[id(m.node)].variant is not None]
+        targets = {id(decisions[id(m.node)].target): (m, decisions[id(m.node)]) for m in applied}
+        return Plan(decisions, applied, groups.creation_fixes(), groups.field_fixes(), targets)
+
+    # one match, on its own
+    def _decide(self, match: Match) -> Decision:
+        if not match.is_call:
+            return Decision(Safety.MANUAL, PASSED_AS_VALUE)
+        if match.arguments is None:
+            return Decision(Safety.MANUAL, UNBINDABLE)
+        problems = []
+        for variant in match.rule.fixes:
+            decision = self._try_variant(match, variant)
+            if decision.variant is not None:
+                return self._with_context(match, decision)
+            problems.append(decision.reason)
+        specific = [problem for problem in problems if problem]
+        return Decision(Safety.MANUAL, (specific or [match.rule.manual or "no fix applies to this use"])[0])
+
+    def _try_variant(self, match: Match, variant: FixVariant) -> Decision:
+        args = match.arguments or {}
+        assert isinstance(match.node, cst.Call)
+        if not when_holds(variant.when, args):
+            return Decision(Safety.MANUAL, "")
+        target = self._result_target(match.node, variant.result)
+        if target is None:
+            return Decision(Safety.MANUAL, "")
+        values, consumed, problem = self._placeholders(variant, args)
+        if problem:
+            return Decision(Safety.MANUAL, problem)
+        for group in variant.same:
+            codes = {_normalized(self.module.code_for_node(values[name])) for name in group if name in values}
+            if len(codes) > 1:
+                return Decision(Safety.MANUAL, f"{' and '.join(group)} differ; the shim works within one bucket")
+        safety, reason = Safety.SAFE, ""
+        for name in args:
+            if name in consumed:
+                continue
+            dropped = variant.drop.get(name)
+            if dropped is None:
+                return Decision(Safety.MANUAL, f"argument {name} has no shim equivalent")
+            if SAFETY_ORDER.index(dropped.safety) > SAFETY_ORDER.index(safety):
+                safety, reason = dropped.safety, dropped.reason
+        if SAFETY_ORDER.index(variant.safety) > SAFETY_ORDER.index(safety):
+            safety, reason = variant.safety, variant.reason
+        if safety is Safety.MANUAL:
+            return Decision(safety, reason)
+        return Decision(safety, reason, variant, target, values)
+
+    def _placeholders(self, variant: FixVariant, args: dict[str, cst.Arg]
+                      ) -> tuple[dict[str, cst.BaseExpression], set[str], str]:
+        """Bind every placeholder and keyword of the variant; returns (values, consumed params, problem)."""
+        values: dict[str, cst.BaseExpression] = {}
+        consumed: set[str] = set(variant.when)
+        dict_fields: dict[str, set[str]] = {}
+        for name in PLACEHOLDER.findall(variant.template):
+            if name in ("shim", "self"):
+                continue
+            param, _, key = name.partition(".")
+            if param not in args:
+                return {}, set(), f"{param} is not passed"
+            consumed.add(param)
+            if not key:
+                values[name] = args[param].value
+                continue
+            entries = _dict_entries(args[param].value)
+            if entries is None or key not in entries:
+                return {}, set(), f"{param} is not a dict literal with a {key!r} entry"
+            values[name] = entries[key]
+            dict_fields.setdefault(param, set()).add(key)
+        for param, used in dict_fields.items():
+            extra = sorted(set(_dict_entries(args[param].value) or {}) - used)
+            if extra:
+                return {}, set(), f"{param} holds {', '.join(extra)}, which the shim cannot express"
+        for param in variant.keywords:
+            if param in args:
+                consumed.add(param)
+                values[f"keyword:{variant.keywords[param]}"] = args[param].value
+        for param, mapping in variant.dict_keywords.items():
+            if param not in args:
+                continue
+            entries = _dict_entries(args[param].value)
+            if entries is None:
+                return {}, set(), f"{param} is not a dict literal, so its settings cannot be mapped"
+            unknown = sorted(set(entries) - set(mapping))
+            if unknown:
+                return {}, set(), f"{param} holds {', '.join(unknown)}, which the shim cannot express"
+            consumed.add(param)
+            for key, keyword in mapping.items():
+                if key in entries:
+                    values[f"keyword:{keyword}"] = entries[key]
+        return values, consumed, ""
+
+    def _result_target(self, call: cst.Call, result: str) -> cst.BaseExpression | None:
+        """The expression the fix replaces, given how the call's value is used; None if the use differs."""
+        outer = self._outer(call)
+        if result == "any":
+            return call
+        if result == "ignored":
+            return call if isinstance(self.parents.get(outer), cst.Expr) else None
+        if result == "iterated":
+            loop = self.parents.get(call)
+            return call if isinstance(loop, (cst.For, cst.CompFor)) and loop.iter is call else None
+        wanted = _normalized("__result__" + result)
+        node: cst.CSTNode = call
+        for _ in range(6):
+            parent = self.parents.get(node)
+            if not isinstance(parent, cst.BaseExpression):
+                return None
+            node = parent
+            code = _normalized(self.module.code_for_node(node.deep_replace(call, cst.Name("__result__"))))
+            if code == wanted:
+                return node
+        return None
+
+    def _outer(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The node itself, or the `await` around it."""
+        parent = self.parents.get(node)
+        return parent if isinstance(parent, cst.Await) else node
+
+    def _with_context(self, match: Match, decision: Decision) -> Decision:
+        safety, reason = decision.safety, decision.reason
+        if match.receiver is not None:
+            cap = match.receiver.cap
+            if SAFETY_ORDER.index(cap) > SAFETY_ORDER.index(safety):
+                safety, reason = cap, match.receiver.cap_reason
+        caught = self._caught_sdk_error(match.node, match.scope)
+        if caught and safety is Safety.SAFE:
+            safety, reason = Safety.UNSAFE, (f"the surrounding `except {caught}` will not catch the shim's errors "
+                                             "(storage_shim.StorageError, NotFound)")
+        if safety is Safety.MANUAL:
+            return Decision(safety, reason)
+        return Decision(safety, reason, decision.variant, decision.target, decision.values)
+
+    def _caught_sdk_error(self, node: cst.CSTNode, scope: Scope) -> str:
+        child, parent = node, self.parents.get(node)
+        while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if isinstance(parent, cst.Try) and child is parent.body:
+                for handler in parent.handlers:
+                    name = self._sdk_exception(handler.type, scope)
+                    if name:
+                        return name
+            child, parent = parent, self.parents.get(parent)
+        return ""
+
+    def _sdk_exception(self, node: cst.BaseExpression | None, scope: Scope) -> str:
+        if node is None:
+            return ""
+        candidates = [e.value for e in node.elements] if isinstance(node, cst.Tuple) else [node]
+        for candidate in candidates:
+            dotted = self.resolver.dotted_name(candidate, scope)
+            if dotted in self.ruleset.exceptions:
+                return self.module.code_for_node(candidate)
+            if isinstance(candidate, cst.Attribute) and isinstance(candidate.value, cst.Attribute):
+                if self.resolver.sdk_value(candidate.value.value, scope) is not None:  # client.exceptions.X
+                    return self.module.code_for_node(candidate)
+        return ""
+
+
+class _GroupAnalysis:
+    """Keeps shim-object rewrites whole: a variable becomes a shim object only if all its uses can follow."""
+
+    def __init__(self, planner: Planner, decisions: dict[int, Decision]) -> None:
+        self.p = planner
+        self.decisions = decisions
+        self.resolver = planner.resolver
+        self.blocked: dict[int, str] = {}  # id(bindings list) -> why the group stays as it is
+        self._creation_cache: dict[int, CreationFix | None] = {}
+
+    def settle(self) -> dict[int, Decision]:
+        """Demote fixes until every applied `{self}` fix has a rewritable receiver (a fixed point)."""
+        changed = True
+        while changed:
+            changed = False
+            for key, decision in list(self.decisions.items()):
+                if decision.variant is None:
+                    continue
+                match = self.p._match_by_node[key]
+                problem = self._decision_problem(match, decision)
+                if problem:
+                    self.decisions[key] = Decision(Safety.MANUAL, problem)
+                    changed = True
+            changed = self._block_groups() or changed
+        return self.decisions
+
+    def _decision_problem(self, match: Match, decision: Decision) -> str:
+        """Why an otherwise applicable fix cannot be applied with the rest of the module, or ""."""
+        assert isinstance(match.node, cst.Call)
+        if decision.uses_self:
+            assert isinstance(match.node.func, cst.Attribute)
+            problem = self._receiver_problem(match.node.func.value, match.scope)
+            if problem:
+                return problem
+        if decision.variant is not None and decision.variant.result == "iterated":
+            loop = self.p.parents[match.node]
+            assert isinstance(loop, (cst.For, cst.CompFor))
+            if not isinstance(loop.target, cst.Name):
+                return "the loop target is not a single name"
+            bindings = self.resolver.bindings_of(loop.target.value, match.scope)
+            if bindings is None or len(bindings) != 1:
+                return f"{loop.target.value} is also bound elsewhere"
+            return self.blocked.get(id(bindings), "")
+        return ""
+
+    # receivers
+    def _receiver_problem(self, node: cst.BaseExpression, scope: Scope) -> str:
+        """Why `node` cannot become a shim object, or "" when it can."""
+        if isinstance(node, cst.Call):
+            fix = self._creation_fix(node, scope)
+            if fix is None:
+                return "the object it is called on has no shim equivalent"
+            return self._template_receiver_problem(fix, node, scope)
+        if isinstance(node, cst.Attribute):
+            owner = self.resolver.sdk_value(node.value, scope)
+            if owner is not None and self._creation_fix(node, scope) is not None:
+                return self._receiver_problem(node.value, scope)
+        bindings = self._group_of(node, scope)
+        if bindings is None:
+            return "the object it is called on is passed in or computed; rewrite it where it is created"
+        return self.blocked.get(id(bindings), "")
+
+    def _template_receiver_problem(self, fix: CreationFix, node: cst.CSTNode, scope: Scope) -> str:
+        if fix.creation.template and "{self}" in fix.creation.template:
+            inner = node.func.value if isinstance(node, cst.Call) else node.value  # type: ignore[attr-defined]
+            return self._receiver_problem(inner, scope)
+        return ""
+
+    def _creation_fix(self, node: cst.CSTNode, scope: Scope) -> CreationFix | None:
+        if id(node) in self._creation_cache:
+            return self._creation_cache[id(node)]
+        fix = self._find_creation_fix(node, scope)
+        self._creation_cache[id(node)] = fix
+        return fix
+
+    def _find_creation_fix(self, node: cst.CSTNode, scope: Scope) -> CreationFix | None:
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            owner = self.resolver.sdk_value(node.func.value, scope)
+            member, kind = node.func.attr.value, ("method",)
+        elif isinstance(node, cst.Attribute):
+            owner = self.resolver.sdk_value(node.value, scope)
+            member, kind = node.attr.value, ("attribute",)
+        else:
+            return None
+        if owner is None:
+            return None
+        for creation in self.p.ruleset.creations_by_member.get((owner.object, member), ()):
+            if creation.kind not in kind or creation.template is None:
+                continue
+            args = bind_arguments(creation.signature, node.args) if isinstance(node, cst.Call) else {}
+            if args is None or not when_holds(creation.when, args):
+                continue
+            names = {n for n in PLACEHOLDER.findall(creation.template) if n not in ("shim", "self")}
+            if not names <= set(args):
+                continue
+            return CreationFix(creation, node, {n: args[n].value for n in names})
+        return None
+
+    # groups: all bindings of one name in one scope, or of one attribute of one class
+    def _group_of(self, node: cst.BaseExpression, scope: Scope) -> list[Source] | None:
+        if isinstance(node, cst.Name):
+            return self.resolver.bindings_of(node.value, scope)
+        if isinstance(node, cst.Attribute):
+            return self.resolver.self_attribute_bindings(node, scope)
+        return None
+
+    def _block_groups(self) -> bool:
+        """Block every group with a source or a use that cannot follow; True if anything changed."""
+        changed = False
+        for bindings, uses in self.resolver.sdk_groups():
+            if id(bindings) in self.blocked:
+                continue
+            problem = self._sources_problem(bindings) or self._uses_problem(uses, self._listed(bindings))
+            if problem:
+                self.blocked[id(bindings)] = problem
+                changed = True
+        return changed
+
+    def _listed(self, bindings: list[Source]) -> bool:
+        """Whether the group is the loop variable over a rewritten listing (its items become ObjectInfo)."""
+        if len(bindings) != 1 or bindings[0].kind != "iter" or bindings[0].node is None:
+            return False
+        decision = self.decisions.get(id(bindings[0].node))
+        return decision is not None and decision.variant is not None and decision.variant.result == "iterated"
+
+    def _sources_problem(self, bindings: list[Source]) -> str:
+        if self._listed(bindings):
+            return ""
+        for source in bindings:
+            if source.kind == "expr" and isinstance(source.node, cst.BaseExpression) and source.scope is not None:
+                value = self.resolver.infer(source.node, source.scope)
+                if value is NONE:
+                    continue
+                fix = self._creation_fix(source.node, source.scope)
+                if fix is None:
+                    return "it is assigned a value that has no shim equivalent"
+                problem = self._template_receiver_problem(fix, source.node, source.scope)
+                if problem:
+                    return problem
+                continue
+            return "it is bound in a way the rewrite cannot follow (parameter, loop or annotation)"
+        return ""
+
+    def _uses_problem(self, uses: list[tuple[cst.CSTNode, Scope]], fields_only: bool) -> str:
+        for node, scope in uses:
+            problem = self._use_problem(node, scope, fields_only)
+            if problem:
+                return problem
+        return ""
+
+    def _use_problem(self, node: cst.CSTNode, scope: Scope, fields_only: bool) -> str:
+        parent = self.p.parents.get(node)
+        line = self.p.positions[node].start.line
+        name = self.p.module.code_for_node(node)
+        if fields_only:
+            if isinstance(parent, cst.Attribute) and self._field_name(parent, scope) is not None:
+                return ""
+            return f"{name} at line {line} is used as more than a listing entry (only its name and size carry over)"
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            grand = self.p.parents.get(parent)
+            if isinstance(grand, cst.Call) and grand.func is parent:
+                decision = self.decisions.get(id(grand))
+                if decision is not None and decision.uses_self:
+                    return ""
+                if self._creation_fix(grand, scope) is not None and self._consumer_ok(grand, scope):
+                    return ""
+                reason = decision.reason if decision is not None else "it has no shim equivalent"
+                return f"{name}.{parent.attr.value}() at line {line} cannot be rewritten: {reason}"
+            if self._field_name(parent, scope) is not None:
+                return ""
+            if self._creation_fix(parent, scope) is not None and self._consumer_ok(parent, scope):
+                return ""
+            return f"{name}.{parent.attr.value} at line {line} has no shim equivalent"
+        return f"{name} is used at line {line} in a way the rewrite cannot follow"
+
+    def _consumer_ok(self, node: cst.CSTNode, scope: Scope) -> bool:
+        """A creation rewritten inline is fine when what consumes its result is rewritten too."""
+        parent = self.p.parents.get(node)
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            grand = self.p.parents.get(parent)
+            decision = self.decisions.get(id(grand)) if grand is not None else None
+            if decision is not None and decision.uses_self:
+                return True
+            if grand is not None and self._creation_fix(grand, scope) is not None:
+                return self._consumer_ok(grand, scope)
+            return self._field_name(parent, scope) is not None
+        if isinstance(parent, cst.Assign):
+            target = parent.targets[0].target if len(parent.targets) == 1 else None
+            bindings = self._group_of(target, scope) if target is not None else None
+            return bindings is not None and id(bindings) not in self.blocked
+        return False
+
+    def _field_name(self, attribute: cst.Attribute, scope: Scope) -> str | None:
+        owner = self.resolver.sdk_value(attribute.value, scope)
+        if owner is None:
+            return None
+        return self.p.field_maps.get(owner.object, {}).get(attribute.attr.value)
+
+    # results
+    def creation_fixes(self) -> dict[int, CreationFix]:
+        fixes: dict[int, CreationFix] = {}
+        for bindings, uses in self.resolver.sdk_groups():
+            if id(bindings) in self.blocked:
+                continue
+            for source in bindings:
+                if source.kind == "expr" and source.scope is not None:
+                    fix = self._creation_fix(source.node, source.scope)
+                    if fix is not None:
+                        fixes[id(source.node)] = fix
+        for key, decision in self.decisions.items():
+            if decision.uses_self:
+                match = self.p._match_by_node[key]
+                self._collect_chain(match.node.func.value, match.scope, fixes)  # type: ignore[union-attr]
+        return fixes
+
+    def _collect_chain(self, node: cst.CSTNode, scope: Scope, fixes: dict[int, CreationFix]) -> None:
+        fix = self._creation_fix(node, scope) if isinstance(node, (cst.Call, cst.Attribute)) else None
+        if fix is None:
+            return
+        fixes[id(node)] = fix
+        if fix.creation.template and "{self}" in fix.creation.template:
+            inner = node.func.value if isinstance(node, cst.Call) else node.value  # type: ignore[attr-defined]
+            self._collect_chain(inner, scope, fixes)
+
+    def field_fixes(self) -> dict[int, str]:
+        fields: dict[int, str] = {}
+        for bindings, uses in self.resolver.sdk_groups():
+            if id(bindings) in self.blocked:
+                continue
+            for node, scope in uses:
+                parent = self.p.parents.get(node)
+                if isinstance(parent, cst.Attribute) and parent.value is node:
+                    name = self._field_name(parent, scope)
+                    if name is not None:
+                        fields[id(parent)] = name
+        return fields
+
+
+def _parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
+
+    class Visitor(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            for child in node.children:
+                parents[child] = node
+            return True
+
+    module.visit(Visitor())
+    return parents
+
+
+def _dict_entries(node: cst.BaseExpression) -> dict[str, cst.BaseExpression] | None:
+    """The entries of a dict literal with plain string keys, else None."""
+    if not isinstance(node, cst.Dict):
+        return None
+    entries: dict[str, cst.BaseExpression] = {}
+    for element in node.elements:
+        if not isinstance(element, cst.DictElement):
+            return None
+        key = element.key
+        if not isinstance(key, cst.SimpleString) or not isinstance(key.evaluated_value, str):
+            return None
+        entries[key.evaluated_value] = element.value
+    return entries
+
+
+def _normalized(code: str) -> str:
+    return re.sub(r"\s+", "", code).replace("'", '"')

@@ -1,0 +1,664 @@
+"""Which expressions are SDK objects: imports, aliases, assignments, `self.x`, helpers, parameters.
+
+One pass collects every binding of the module (imports, assignments, parameters, `with ... as`,
+`for` targets, `self.attr = ...` in any method, function returns and call sites). Inference then
+walks expressions lazily and memoised. It is flow-insensitive but conservative: a name is an SDK
+object only when every value bound to it in its scope is the same kind of SDK object (or None),
+which keeps look-alikes (`s3 = MyUploader()`) out. Nothing is imported or run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence, Union
+
+import libcst as cst
+
+from codemod.model import Safety
+from codemod.rules import Creation, RuleSet, Signature
+
+SAFETY_ORDER = [Safety.SAFE, Safety.UNSAFE, Safety.MANUAL]
+
+
+@dataclass(frozen=True)
+class SdkValue:
+    """An expression known to be an SDK object of kind `object`."""
+
+    object: str
+    created_by: cst.CSTNode | None  # the creating expression, when known
+    cap: Safety = Safety.SAFE  # the most a fix on this object may be
+    cap_reason: str = ""
+
+    def capped(self, safety: Safety, reason: str) -> "SdkValue":
+        if SAFETY_ORDER.index(safety) <= SAFETY_ORDER.index(self.cap):
+            return self
+        return SdkValue(self.object, self.created_by, safety, reason)
+
+
+@dataclass(frozen=True)
+class QualName:
+    """A module, class or function reached through imports, spelled by its dotted name."""
+
+    dotted: str
+
+
+@dataclass(frozen=True)
+class BoundMember:
+    """`obj.name` where obj is an SDK object; becomes something when called or iterated."""
+
+    owner: SdkValue
+    name: str
+
+
+@dataclass(frozen=True)
+class Iterable:
+    """The result of a call whose items are SDK objects (`bucket.list_blobs()`)."""
+
+    item: SdkValue
+
+
+@dataclass(eq=False)
+class Function:
+    node: cst.FunctionDef | cst.Lambda
+    scope: "Scope"  # the function's own scope
+    owner: "ClassInfo | None"  # set for methods
+    returns: list[cst.BaseExpression] = field(default_factory=list)
+
+    @property
+    def params(self) -> list[cst.Param]:
+        p = self.node.params
+        return [*p.posonly_params, *p.params, *p.kwonly_params]
+
+    def is_method(self) -> bool:
+        if self.owner is None or not isinstance(self.node, cst.FunctionDef):
+            return False
+        return not any(_decorator_name(d) == "staticmethod" for d in self.node.decorators)
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    function: Function
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: cst.ClassDef
+    scope: "Scope"  # the scope the class is defined in
+    attributes: dict[str, list["Source"]] = field(default_factory=dict)
+    methods: dict[str, Function] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    info: ClassInfo
+
+
+@dataclass(frozen=True)
+class Instance:
+    info: ClassInfo
+
+
+class _NoneValue:
+    """The literal None: it unifies with anything (`client = None` before the real assignment)."""
+
+
+NONE = _NoneValue()
+
+Value = Union[SdkValue, QualName, BoundMember, Iterable, FunctionRef, ClassRef, Instance, _NoneValue, None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One thing bound to a name: how to infer it and in which scope."""
+
+    kind: str  # import | expr | annotated | iter | with | param | def | class | unknown
+    node: cst.CSTNode | None
+    scope: "Scope | None"
+    dotted: str = ""
+    function: Function | None = None
+
+
+UNKNOWN = Source("unknown", None, None)
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: str  # module | class | function
+    parent: "Scope | None"
+    function: Function | None = None
+    bindings: dict[str, list[Source]] = field(default_factory=dict)
+    global_names: set[str] = field(default_factory=set)
+
+    def bind(self, name: str, source: Source) -> None:
+        target = self.module() if name in self.global_names else self
+        target.bindings.setdefault(name, []).append(source)
+
+    def module(self) -> "Scope":
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+
+@dataclass(frozen=True)
+class CallSite:
+    node: cst.Call
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class AttributeUse:
+    """An attribute read that is not the callee of a call (`retry(client.get_object)`)."""
+
+    node: cst.Attribute
+    scope: Scope
+
+
+class Collector(cst.CSTVisitor):
+    """Records scopes, bindings, classes, functions, calls and attribute reads in one pass."""
+
+    def __init__(self) -> None:
+        self.module_scope = Scope("module", None)
+        self.stack: list[Scope] = [self.module_scope]
+        self.class_stack: list[ClassInfo] = []
+        self.classes: dict[cst.ClassDef, ClassInfo] = {}
+        self.functions: dict[cst.CSTNode, Function] = {}
+        self.calls: list[CallSite] = []
+        self.attributes: list[AttributeUse] = []
+        self.callee_nodes: set[int] = set()
+        self.store_nodes: set[int] = set()
+        self.names: list[tuple[cst.Name, Scope]] = []
+        self.assignments: list[tuple[cst.Assign, Scope]] = []
+        self._not_loads: set[int] = set()
+
+    @property
+    def scope(self) -> Scope:
+        return self.stack[-1]
+
+    # imports
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if alias.asname is not None:
+                self.scope.bind(_name_of(alias.asname.name), Source("import", None, None, dotted))
+            else:
+                root = dotted.split(".")[0]
+                self.scope.bind(root, Source("import", None, None, root))
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return False
+        module = _dotted(node.module)
+        for alias in node.names:
+            name = _dotted(alias.name)
+            local = _name_of(alias.asname.name) if alias.asname is not None else name
+            self.scope.bind(local, Source("import", None, None, f"{module}.{name}"))
+        return False
+
+    # scopes
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._not_loads.add(id(node.name))
+        info = ClassInfo(node, self.scope)
+        self.classes[node] = info
+        self.scope.bind(node.name.value, Source("class", node, self.scope))
+        self.class_stack.append(info)
+        self.stack.append(Scope("class", self.scope))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        class_scope = self.stack.pop()
+        info = self.class_stack.pop()
+        for name, sources in class_scope.bindings.items():
+            info.attributes.setdefault(name, []).extend(sources)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._not_loads.add(id(node.name))
+        self.scope.bind(node.name.value, Source("def", node, self.scope))
+        owner = self.class_stack[-1] if self.scope.kind == "class" else None
+        self._enter_function(node, owner)
+        if owner is not None:
+            owner.methods[node.name.value] = self.functions[node]
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.stack.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._enter_function(node, None)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.stack.pop()
+
+    def _enter_function(self, node: cst.FunctionDef | cst.Lambda, owner: ClassInfo | None) -> None:
+        scope = Scope("function", self.scope)
+        function = Function(node, scope, owner)
+        scope.function = function
+        self.functions[node] = function
+        for param in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]:
+            self._not_loads.add(id(param.name))
+            scope.bind(param.name.value, Source("param", param, scope, function=function))
+        for star in (node.params.star_arg, node.params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self._not_loads.add(id(star.name))
+                scope.bind(star.name.value, UNKNOWN)
+        if isinstance(node, cst.Lambda):
+            function.returns.append(node.body)
+        self.stack.append(scope)
+
+    def visit_Global(self, node: cst.Global) -> bool:
+        self.scope.global_names.update(item.name.value for item in node.names)
+        return False
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+        return False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        function = self.scope.function
+        if function is not None and node.value is not None:
+            function.returns.append(node.value)
+
+    # bindings
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.assignments.append((node, self.scope))
+        for target in node.targets:
+            self._bind_target(target.target, Source("expr", node.value, self.scope))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind_target(node.target, Source("annotated", node, self.scope))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind_target(node.target, UNKNOWN)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind_target(node.target, Source("expr", node.value, self.scope))
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_target(node.target, Source("iter", node.iter, self.scope))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind_target(node.target, Source("iter", node.iter, self.scope))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind_target(node.asname.name, Source("with", node.item, self.scope))
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._bind_target(node.name.name, UNKNOWN)
+
+    def _bind_target(self, target: cst.BaseExpression, source: Source) -> None:
+        self.store_nodes.add(id(target))
+        if isinstance(target, cst.Name):
+            self.scope.bind(target.value, source)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                inner = element.value.value if isinstance(element.value, cst.StarredElement) else element.value
+                self._bind_target(inner, UNKNOWN)
+        elif isinstance(target, cst.Attribute):
+            self._bind_self_attribute(target, source)
+
+    def _bind_self_attribute(self, target: cst.Attribute, source: Source) -> None:
+        function = self.scope.function
+        if function is None or function.owner is None or not isinstance(target.value, cst.Name):
+            return
+        if function.is_method() and function.params and target.value.value == function.params[0].name.value:
+            function.owner.attributes.setdefault(target.attr.value, []).append(source)
+
+    # uses
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(CallSite(node, self.scope))
+        self.callee_nodes.add(id(node.func))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._not_loads.add(id(node.attr))
+        self.attributes.append(AttributeUse(node, self.scope))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._not_loads.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) not in self._not_loads and id(node) not in self.store_nodes:
+            self.names.append((node, self.scope))
+
+
+class Resolver:
+    """Answers "what is this expression?" for one module, lazily and memoised."""
+
+    def __init__(self, module: cst.Module, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self.collector = Collector()
+        module.visit(self.collector)
+        self._memo: dict[tuple[int, int], Value] = {}
+        self._in_progress: set[tuple[int, int]] = set()
+        self._call_sites: dict[int, list[CallSite]] | None = None
+        self._groups: list[tuple[list[Source], list[tuple[cst.CSTNode, Scope]]]] | None = None
+
+    # public API
+    @property
+    def calls(self) -> list[CallSite]:
+        return self.collector.calls
+
+    def attribute_reads(self) -> Iterator[AttributeUse]:
+        """Attribute reads that are neither called nor assigned to."""
+        skip = self.collector.callee_nodes | self.collector.store_nodes
+        return (use for use in self.collector.attributes if id(use.node) not in skip)
+
+    def bindings_of(self, name: str, scope: Scope) -> list[Source] | None:
+        """Every source bound to `name` as seen from `scope` (the list object identifies the group)."""
+        return self._lookup(name, scope)
+
+    def self_attribute_bindings(self, node: cst.Attribute, scope: Scope) -> list[Source] | None:
+        """For `self.attr`: the sources of that attribute across the class's methods."""
+        owner = self.infer(node.value, scope)
+        if isinstance(owner, Instance):
+            return owner.info.attributes.get(node.attr.value)
+        return None
+
+    def sdk_groups(self) -> list[tuple[list[Source], list[tuple[cst.CSTNode, Scope]]]]:
+        """Every name or `self` attribute that holds an SDK object, with all its loads."""
+        if self._groups is None:
+            groups: dict[int, tuple[list[Source], list[tuple[cst.CSTNode, Scope]]]] = {}
+            for name, scope in self.collector.names:
+                self._add_group_use(groups, self.bindings_of(name.value, scope), name, scope)
+            for use in self.attribute_reads():
+                self._add_group_use(groups, self.self_attribute_bindings(use.node, use.scope), use.node, use.scope)
+            self._groups = list(groups.values())
+        return self._groups
+
+    def _add_group_use(self, groups: dict[int, tuple[list[Source], list[tuple[cst.CSTNode, Scope]]]],
+                       bindings: list[Source] | None, node: cst.CSTNode, scope: Scope) -> None:
+        if bindings is None:
+            return
+        if id(bindings) not in groups:
+            if not isinstance(self._unify_sources(bindings), SdkValue):
+                return
+            groups[id(bindings)] = (bindings, [])
+        groups[id(bindings)][1].append((node, scope))
+
+    def sdk_assignments(self) -> Iterator[tuple[list[Source], cst.Assign]]:
+        """`name = <SDK object>` and `self.attr = <SDK object>` statements, with the group they bind."""
+        for statement, scope in self.collector.assignments:
+            if len(statement.targets) != 1 or self.sdk_value(statement.value, scope) is None:
+                continue
+            target = statement.targets[0].target
+            if isinstance(target, cst.Name):
+                bindings = self.bindings_of(target.value, scope)
+            elif isinstance(target, cst.Attribute):
+                bindings = self.self_attribute_bindings(target, scope)
+            else:
+                bindings = None
+            if bindings is not None:
+                yield bindings, statement
+
+    def sdk_value(self, node: cst.BaseExpression, scope: Scope) -> SdkValue | None:
+        value = self.infer(node, scope)
+        return value if isinstance(value, SdkValue) else None
+
+    def dotted_name(self, node: cst.BaseExpression, scope: Scope) -> str | None:
+        value = self.infer(node, scope)
+        return value.dotted if isinstance(value, QualName) else None
+
+    def infer(self, node: cst.CSTNode, scope: Scope) -> Value:
+        key = (id(node), id(scope))
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._in_progress:
+            return None
+        self._in_progress.add(key)
+        try:
+            value = self._infer(node, scope)
+        finally:
+            self._in_progress.discard(key)
+        self._memo[key] = value
+        return value
+
+    # expressions
+    def _infer(self, node: cst.CSTNode, scope: Scope) -> Value:
+        if isinstance(node, cst.Name):
+            if node.value == "None":
+                return NONE
+            found = self._lookup(node.value, scope)
+            return self._unify_sources(found) if found is not None else None
+        if isinstance(node, cst.Attribute):
+            return self._infer_attribute(node, scope)
+        if isinstance(node, cst.Call):
+            return self._infer_call(node, scope)
+        if isinstance(node, cst.Await):
+            return self.infer(node.expression, scope)
+        if isinstance(node, cst.IfExp):
+            return _unify([self.infer(node.body, scope), self.infer(node.orelse, scope)])
+        if isinstance(node, cst.BooleanOperation):
+            sides = [self.infer(node.left, scope), self.infer(node.right, scope)]
+            return _unify([side for side in sides if side is not None])
+        if isinstance(node, cst.NamedExpr):
+            return self.infer(node.value, scope)
+        return None
+
+    def _infer_attribute(self, node: cst.Attribute, scope: Scope) -> Value:
+        base = self.infer(node.value, scope)
+        name = node.attr.value
+        if isinstance(base, QualName):
+            return QualName(f"{base.dotted}.{name}")
+        if isinstance(base, SdkValue):
+            for creation in self.ruleset.creations_by_member.get((base.object, name), ()):
+                if creation.kind == "attribute":
+                    return self._derive(base, creation, node)
+            return BoundMember(base, name)
+        if isinstance(base, Instance):
+            return self._instance_attribute(base.info, name, set())
+        return None
+
+    def _instance_attribute(self, info: ClassInfo, name: str, seen: set[int]) -> Value:
+        seen.add(id(info))
+        if name in info.methods:
+            return FunctionRef(info.methods[name])
+        if name in info.attributes:
+            return self._unify_sources(info.attributes[name])
+        for base in info.node.bases:
+            base_value = self.infer(base.value, info.scope)
+            if isinstance(base_value, ClassRef) and id(base_value.info) not in seen:
+                return self._instance_attribute(base_value.info, name, seen)
+        return None
+
+    def _infer_call(self, node: cst.Call, scope: Scope) -> Value:
+        callee = self.infer(node.func, scope)
+        if isinstance(callee, QualName):
+            for creation in self.ruleset.creations_by_call.get(callee.dotted, ()):
+                value = self._create(creation, node, scope, None)
+                if value is not None:
+                    return value
+            return None
+        if isinstance(callee, BoundMember):
+            for creation in self.ruleset.creations_by_member.get((callee.owner.object, callee.name), ()):
+                if creation.kind in ("method", "iterate"):
+                    value = self._create(creation, node, scope, callee.owner)
+                    if value is not None:
+                        return Iterable(value) if creation.kind == "iterate" else value
+            return None
+        if isinstance(callee, FunctionRef):
+            function = callee.function
+            return _unify([self.infer(ret, function.scope) for ret in function.returns])
+        if isinstance(callee, ClassRef):
+            return Instance(callee.info)
+        return None
+
+    def _create(self, creation: Creation, node: cst.Call, scope: Scope, owner: SdkValue | None) -> SdkValue | None:
+        bound = bind_arguments(creation.signature, node.args)
+        if bound is None or not when_holds(creation.when, bound):
+            return None
+        value = self._derive(owner, creation, node)
+        configured = sorted(name.replace("#", "argument ") for name in bound if name not in creation.neutral)
+        if configured and creation.kind != "iterate":
+            value = value.capped(Safety.UNSAFE, f"the SDK object is created with {', '.join(configured)}; "
+                                                "the shim takes these from its configuration instead")
+        return value
+
+    def _derive(self, owner: SdkValue | None, creation: Creation, node: cst.CSTNode) -> SdkValue:
+        value = SdkValue(creation.result, node)
+        if owner is not None:
+            value = value.capped(owner.cap, owner.cap_reason)
+        return value.capped(creation.safety, creation.reason)
+
+    # names and their sources
+    def _lookup(self, name: str, scope: Scope) -> list[Source] | None:
+        current: Scope | None = scope
+        while current is not None:
+            if current.kind == "class" and current is not scope:
+                current = current.parent
+                continue
+            if name in current.bindings:
+                return current.bindings[name]
+            current = current.parent
+        return None
+
+    def _unify_sources(self, sources: list[Source]) -> Value:
+        return _unify([self._infer_source(source) for source in sources])
+
+    def _infer_source(self, source: Source) -> Value:
+        if source.kind == "import":
+            return QualName(source.dotted)
+        if source.kind == "class":
+            assert isinstance(source.node, cst.ClassDef)
+            return ClassRef(self.collector.classes[source.node])
+        if source.kind == "def":
+            return FunctionRef(self.collector.functions[source.node])
+        if source.scope is None or source.node is None:
+            return None
+        if source.kind == "annotated":
+            assert isinstance(source.node, cst.AnnAssign)
+            declared = self._annotation(source.node.annotation.annotation, source.scope)
+            if declared is not None:
+                return declared
+            return self.infer(source.node.value, source.scope) if source.node.value is not None else None
+        if source.kind == "iter":
+            iterated = self.infer(source.node, source.scope)
+            return iterated.item if isinstance(iterated, Iterable) else None
+        if source.kind == "param":
+            return self._infer_param(source)
+        return self.infer(source.node, source.scope)  # expr, with
+
+    def _annotation(self, node: cst.BaseExpression, scope: Scope) -> SdkValue | None:
+        """An SDK object declared by annotation: `S3Client`, `"S3Client"`, `Optional[...]`, `X | None`."""
+        if isinstance(node, cst.SimpleString):
+            try:
+                return self._annotation(cst.parse_expression(node.evaluated_value), scope)
+            except cst.ParserSyntaxError:
+                return None
+        if isinstance(node, cst.BinaryOperation):
+            return self._annotation(node.left, scope) or self._annotation(node.right, scope)
+        if isinstance(node, cst.Subscript):
+            candidates = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+            return next(filter(None, (self._annotation(c, scope) for c in candidates)), None)
+        dotted = self.dotted_name(node, scope)
+        if dotted is not None and dotted in self.ruleset.types:
+            return SdkValue(self.ruleset.types[dotted], None, Safety.UNSAFE,
+                            "the SDK object is passed in, so how it was configured is not known here")
+        return None
+
+    def _infer_param(self, source: Source) -> Value:
+        param, function = source.node, source.function
+        assert isinstance(param, cst.Param) and function is not None
+        if function.is_method() and function.params and function.params[0] is param:
+            assert function.owner is not None
+            return Instance(function.owner)
+        if param.annotation is not None:
+            declared = self._annotation(param.annotation.annotation, function.scope.parent or function.scope)
+            if declared is not None:
+                return declared
+        values = [self._argument_value(site, function, param) for site in self._sites_of(function)]
+        return _unify([v for v in values if v is not None]) if values and None not in values else None
+
+    def _argument_value(self, site: CallSite, function: Function, param: cst.Param) -> Value:
+        """What `site` passes for `param`; NONE when it passes nothing (the default applies)."""
+        params = function.params
+        offset = 1 if function.is_method() and isinstance(site.node.func, cst.Attribute) else 0
+        names = [p.name.value for p in params[offset:]]
+        signature = Signature(tuple(names), (), False)
+        bound = bind_arguments(signature, site.node.args)
+        if bound is None:
+            return None
+        arg = bound.get(param.name.value)
+        return self.infer(arg.value, site.scope) if arg is not None else NONE
+
+    def _sites_of(self, function: Function) -> list[CallSite]:
+        if self._call_sites is None:
+            self._call_sites = {}
+            for site in self.collector.calls:
+                callee = self.infer(site.node.func, site.scope)
+                if isinstance(callee, FunctionRef):
+                    self._call_sites.setdefault(id(callee.function), []).append(site)
+        return self._call_sites.get(id(function), [])
+
+
+def _unify(values: Sequence[Value]) -> Value:
+    """One value when all agree (None literals aside), else unknown."""
+    real = [value for value in values if value is not NONE]
+    if not real:
+        return NONE if values else None
+    first = real[0]
+    if all(_same(first, other) for other in real[1:]):
+        return first
+    return None
+
+
+def _same(a: Value, b: Value) -> bool:
+    if isinstance(a, SdkValue) and isinstance(b, SdkValue):
+        return a.object == b.object
+    return a == b
+
+
+def bind_arguments(signature: Signature, args: Sequence[cst.Arg]) -> dict[str, cst.Arg] | None:
+    """Map call arguments to parameter names; None when they cannot be bound statically."""
+    bound: dict[str, cst.Arg] = {}
+    position = 0
+    for arg in args:
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            if position < len(signature.positional):
+                bound[signature.positional[position]] = arg
+            elif signature.any_positional:
+                bound[f"#{position}"] = arg
+            else:
+                return None
+            position += 1
+        else:
+            name = arg.keyword.value
+            if name in bound or not signature.accepts_keyword(name):
+                return None
+            bound[name] = arg
+    return bound
+
+
+def when_holds(when: dict[str, tuple[str, ...]], bound: dict[str, cst.Arg] | None) -> bool:
+    """Whether every parameter named in `when` is passed one of its allowed string literals."""
+    if not when:
+        return True
+    if bound is None:
+        return False
+    return all(name in bound and string_value(bound[name].value) in allowed for name, allowed in when.items())
+
+
+def string_value(node: cst.BaseExpression) -> str | None:
+    """The value of a plain string literal, else None."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _dotted(node: cst.CSTNode) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    raise TypeError(f"not a dotted name: {node!r}")
+
+
+def _name_of(node: cst.CSTNode) -> str:
+    return node.value if isinstance(node, cst.Name) else _dotted(node)
+
+
+def _decorator_name(decorator: cst.Decorator) -> str:
+    target = decorator.decorator
+    return target.value if isinstance(target, cst.Name) else ""

@@ -1,0 +1,238 @@
+"""Apply a plan: replace matched calls by their templates, then tidy imports and dead SDK objects.
+
+The output is parsed and compiled again before anyone may write it; a rewrite that does not
+produce valid Python raises `RewriteError` and the caller keeps the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from codemod.detect import Match
+from codemod.plan import PLACEHOLDER, CreationFix, Decision, Plan, _dict_entries
+from codemod.resolve import Resolver, bind_arguments
+from codemod.rules import RuleSet
+
+SHIM_FACTORY = "create_storage_client"
+ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.SimpleString, cst.ConcatenatedString,
+          cst.FormattedString, cst.Integer, cst.Float, cst.List, cst.Dict, cst.Tuple, cst.Set)
+
+
+class RewriteError(Exception):
+    """The rewritten module is not valid Python: a bug in a rule or in cloudshift, never written."""
+
+
+@dataclass(frozen=True)
+class Shim:
+    """Where rewritten code imports the shim from (`[tool.cloudshift] shim-module`)."""
+
+    module: str = "storage_shim"
+    factory: str = SHIM_FACTORY
+
+
+def apply_plan(module: cst.Module, plan: Plan, ruleset: RuleSet, shim: Shim) -> str:
+    """The module's new text with every planned fix applied, imports and dead objects tidied."""
+    rewritten = module.visit(_Rewriter(plan, shim))
+    if rewritten.deep_equals(module):
+        return module.code
+    rewritten = _remove_dead_objects(module, rewritten, ruleset)
+    context = CodemodContext()
+    AddImportsVisitor.add_needed_import(context, shim.module, shim.factory)
+    rewritten = AddImportsVisitor(context).transform_module(rewritten)
+    for statement in _sdk_imports(rewritten, ruleset):
+        RemoveImportsVisitor.remove_unused_import_by_node(context, statement)
+    rewritten = RemoveImportsVisitor(context).transform_module(rewritten)
+    return rewritten.code
+
+
+def verify(code: str, path: str) -> None:
+    """Raise RewriteError unless `code` parses with LibCST and compiles (it is never executed)."""
+    try:
+        cst.parse_module(code)
+        compile(code, path, "exec", dont_inherit=True)
+    except (cst.ParserSyntaxError, SyntaxError, ValueError) as error:
+        raise RewriteError(f"the rewritten file does not parse: {error}") from error
+
+
+class _Rewriter(cst.CSTTransformer):
+    """Replaces planned nodes bottom-up, so templates see already-rewritten receivers and arguments."""
+
+    def __init__(self, plan: Plan, shim: Shim) -> None:
+        self.plan = plan
+        self.shim = shim
+        self.updated_calls: dict[int, cst.Call] = {}
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+        key = id(original_node)
+        if key in self.plan.decisions and isinstance(updated_node, cst.Call):
+            self.updated_calls[key] = updated_node
+        if key in self.plan.targets:
+            match, decision = self.plan.targets[key]
+            return self._replace(updated_node, self._render_fix(match, decision))
+        if key in self.plan.creations:
+            return self._replace(updated_node, self._render_creation(self.plan.creations[key], updated_node))
+        if key in self.plan.fields and isinstance(updated_node, cst.Attribute):
+            return updated_node.with_changes(attr=cst.Name(self.plan.fields[key]))
+        return updated_node
+
+    def _render_fix(self, match: Match, decision: Decision) -> cst.BaseExpression:
+        assert decision.variant is not None
+        call = self.updated_calls[id(match.node)]
+        args = bind_arguments(match.rule.signature, call.args) or {}
+        receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+        keywords: list[tuple[str, cst.BaseExpression]] = []
+        for param, keyword in decision.variant.keywords.items():
+            if param in args:
+                keywords.append((keyword, args[param].value))
+        for param, mapping in decision.variant.dict_keywords.items():
+            entries = _dict_entries(args[param].value) if param in args else None
+            for key, keyword in mapping.items():
+                if entries and key in entries:
+                    keywords.append((keyword, entries[key]))
+        return self._render(decision.variant.template, args, receiver, keywords)
+
+    def _render_creation(self, fix: CreationFix, updated: cst.CSTNode) -> cst.BaseExpression:
+        assert fix.creation.template is not None
+        if isinstance(updated, cst.Call):
+            args = bind_arguments(fix.creation.signature, updated.args) or {}
+            receiver = updated.func.value if isinstance(updated.func, cst.Attribute) else None
+        else:
+            assert isinstance(updated, cst.Attribute)
+            args, receiver = {}, updated.value
+        return self._render(fix.creation.template, args, receiver, [])
+
+    def _render(self, template: str, args: dict[str, cst.Arg], receiver: cst.BaseExpression | None,
+                keywords: list[tuple[str, cst.BaseExpression]]) -> cst.BaseExpression:
+        def substitute(found: re.Match[str]) -> str:
+            name = found.group(1)
+            if name == "shim":
+                return self.shim.factory
+            follows = template[found.end():found.end() + 1]
+            if name == "self":
+                assert receiver is not None
+                return _code(receiver, parenthesize=follows in ".[(")
+            param, _, key = name.partition(".")
+            value = args[param].value
+            if key:
+                entries = _dict_entries(value)
+                assert entries is not None
+                value = entries[key]
+            return _code(value, parenthesize=follows in ".[(")
+
+        expression = cst.parse_expression(PLACEHOLDER.sub(substitute, template))
+        if keywords:
+            expression = _add_keywords(expression, keywords)
+        return expression
+
+    @staticmethod
+    def _replace(original: cst.CSTNode, new: cst.BaseExpression) -> cst.BaseExpression:
+        lpar = getattr(original, "lpar", ())
+        rpar = getattr(original, "rpar", ())
+        if lpar and hasattr(new, "lpar"):
+            return new.with_changes(lpar=lpar, rpar=rpar)
+        return new
+
+
+def _code(node: cst.BaseExpression, parenthesize: bool) -> str:
+    code = cst.Module([]).code_for_node(node)
+    if parenthesize and not isinstance(node, ATOMIC) and not getattr(node, "lpar", ()):
+        return f"({code})"
+    return code
+
+
+def _add_keywords(expression: cst.BaseExpression, keywords: list[tuple[str, cst.BaseExpression]]
+                  ) -> cst.BaseExpression:
+    """Append keyword arguments to the outermost call of a rendered template."""
+    if isinstance(expression, cst.Call):
+        extra = [cst.Arg(value=value, keyword=cst.Name(name),
+                         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+                 for name, value in keywords]
+        args = list(expression.args)
+        if args:
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        for index, arg in enumerate(extra[:-1]):
+            extra[index] = arg.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        return expression.with_changes(args=[*args, *extra])
+    if isinstance(expression, cst.Attribute):
+        return expression.with_changes(value=_add_keywords(expression.value, keywords))
+    raise ValueError("a template with keywords must end in a call or an attribute of one")
+
+
+def _remove_dead_objects(original: cst.Module, rewritten: cst.Module, ruleset: RuleSet) -> cst.Module:
+    """Drop `x = <SDK object>` statements the rewrite left unused (the client, the namespace lookup).
+
+    Only bindings that were used before the rewrite are removed: an SDK object the author never
+    used is theirs to keep.
+    """
+    used_before = {key for key, used in _sdk_assignments(original, ruleset).items() if used}
+    for _ in range(5):
+        dead = {key for key, used in _sdk_assignments(rewritten, ruleset).items() if not used and key in used_before}
+        if not dead:
+            break
+        rewritten = rewritten.visit(_DropAssignments(dead))
+    return rewritten
+
+
+def _sdk_assignments(module: cst.Module, ruleset: RuleSet) -> dict[str, bool]:
+    """`target = value` statements whose value is an SDK object, keyed by their text, and whether used."""
+    resolver = Resolver(module, ruleset)
+    loaded = {id(bindings) for bindings, uses in resolver.sdk_groups() if uses}
+    found: dict[str, bool] = {}
+    for bindings, statement in resolver.sdk_assignments():
+        key = _normalized_statement(statement)
+        found[key] = found.get(key, False) or id(bindings) in loaded
+    return found
+
+
+class _DropAssignments(cst.CSTTransformer):
+    def __init__(self, dead: set[str]) -> None:
+        self.dead = dead
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
+                                  updated_node: cst.SimpleStatementLine
+                                  ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        kept = [s for s in updated_node.body if not (isinstance(s, cst.Assign) and _normalized_statement(s) in self.dead)]
+        if len(kept) == len(updated_node.body):
+            return updated_node
+        if not kept:
+            return cst.RemoveFromParent()
+        return updated_node.with_changes(body=kept)
+
+
+def _normalized_statement(statement: cst.Assign) -> str:
+    return re.sub(r"\s+", "", cst.Module([]).code_for_node(statement))
+
+
+def _sdk_imports(module: cst.Module, ruleset: RuleSet) -> list[cst.Import | cst.ImportFrom]:
+    """Every import statement, at any depth, that imports from an SDK module of the rule files."""
+    roots = tuple(ruleset.modules)
+    found: list[cst.Import | cst.ImportFrom] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            if any(_under(_dotted_code(alias.name), roots) for alias in node.names):
+                found.append(node)
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            if node.module is None or node.relative:
+                return
+            name = _dotted_code(node.module)
+            aliases = [] if isinstance(node.names, cst.ImportStar) else node.names
+            if _under(name, roots) or any(_under(f"{name}.{_dotted_code(a.name)}", roots) for a in aliases):
+                found.append(node)
+
+    module.visit(Visitor())
+    return found
+
+
+def _dotted_code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _under(name: str, roots: tuple[str, ...]) -> bool:
+    return any(name == root or name.startswith(root + ".") for root in roots)

@@ -1,0 +1,351 @@
+"""Rule files: load the YAML, validate it against the schema, index it for the matcher.
+
+Rules are data (docs/rules.md). This module only knows the shape of a rule file, never one
+SDK method: every SDK object, factory and method comes from rules/*.yaml or a user's folder.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+import yaml
+
+from codemod.model import Safety
+
+SCHEMA = json.loads((Path(__file__).with_name("rule_schema.json")).read_text(encoding="utf-8"))
+
+
+class RuleError(Exception):
+    """A rule file is unreadable or invalid; the message names its file and line."""
+
+
+@dataclass(frozen=True)
+class Signature:
+    """An SDK signature, enough to bind a call's arguments to parameter names."""
+
+    positional: tuple[str, ...] = ()
+    keyword_only: tuple[str, ...] = ()
+    any_keyword: bool = False
+    any_positional: bool = False  # no params were given: positional arguments bind as "#0", "#1", ...
+
+    @classmethod
+    def parse(cls, params: list[str] | None) -> "Signature":
+        if params is None:
+            return cls(any_keyword=True, any_positional=True)
+        positional: list[str] = []
+        keyword_only: list[str] = []
+        target = positional
+        any_keyword = False
+        for name in params:
+            if name == "*":
+                target = keyword_only
+            elif name == "**":
+                any_keyword = True
+            else:
+                target.append(name)
+        return cls(tuple(positional), tuple(keyword_only), any_keyword)
+
+    def accepts_keyword(self, name: str) -> bool:
+        return self.any_keyword or name in self.positional or name in self.keyword_only
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a rule-file entry is, for error messages and `rules list`."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Creation:
+    """One way code obtains an SDK object: a call, a method or attribute of another object, iteration."""
+
+    kind: str  # call | method | attribute | iterate
+    target: str  # dotted name for calls, else the member name
+    on: str | None  # the object the member belongs to (None for calls)
+    result: str  # the object obtained
+    signature: Signature
+    when: dict[str, tuple[str, ...]]
+    neutral: frozenset[str]
+    safety: Safety  # the most any fix on the obtained object may be
+    reason: str
+    template: str | None  # how the rewrite spells this creation, when it has a shim equivalent
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class DroppedArgument:
+    safety: Safety
+    reason: str
+
+
+@dataclass(frozen=True)
+class FixVariant:
+    """One way to rewrite a matched call, chosen by how the call's result is used."""
+
+    result: str  # ignored | any | trailing code
+    safety: Safety
+    reason: str
+    template: str
+    keywords: dict[str, str]
+    dict_keywords: dict[str, dict[str, str]]
+    drop: dict[str, DroppedArgument]
+    when: dict[str, tuple[str, ...]]
+    same: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A detectable SDK use: a method of an SDK object, or a module-level SDK function."""
+
+    id: str
+    provider: str
+    service: str
+    on: str | None  # object name for method rules
+    method: str | None  # method name, or "*" for any other method of `on`
+    call: str | None  # dotted name for function rules
+    signature: Signature
+    when: dict[str, tuple[str, ...]]
+    message: str
+    manual: str
+    fixes: tuple[FixVariant, ...]
+    origin: Origin
+
+    @property
+    def best_safety(self) -> Safety:
+        """The safest fix this rule can offer, for `rules list`."""
+        order = [Safety.SAFE, Safety.UNSAFE, Safety.MANUAL]
+        return min((fix.safety for fix in self.fixes), key=order.index, default=Safety.MANUAL)
+
+
+@dataclass(frozen=True)
+class SdkObject:
+    name: str
+    provider: str
+    summary: str
+    types: tuple[str, ...]
+    shim: str  # client | handle | info | none
+    fields: dict[str, str]  # SDK attribute -> shim attribute that carries over
+    origin: Origin
+
+
+@dataclass
+class RuleSet:
+    """Every loaded rule file, indexed the way the resolver and detector look things up."""
+
+    objects: dict[str, SdkObject] = field(default_factory=dict)
+    rules: list[Rule] = field(default_factory=list)
+    creations_by_call: dict[str, list[Creation]] = field(default_factory=dict)
+    creations_by_member: dict[tuple[str, str], list[Creation]] = field(default_factory=dict)
+    rules_by_member: dict[tuple[str, str], list[Rule]] = field(default_factory=dict)
+    rules_by_call: dict[str, list[Rule]] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)  # annotation dotted name -> object
+    modules: set[str] = field(default_factory=set)
+    exceptions: dict[str, str] = field(default_factory=dict)  # SDK exception dotted name -> provider
+    files: list[str] = field(default_factory=list)
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def member_names(self) -> set[str]:
+        """Every method, attribute and function name a candidate file must mention."""
+        names = {member for (_, member) in self.creations_by_member}
+        names |= {method for (_, method) in self.rules_by_member if method != "*"}
+        names |= {dotted.rsplit(".", 1)[-1] for dotted in self.rules_by_call}
+        names |= {dotted.rsplit(".", 1)[-1] for dotted in self.creations_by_call}
+        return names
+
+    def selected(self, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> "RuleSet":
+        """A copy holding only the rules whose id matches `select` (prefixes) and not `ignore`."""
+        select, ignore = tuple(select), tuple(ignore)
+        chosen = RuleSet(objects=self.objects, creations_by_call=self.creations_by_call,
+                         creations_by_member=self.creations_by_member, types=self.types,
+                         modules=self.modules, exceptions=self.exceptions, files=self.files)
+        for rule in self.rules:
+            if select and not rule.id.startswith(select):
+                continue
+            if ignore and rule.id.startswith(ignore):
+                continue
+            chosen.add_rule(rule)
+        return chosen
+
+    def add_rule(self, rule: Rule) -> None:
+        self.rules.append(rule)
+        if rule.call:
+            self.rules_by_call.setdefault(rule.call, []).append(rule)
+        else:
+            self.rules_by_member.setdefault((rule.on or "", rule.method or ""), []).append(rule)
+
+
+def bundled_rules_dir() -> Path:
+    """The rule files shipped with cloudshift: rules/ in a checkout, codemod/bundled_rules installed."""
+    checkout = Path(__file__).resolve().parent.parent / "rules"
+    if checkout.is_dir() and any(checkout.glob("*.yaml")):
+        return checkout
+    return Path(str(resources.files("codemod.bundled_rules")))
+
+
+def load_rules(extra_dirs: Iterable[Path] = ()) -> RuleSet:
+    """Load the bundled rule files and any user folders, validated, into one RuleSet."""
+    ruleset = RuleSet()
+    for directory in [bundled_rules_dir(), *extra_dirs]:
+        if not directory.is_dir():
+            raise RuleError(f"{directory}: rule folder does not exist")
+        for path in sorted(directory.glob("*.y*ml")):
+            load_rule_file(path, ruleset)
+    return ruleset
+
+
+def load_rule_file(path: Path, ruleset: RuleSet) -> None:
+    """Validate one YAML file and add its objects and rules to `ruleset`."""
+    node = _compose(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    _validate(path, node, data)
+    lines = _LineFinder(path, node)
+    provider, service = data["provider"], data["service"]
+    ruleset.files.append(str(path))
+    ruleset.modules.update(data["modules"])
+    ruleset.exceptions.update({dotted: provider for dotted in data.get("exceptions", ())})
+    for name, spec in data["objects"].items():
+        origin = lines.origin(["objects", name])
+        if name in ruleset.objects:
+            raise RuleError(f"{origin}: object '{name}' is already defined at {ruleset.objects[name].origin}")
+        ruleset.objects[name] = SdkObject(name, provider, spec["summary"], tuple(spec.get("types", ())),
+                                          spec.get("shim", "none"), dict(spec.get("fields", {})), origin)
+        for dotted in spec.get("types", ()):
+            ruleset.types[dotted] = name
+    for name, spec in data["objects"].items():
+        for index, entry in enumerate(spec["created_by"]):
+            creation = _creation(name, entry, lines.origin(["objects", name, "created_by", index]))
+            _check_object(ruleset, creation.on, creation.origin)
+            if creation.kind == "call":
+                ruleset.creations_by_call.setdefault(creation.target, []).append(creation)
+            else:
+                key = (creation.on or "", creation.target)
+                ruleset.creations_by_member.setdefault(key, []).append(creation)
+    known = {rule.id for rule in ruleset.rules}
+    for index, entry in enumerate(data["rules"]):
+        rule = _rule(provider, service, entry, lines.origin(["rules", index]))
+        if rule.id in known:
+            raise RuleError(f"{rule.origin}: rule id '{rule.id}' is defined twice")
+        _check_object(ruleset, rule.on, rule.origin)
+        known.add(rule.id)
+        ruleset.add_rule(rule)
+
+
+def _compose(path: Path) -> yaml.Node:
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text)
+    except UnicodeDecodeError as error:
+        raise RuleError(f"{path}: not UTF-8 ({error.reason})") from error
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        line = mark.line + 1 if mark else 0
+        raise RuleError(f"{path}:{line}: invalid YAML: {error.problem}") from error
+    if node is None:
+        raise RuleError(f"{path}:1: empty rule file")
+    return node
+
+
+def _validate(path: Path, node: yaml.Node, data: Any) -> None:
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        where = _LineFinder(path, node).origin(list(error.absolute_path))
+        location = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise RuleError(f"{where}: {location}: {error.message}")
+
+
+class _LineFinder:
+    """Maps a path inside the YAML document to the line it starts on."""
+
+    def __init__(self, path: Path, root: yaml.Node) -> None:
+        self.path = path
+        self.root = root
+
+    def origin(self, keys: list[Any]) -> Origin:
+        node = self.root
+        for key in keys:
+            child = self._child(node, key)
+            if child is None:
+                break
+            node = child
+        return Origin(str(self.path), node.start_mark.line + 1)
+
+    @staticmethod
+    def _child(node: yaml.Node, key: Any) -> yaml.Node | None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == key:
+                    return value_node
+        if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            return node.value[key]
+        return None
+
+
+def _check_object(ruleset: RuleSet, name: str | None, origin: Origin) -> None:
+    if name is not None and name not in ruleset.objects:
+        raise RuleError(f"{origin}: unknown object '{name}' (defined objects: {', '.join(sorted(ruleset.objects))})")
+
+
+def _when(spec: dict[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    return {key: (value,) if isinstance(value, str) else tuple(value) for key, value in (spec or {}).items()}
+
+
+def _creation(result: str, entry: dict[str, Any], origin: Origin) -> Creation:
+    kind = next(k for k in ("call", "method", "attribute", "iterate") if k in entry)
+    on, target = (None, entry[kind]) if kind == "call" else entry[kind].split(".", 1)
+    signature = Signature.parse(entry.get("params"))
+    when = _when(entry.get("when"))
+    _check_params(signature, when, origin)
+    return Creation(kind, target, on, result, signature, when, frozenset(entry.get("neutral", ())),
+                    Safety(entry.get("safety", "safe")), entry.get("reason", ""), entry.get("template"), origin)
+
+
+def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin) -> Rule:
+    on = method = None
+    if "method" in entry:
+        on, method = entry["method"].split(".", 1)
+    signature = Signature.parse(entry.get("params"))
+    when = _when(entry.get("when"))
+    _check_params(signature, when, origin)
+    fixes = tuple(_fix(spec, signature, origin) for spec in entry.get("fix", ()))
+    if not fixes and not entry.get("manual"):
+        raise RuleError(f"{origin}: rule '{entry['id']}' has no fix, so it needs 'manual: <why>'")
+    return Rule(entry["id"], provider, service, on, method, entry.get("call"), signature, when,
+                entry["message"], entry.get("manual", ""), fixes, origin)
+
+
+def _fix(spec: dict[str, Any], signature: Signature, origin: Origin) -> FixVariant:
+    safety = Safety(spec.get("safety", "safe"))
+    if safety is not Safety.SAFE and not spec.get("reason"):
+        raise RuleError(f"{origin}: a {safety} fix needs a 'reason' saying how behaviour may differ")
+    drop = {name: DroppedArgument(Safety(d["safety"]), d["reason"]) for name, d in spec.get("drop", {}).items()}
+    when = _when(spec.get("when"))
+    named = [*spec.get("keywords", {}), *spec.get("dict_keywords", {}), *drop, *when]
+    for name in named:
+        if not signature.accepts_keyword(name):
+            raise RuleError(f"{origin}: fix names '{name}', which is not a parameter of the rule's signature")
+    return FixVariant(spec.get("result", "any"), safety, spec.get("reason", ""), spec["template"],
+                      dict(spec.get("keywords", {})), {k: dict(v) for k, v in spec.get("dict_keywords", {}).items()},
+                      drop, when, tuple(tuple(group) for group in spec.get("same", ())))
+
+
+def _check_params(signature: Signature, when: dict[str, tuple[str, ...]], origin: Origin) -> None:
+    for name in when:
+        if not signature.accepts_keyword(name):
+            raise RuleError(f"{origin}: 'when' names '{name}', which is not in 'params'")
