@@ -395,3 +395,17 @@ def test_download_artifact_of_a_missing_key_raises_not_found(
     with pytest.raises(NotFound):
         download_artifact(artifact_uri("no/such/artifact"), tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_a_bucket_that_was_never_created(storage_client: StorageClient) -> None:
+    """Clouds answer NotFound; local and memory buckets come into being when first used."""
+    missing = create_storage_client(f"never-created-{uuid.uuid4().hex[:16]}")
+    assert missing.provider == storage_client.provider
+    with pytest.raises(NotFound):
+        missing.get("k")
+    assert missing.exists("k") is False
+    if storage_client.provider in ("local", "memory"):
+        assert list(missing.list()) == []
+    else:
+        with pytest.raises(NotFound):
+            list(missing.list())
