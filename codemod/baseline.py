@@ -156,6 +156,7 @@ def _entries_from(path: Path, document: object) -> tuple[BaselineEntry, ...]:
 
 
 _ENTRY_FIELDS = {"fingerprint": str, "rule": str, "path": str, "line": int, "snippet": str}
+_TYPE_NAMES = {str: "a string", int: "an integer"}
 
 
 def _entry_from(path: Path, index: int, item: object) -> BaselineEntry:
@@ -164,7 +165,8 @@ def _entry_from(path: Path, index: int, item: object) -> BaselineEntry:
     for name, kind in _ENTRY_FIELDS.items():
         if not isinstance(item.get(name), kind):
             raise BaselineError(
-                f"{path}: findings[{index}].{name} is missing or not a {kind.__name__}"
+                f"{path}: findings[{index}].{name} must be {_TYPE_NAMES[kind]}, "
+                f"got {item.get(name)!r}"
             )
     return BaselineEntry(**{name: item[name] for name in _ENTRY_FIELDS})
 

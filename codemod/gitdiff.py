@@ -76,13 +76,15 @@ def _is_shallow(repo: Path) -> bool:
 
 
 def _fetch_arguments(repo: Path, base_ref: str) -> str:
-    """`REMOTE SRC:DST` that makes `base_ref` exist locally after a fetch."""
+    """`REMOTE SRC:DST` that makes `base_ref` exist locally after a fetch; empty if no remote."""
     remotes = _output(_git(repo, "remote")).split()
+    if not remotes:
+        return ""
     for remote in remotes:
         if base_ref.startswith(remote + "/"):
             branch = base_ref[len(remote) + 1 :]
             return f"{remote} {branch}:refs/remotes/{remote}/{branch}"
-    remote = "origin" if "origin" in remotes or not remotes else remotes[0]
+    remote = "origin" if "origin" in remotes else remotes[0]
     return f"{remote} {base_ref}:{base_ref}"
 
 
@@ -104,6 +106,8 @@ def _unknown_ref_message(repo: Path, base_ref: str) -> str:
             f"it to HEAD, then run again:\n{_history_fetch_commands(repo, base_ref)}"
         )
     fetch = _fetch_arguments(repo, base_ref)
+    if not fetch:
+        return f"{message} No branch, tag or commit has that name, and no remote is configured."
     return f"{message} If it is a branch not fetched yet, fetch it:\n    git fetch {fetch}"
 
 
@@ -173,9 +177,14 @@ def parse_diff(diff: bytes) -> dict[str, set[int]]:
 
 
 def _diff_path(raw: bytes) -> str | None:
-    """The path of a `+++` header without its `b/` prefix; None for /dev/null."""
+    """The path of a `+++` header without its `b/` prefix; None for /dev/null.
+
+    git quotes names with unusual characters, and ends a name that holds a space with a tab.
+    """
     if raw.startswith(b'"') and raw.endswith(b'"'):
         raw = _unquote(raw[1:-1])
+    elif b" " in raw:
+        raw = raw.removesuffix(b"\t")
     if raw == b"/dev/null":
         return None
     return raw.removeprefix(b"b/").decode("utf-8", errors="surrogateescape")
