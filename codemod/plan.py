@@ -324,18 +324,21 @@ class _GroupAnalysis:
         return fix
 
     def _find_creation_fix(self, node: cst.CSTNode, scope: Scope) -> CreationFix | None:
+        """The template rewrite of a creation expression (constructor, factory method or attribute)."""
+        candidates: list[Creation] = []
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             owner = self.resolver.sdk_value(node.func.value, scope)
-            member, kind = node.func.attr.value, ("method",)
-        elif isinstance(node, cst.Attribute):
+            if owner is not None:
+                candidates = self._member_creations(owner, node.func.attr.value, "method")
+        if isinstance(node, cst.Call) and not candidates:
+            dotted = self.resolver.dotted_name(node.func, scope)
+            candidates = list(self.p.ruleset.creations_by_call.get(dotted or "", ()))
+        if isinstance(node, cst.Attribute):
             owner = self.resolver.sdk_value(node.value, scope)
-            member, kind = node.attr.value, ("attribute",)
-        else:
-            return None
-        if owner is None:
-            return None
-        for creation in self.p.ruleset.creations_by_member.get((owner.object, member), ()):
-            if creation.kind not in kind or creation.template is None:
+            if owner is not None:
+                candidates = self._member_creations(owner, node.attr.value, "attribute")
+        for creation in candidates:
+            if creation.template is None:
                 continue
             args = bind_arguments(creation.signature, node.args) if isinstance(node, cst.Call) else {}
             if args is None or not when_holds(creation.when, args):
@@ -345,6 +348,9 @@ class _GroupAnalysis:
                 continue
             return CreationFix(creation, node, {n: args[n].value for n in names})
         return None
+
+    def _member_creations(self, owner: SdkValue, member: str, kind: str) -> list[Creation]:
+        return [c for c in self.p.ruleset.creations_by_member.get((owner.object, member), ()) if c.kind == kind]
 
     # groups: all bindings of one name in one scope, or of one attribute of one class
     def _group_of(self, node: cst.BaseExpression, scope: Scope) -> list[Source] | None:

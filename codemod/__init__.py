@@ -1,0 +1,1 @@
+"""cloudshift's analyser and rewriter: discovery -> prefilter -> parse -> resolve -> detect -> plan -> rewrite -> report."""

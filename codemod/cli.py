@@ -1,0 +1,244 @@
+"""The `cloudshift` command: thin front ends over the engine (scan, fix, rules, vendor-shim)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, NoReturn
+
+import click
+
+from codemod.config import ConfigError, Settings, load_settings
+from codemod.discovery import DiscoveryError, discover
+from codemod.engine import Engine
+from codemod.golden import check_case, find_cases
+from codemod.model import FileError, Finding, Safety
+from codemod.report import FORMATS, Report, exit_code, render
+from codemod.rules import RuleError
+from codemod.runner import Checked, check_files
+from codemod.source import write_source
+
+USAGE_ERROR = 2
+
+
+class Failure(click.ClickException):
+    """A usage, configuration or rule-file problem: one line on stderr, exit code 2."""
+
+    exit_code = USAGE_ERROR
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"cloudshift: error: {self.message}", err=True)
+
+
+def _fail(error: Exception) -> NoReturn:
+    raise Failure(str(error)) from error
+
+
+def _split(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
+
+
+def _settings(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
+              rule_dirs: tuple[Path, ...], no_gitignore: bool = False) -> Settings:
+    start = paths[0] if paths else Path(".")
+    try:
+        settings = load_settings(start if start.exists() else Path("."))
+    except ConfigError as error:
+        _fail(error)
+    for warning in settings.warnings:
+        click.echo(f"cloudshift: warning: {warning}", err=True)
+    return settings.with_overrides(select=_split(select) or None, ignore=_split(ignore), extra_rules=rule_dirs,
+                                   respect_gitignore=False if no_gitignore else None)
+
+
+def _engine(settings: Settings) -> Engine:
+    try:
+        return Engine.create(settings)
+    except RuleError as error:
+        _fail(error)
+
+
+def _files(paths: tuple[Path, ...], settings: Settings) -> list[Path]:
+    try:
+        files = list(discover(list(paths or (Path("."),)), settings))
+    except DiscoveryError as error:
+        _fail(error)
+    if not files:
+        shown = ", ".join(str(p) for p in paths or (Path("."),))
+        click.echo(f"cloudshift: warning: no Python files found under {shown}", err=True)
+    return files
+
+
+def _errors(checked: list[Checked]) -> list[FileError]:
+    return [error for item in checked for error in item.result.errors]
+
+
+def _findings(checked: list[Checked]) -> list[Finding]:
+    return [finding for item in checked for finding in item.result.findings]
+
+
+def common_options(function):  # type: ignore[no-untyped-def]
+    """Options every analysing command takes."""
+    options = [
+        click.option("--select", multiple=True, help="Only these rules (ids or prefixes such as aws-s3), comma-separated."),
+        click.option("--ignore", multiple=True, help="Skip these rules (ids or prefixes), comma-separated."),
+        click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+                     help="An extra folder of rule files (YAML)."),
+        click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core)."),
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cloudshift")
+def main() -> None:
+    """Find direct cloud storage SDK calls and rewrite them onto storage_shim."""
+
+
+@main.command()
+@common_options
+@click.option("--format", "format_name", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to a file.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
+def scan(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], rule_dirs: tuple[Path, ...],
+         jobs: int | None, format_name: str, output: Path | None, exit_zero: bool, no_gitignore: bool) -> None:
+    """Report direct SDK calls: exit 0 when none, 1 when found, 2 on errors."""
+    settings = _settings(paths, select, ignore, rule_dirs, no_gitignore)
+    engine = _engine(settings)
+    checked = list(check_files(engine, _files(paths, settings), jobs=jobs))
+    report = Report(_findings(checked), _errors(checked), [c.result.path for c in checked])
+    docs = {rule.id: (rule.message, rule.manual or rule.message) for rule in engine.ruleset.rules}
+    text = render(format_name, report, rule_docs=docs, root=Path.cwd())
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    sys.exit(exit_code(report, exit_zero=exit_zero))
+
+
+@main.command()
+@common_options
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes whose behaviour may differ (each says how).")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing.")
+def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], rule_dirs: tuple[Path, ...],
+        jobs: int | None, unsafe_fixes: bool, show_diff: bool) -> None:
+    """Rewrite SDK calls onto storage_shim in place, and list what is left for a human."""
+    settings = _settings(paths, select, ignore, rule_dirs)
+    engine = _engine(settings)
+    level = Safety.UNSAFE if unsafe_fixes else Safety.SAFE
+    checked = list(check_files(engine, _files(paths, settings), fix=level, jobs=jobs))
+    changed = [item for item in checked if item.result.changed]
+    for item in changed:
+        assert item.result.fixed_source is not None and item.source is not None
+        if show_diff:
+            click.echo(_unified_diff(item.result.path, item.source.text, item.result.fixed_source), nl=False)
+        else:
+            write_source(item.path, item.source, item.result.fixed_source)
+    left, errors = _findings(checked), _errors(checked)
+    applied = sum(len(item.result.applied) for item in checked)
+    _fix_summary(len(changed), applied, left, errors, show_diff, unsafe_fixes)
+    sys.exit(USAGE_ERROR if errors else 1 if left or (show_diff and changed) else 0)
+
+
+def _unified_diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"a/{path}", f"b/{path}")
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _fix_summary(files: int, applied: int, left: list[Finding], errors: list[FileError], dry_run: bool,
+                 unsafe: bool) -> None:
+    verb = "Would fix" if dry_run else "Fixed"
+    click.echo(f"{verb} {applied} finding{'s' * (applied != 1)} in {files} file{'s' * (files != 1)}.", err=True)
+    for error in errors:
+        where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
+        click.echo(f"{where}: error: {error.message}", err=True)
+    if not left:
+        return
+    counts = Counter(f.fix for f in left)
+    click.echo(f"{len(left)} left for a human ({counts[Safety.UNSAFE]} unsafe, {counts[Safety.MANUAL]} manual):",
+               err=True)
+    for finding in sorted(left, key=lambda f: (f.path, f.span)):
+        why = finding.reason or finding.message
+        click.echo(f"  {finding.path}:{finding.line}:{finding.column}: {finding.rule} [{finding.fix}] {why}",
+                   err=True)
+    if counts[Safety.UNSAFE] and not unsafe:
+        click.echo("Unsafe fixes were not applied; review the reasons above and rerun with --unsafe-fixes.",
+                   err=True)
+
+
+@main.group()
+def rules() -> None:
+    """Inspect and test rule files."""
+
+
+@rules.command("list")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--format", "format_name", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules_list(rule_dirs: tuple[Path, ...], format_name: str) -> None:
+    """Every rule: id, provider, the best fix it offers, and what it finds."""
+    engine = _engine(_settings((), (), (), rule_dirs))
+    rows = [{"id": r.id, "provider": r.provider, "service": r.service, "fix": r.best_safety.value,
+             "message": r.message, "source": str(r.origin)} for r in engine.ruleset.rules]
+    if format_name == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    width = max(len(row["id"]) for row in rows)
+    for row in rows:
+        click.echo(f"{row['id']:<{width}}  {row['provider']:<5}  {row['fix']:<6}  {row['message']}")
+    providers = Counter(row["provider"] for row in rows)
+    click.echo(f"{len(rows)} rules: " + ", ".join(f"{count} {name}" for name, count in sorted(providers.items())))
+
+
+@rules.command("test")
+@click.argument("prefix", default="")
+@click.option("--fixtures", type=click.Path(path_type=Path, file_okay=False), default=Path("fixtures"),
+              show_default=True, help="The folder of golden fixtures.")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False))
+def rules_test(prefix: str, fixtures: Path, rule_dirs: tuple[Path, ...]) -> None:
+    """Check every golden fixture (or those whose rule id starts with PREFIX)."""
+    if not fixtures.is_dir():
+        _fail(FileNotFoundError(f"{fixtures}: no fixtures folder (run from a checkout or pass --fixtures)"))
+    engine = _engine(_settings((), (), (), rule_dirs))
+    cases = find_cases(fixtures, prefix)
+    failed = 0
+    for case in cases:
+        problems = check_case(engine, case)
+        failed += bool(problems)
+        click.echo(f"{'FAIL' if problems else 'ok  '} {case.id}")
+        for problem in problems:
+            click.echo("     " + problem.replace("\n", "\n     "))
+    click.echo(f"{len(cases) - failed} passed, {failed} failed")
+    sys.exit(1 if failed or not cases else 0)
+
+
+@main.command("vendor-shim")
+@click.argument("destination", type=click.Path(path_type=Path, file_okay=False))
+def vendor_shim(destination: Path) -> None:
+    """Copy storage_shim into DESTINATION/storage_shim, for teams that vendor their dependencies."""
+    import storage_shim
+
+    source = Path(storage_shim.__file__).parent
+    target = destination / "storage_shim"
+    if target.exists():
+        _fail(FileExistsError(f"{target} already exists; remove it first to vendor a fresh copy"))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    click.echo(f"Copied storage_shim to {target}.")
+    click.echo("Point rewrites at it in pyproject.toml:\n  [tool.cloudshift]\n"
+               f"  shim-module = \"{_module_name(target)}\"")
+
+
+def _module_name(package: Path) -> str:
+    parts = [package.name]
+    parent = package.resolve().parent
+    while (parent / "__init__.py").is_file():
+        parts.insert(0, parent.name)
+        parent = parent.parent
+    return ".".join(parts)

@@ -1,0 +1,89 @@
+"""Run the engine over many files: read, prefilter in this process, analyse candidates on every core.
+
+The prefilter is a regex, so it runs here; only files that can hold SDK calls are sent to
+worker processes (each builds its own Engine once). Writing fixed files happens back here.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from codemod.config import Settings
+from codemod.engine import Engine
+from codemod.model import FileError, FileResult, Safety
+from codemod.source import SourceError, SourceFile, read_source
+
+PARALLEL_THRESHOLD = 16  # below this many candidate files, worker start-up costs more than it saves
+_worker_engine: Engine | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One file's result, with what is needed to write a fix back exactly."""
+
+    path: Path
+    result: FileResult
+    source: SourceFile | None
+
+
+def display_path(path: Path) -> str:
+    """The path as a user would type it: relative to the working directory when below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def check_files(engine: Engine, paths: Iterable[Path], *, fix: Safety | None = None,
+                jobs: int | None = None) -> Iterator[Checked]:
+    """Every file's result, in the order given."""
+    pending: list[tuple[Path, str, SourceFile]] = []
+    done: dict[Path, Checked] = {}
+    order: list[Path] = []
+    for path in paths:
+        order.append(path)
+        shown = display_path(path)
+        try:
+            source = read_source(path)
+        except SourceError as error:
+            done[path] = Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None)
+            continue
+        if engine.prefilter.is_candidate(source.text):
+            pending.append((path, shown, source))
+        else:
+            done[path] = Checked(path, FileResult(shown, source=source.text), source)
+    for (path, _, source), result in zip(pending, _analyse(engine, pending, fix, jobs)):
+        done[path] = Checked(path, result, source)
+    for path in order:
+        yield done[path]
+
+
+def _analyse(engine: Engine, pending: list[tuple[Path, str, SourceFile]], fix: Safety | None,
+             jobs: int | None) -> Iterator[FileResult]:
+    work = [(shown, source.text, fix) for _, shown, source in pending]
+    workers = jobs or os.cpu_count() or 1
+    if workers < 2 or len(work) < PARALLEL_THRESHOLD:
+        return (engine.check_source(shown, text, fix=level) for shown, text, level in work)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(engine.settings,))
+    results = pool.map(_check_in_worker, work, chunksize=max(1, len(work) // (workers * 4)))
+    return _closing(pool, results)
+
+
+def _closing(pool: ProcessPoolExecutor, results: Iterator[FileResult]) -> Iterator[FileResult]:
+    with pool:
+        yield from results
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker_engine
+    _worker_engine = Engine.create(settings)
+
+
+def _check_in_worker(item: tuple[str, str, Safety | None]) -> FileResult:
+    assert _worker_engine is not None
+    shown, text, fix = item
+    return _worker_engine.check_source(shown, text, fix=fix)
