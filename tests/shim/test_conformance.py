@@ -266,6 +266,20 @@ def test_put_without_overwrite_refuses_an_existing_key(storage_client: StorageCl
     assert storage_client.get("fresh") == b"new"
 
 
+def test_put_without_overwrite_lets_exactly_one_concurrent_writer_win(storage_client: StorageClient) -> None:
+    def attempt(writer: int) -> bool:
+        try:
+            storage_client.put("contended", f"writer {writer}", overwrite=False)
+        except AlreadyExists:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, range(16)))
+    assert outcomes.count(True) == 1
+    assert storage_client.get("contended") == f"writer {outcomes.index(True)}".encode()
+
+
 def test_copy_keeps_bytes_content_type_and_metadata(storage_client: StorageClient) -> None:
     storage_client.put("src/a.csv", b"1,2", content_type="text/csv", metadata={"source": "test"})
     storage_client.put("dst/a.csv", b"old")

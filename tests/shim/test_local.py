@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from storage_shim import AlreadyExists, InvalidKey, PresignNotSupported, StorageClient, StorageError, create_storage_client
+from storage_shim import InvalidKey, PresignNotSupported, StorageClient, StorageError, create_storage_client
 
 
 @pytest.fixture
@@ -103,23 +102,6 @@ def test_presign_get_is_a_file_url_and_put_is_unsupported(client: StorageClient,
 def test_bucket_names_that_could_reach_the_sidecars_are_refused(root: Path, bucket: str) -> None:
     with pytest.raises(ValueError):
         create_storage_client(bucket, provider="local", root=str(root))
-
-
-@pytest.mark.parametrize("provider", ["local", "memory"])
-def test_put_without_overwrite_lets_exactly_one_concurrent_writer_win(root: Path, provider: str) -> None:
-    client = create_storage_client(f"race-{provider}", provider=provider, **({"root": str(root)} if provider == "local" else {}))
-
-    def attempt(n: int) -> bool:
-        try:
-            client.put("contended", str(n), overwrite=False)
-        except AlreadyExists:
-            return False
-        return True
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = list(pool.map(attempt, range(64)))
-    assert outcomes.count(True) == 1
-    assert client.get("contended") == str(outcomes.index(True)).encode()
 
 
 def test_filesystem_errors_become_storage_errors(client: StorageClient) -> None:
