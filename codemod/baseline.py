@@ -1,9 +1,11 @@
 """The baseline: findings a project already has, so the gate fails only on new ones.
 
 A finding's fingerprint is a hash of its rule, its file (relative to the baseline's folder),
-the call's whitespace-normalised text and its occurrence index among findings with the same
-rule, file and text. No line numbers: moving code up or down, or editing around it, keeps the
-fingerprint; a second identical call in the same file gets a new one.
+the call's text in canonical form and its occurrence index among findings with the same rule,
+file and text. No line numbers: moving code up or down, or editing around it, keeps the
+fingerprint; a second identical call in the same file gets a new one. The canonical form drops
+layout (line breaks, spaces, comments, trailing commas, quote style), so running a formatter
+over the code does not make old calls look new.
 
 The file is JSON, versioned, sorted and indented, so a change to it reads well in a diff. Each
 entry also records the rule, path, line and snippet for the people reading it.
@@ -11,9 +13,12 @@ entry also records the rule, path, line and snippet for the people reading it.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import io
 import json
 import os
+import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +78,46 @@ def relative_path(path: str | Path, root: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), root)).as_posix()
 
 
-def fingerprint(rule: str, path: str, snippet: str, occurrence: int) -> str:
-    payload = "\0".join((rule, path, snippet, str(occurrence))).encode("utf-8")
+_LAYOUT = {
+    tokenize.NL,
+    tokenize.NEWLINE,
+    tokenize.COMMENT,
+    tokenize.INDENT,
+    tokenize.DEDENT,
+    tokenize.ENDMARKER,
+}
+
+
+def canonical_call_text(snippet: str) -> str:
+    """The call's tokens, space separated, without what formatters change.
+
+    Text that does not tokenize (a fragment from a broken file) is used as it is.
+    """
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(snippet).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return snippet
+    words: list[str] = []
+    for token in tokens:
+        if token.type in _LAYOUT:
+            continue
+        if token.string in (")", "]", "}") and words and words[-1] == ",":
+            words.pop()  # a trailing comma is layout too
+        words.append(_canonical_token(token))
+    return " ".join(words)
+
+
+def _canonical_token(token: tokenize.TokenInfo) -> str:
+    if token.type != tokenize.STRING:
+        return token.string
+    try:
+        return repr(ast.literal_eval(token.string))  # one quote style for equal literals
+    except (ValueError, SyntaxError):
+        return token.string
+
+
+def fingerprint(rule: str, path: str, call_text: str, occurrence: int) -> str:
+    payload = "\0".join((rule, path, call_text, str(occurrence))).encode("utf-8")
     return hashlib.sha256(payload).hexdigest()[:FINGERPRINT_LENGTH]
 
 
@@ -84,11 +127,11 @@ def entries_for(findings: Iterable[Finding], root: Path) -> list[tuple[Finding, 
     paired = []
     for finding in sorted(findings, key=lambda f: (f.path, f.span, f.rule)):
         path = relative_path(finding.path, root)
-        key = (finding.rule, path, finding.snippet)
+        key = (finding.rule, path, canonical_call_text(finding.snippet))
         index = occurrences.get(key, 0)
         occurrences[key] = index + 1
         entry = BaselineEntry(
-            fingerprint(finding.rule, path, finding.snippet, index),
+            fingerprint(*key, index),
             finding.rule,
             path,
             finding.line,
@@ -174,19 +217,20 @@ def _entry_from(path: Path, index: int, item: object) -> BaselineEntry:
 def in_scope(
     baseline: Baseline,
     scanned_files: Iterable[Path] | None = None,
-    rule_selected: Callable[[str], bool] | None = None,
+    allows: Callable[[str, Path], bool] | None = None,
 ) -> Callable[[BaselineEntry], bool]:
-    """Which baseline entries this run looked at: their file was scanned and rule enabled.
+    """Which baseline entries this run looked at: their file was scanned and their rule on.
 
-    A run over some of the files (pre-commit, a path argument) or some of the rules must not
-    call every other entry "fixed".
+    `allows(rule, file)` is the run's rule filter (e.g. `Settings.allows`). A run over some
+    of the files (pre-commit, a path argument) or some of the rules must not call every
+    other entry "fixed".
     """
     files = (
         None if scanned_files is None else {relative_path(p, baseline.root) for p in scanned_files}
     )
     return lambda entry: (
         (files is None or entry.path in files)
-        and (rule_selected is None or rule_selected(entry.rule))
+        and (allows is None or allows(entry.rule, baseline.root / entry.path))
     )
 
 

@@ -97,7 +97,7 @@ def render(
 # --- text ----------------------------------------------------------------------------------
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
@@ -112,11 +112,11 @@ def summary_line(report: Report) -> str:
     files_with_findings = len({finding.path for finding in report.findings})
     new = "new " if report.baseline is not None or report.diff_base else ""
     if report.findings:
-        found = _plural(len(report.findings), new + "finding")
-        head = f"Found {found} in {_plural(files_with_findings, 'file')}"
+        found = plural(len(report.findings), new + "finding")
+        head = f"Found {found} in {plural(files_with_findings, 'file')}"
     else:
         head = f"No {new}findings"
-    notes = [f"{_plural(len(report.files_scanned), 'file')} scanned"]
+    notes = [f"{plural(len(report.files_scanned), 'file')} scanned"]
     if report.baseline is not None:
         notes.append(f"{report.baseline.existing} already in the baseline")
     if report.diff_base:
@@ -124,7 +124,7 @@ def summary_line(report: Report) -> str:
     if report.suppressed:
         notes.append(f"{report.suppressed} suppressed")
     if report.errors:
-        notes.append(f"{_plural(len(report.errors), 'file')} could not be analysed")
+        notes.append(f"{plural(len(report.errors), 'file')} could not be analysed")
     return f"{head} ({', '.join(notes)})."
 
 

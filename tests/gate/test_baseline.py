@@ -10,6 +10,7 @@ import pytest
 from codemod.baseline import (
     VERSION,
     BaselineError,
+    canonical_call_text,
     compare,
     in_scope,
     load_baseline,
@@ -109,7 +110,11 @@ def test_paths_are_relative_to_the_baseline_folder(
 
 def test_scope_keeps_unscanned_files_and_rules_out_of_fixed(project: Path) -> None:
     baseline = write_baseline(project / "baseline.json", original())
-    only_app_puts = in_scope(baseline, [Path("app.py")], lambda rule: rule == "aws-s3-put-object")
+    only_app_puts = in_scope(
+        baseline,
+        [Path("app.py"), Path("lib/store.py")],
+        lambda rule, file: rule == "aws-s3-put-object" and file.name == "app.py",
+    )
     assert compare([], baseline, only_app_puts).fixed == [baseline.entries[0]]
     assert len(compare([], baseline).fixed) == 4
 
@@ -157,3 +162,31 @@ def test_malformed_baselines_name_the_file(project: Path, content: str, message:
 def test_missing_baseline_says_how_to_create_it(project: Path) -> None:
     with pytest.raises(BaselineError, match=r"not found \(create it with `cloudshift baseline -o"):
         load_baseline(project / "nope.json")
+
+
+def test_reformatting_keeps_fingerprints(project: Path) -> None:
+    baseline = write_baseline(project / "baseline.json", original())
+    reformatted = [
+        make_finding(
+            "app.py", 10, 5, "aws-s3-put-object", "s3.put_object( Bucket='b', Key='k', Body=b'', )"
+        ),
+        make_finding("app.py", 20, 5, "aws-s3-get-object", 's3.get_object(Bucket="b",Key="k")'),
+        make_finding("app.py", 30, 5, "aws-s3-get-object", GET),
+        make_finding("lib/store.py", 3, 1, "aws-s3-put-object", PUT),
+    ]
+    result = compare(reformatted, baseline)
+    assert (len(result.new), len(result.existing), result.fixed) == (0, 4, [])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ('f(a, "x")', "f( a , 'x' , )", True),
+        ("f(a)", "f(b)", False),
+        ('f("x")', 'f("x ")', False),
+        ("s3.get_object(Bucket=b, Key=k)", "s3.get_object(Key=k, Bucket=b)", False),
+        ("f(a, # unfinished", "f(a, # unfinished", True),  # not tokenizable: used as it is
+    ],
+)
+def test_canonical_call_text(first: str, second: str, same: bool) -> None:
+    assert (canonical_call_text(first) == canonical_call_text(second)) is same
