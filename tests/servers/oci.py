@@ -27,7 +27,12 @@ from typing import Any
 import pytest
 
 from tests.servers import Emulator
-from tests.servers.oci_object_storage import DEFAULT_NAMESPACE, endpoint_of, running_server
+from tests.servers.oci_object_storage import (
+    DEFAULT_NAMESPACE,
+    OciObjectStorageHttpServer,
+    endpoint_of,
+    running_server,
+)
 
 REGION = "us-ashburn-1"
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaacloudshifttest"
@@ -85,19 +90,29 @@ def create_bucket(emulator: Emulator, name: str) -> None:
     client.create_bucket(emulator.env["OCI_OBJECT_STORAGE_NAMESPACE"], details)
 
 
+def emulator_for(server: OciObjectStorageHttpServer, config_path: Path) -> Emulator:
+    """The `Emulator` (endpoint and environment) for a running server and a config file."""
+    endpoint = endpoint_of(server)
+    return Emulator(
+        provider="oci",
+        endpoint=endpoint,
+        env={
+            "OCI_CONFIG_FILE": os.fspath(config_path),
+            "OCI_CONFIG_PROFILE": "DEFAULT",
+            "OCI_OBJECT_STORAGE_ENDPOINT": endpoint,
+            "OCI_OBJECT_STORAGE_NAMESPACE": server.state.namespace,
+        },
+    )
+
+
 @pytest.fixture(scope="session")
-def oci_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def oci_config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An OCI config file with a generated API key, shared by every OCI server of the session."""
+    return write_oci_config(tmp_path_factory.mktemp("oci-config"))
+
+
+@pytest.fixture(scope="session")
+def oci_server(oci_config_file: Path) -> Iterator[Emulator]:
     """The OCI Object Storage test server and the environment that points the SDK and shim at it."""
-    config_path = write_oci_config(tmp_path_factory.mktemp("oci-config"))
     with running_server(DEFAULT_NAMESPACE) as server:
-        endpoint = endpoint_of(server)
-        yield Emulator(
-            provider="oci",
-            endpoint=endpoint,
-            env={
-                "OCI_CONFIG_FILE": os.fspath(config_path),
-                "OCI_CONFIG_PROFILE": "DEFAULT",
-                "OCI_OBJECT_STORAGE_ENDPOINT": endpoint,
-                "OCI_OBJECT_STORAGE_NAMESPACE": DEFAULT_NAMESPACE,
-            },
-        )
+        yield emulator_for(server, oci_config_file)

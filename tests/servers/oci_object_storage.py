@@ -42,6 +42,7 @@ import secrets
 import socket
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -198,6 +199,11 @@ class ObjectStorageState:
         self.pars: dict[str, PreauthenticatedRequest] = {}
         self.work_requests: dict[str, WorkRequest] = {}
         self.timers: list[threading.Timer] = []
+        self.operations: Counter[str] = Counter()  # requests served, by operation: for tests
+
+    def record(self, operation: str) -> None:
+        with self.lock:
+            self.operations[operation] += 1
 
     def check_namespace(self, namespace: str) -> None:
         if namespace != self.namespace:
@@ -505,6 +511,7 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
                 if match.groupdict().get("namespace") is not None:
                     self.state.check_namespace(unquote(match["namespace"]))
                 params = {key: unquote(value) for key, value in match.groupdict().items() if key != "namespace"}
+                self.state.record(name)
                 return getattr(self, name), params
         raise OciError(404, "NotFound", f"No operation for {self.command} {path}")
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import oci
@@ -26,8 +30,8 @@ from oci.object_storage.models import (
 )
 
 from tests.servers import Emulator
-from tests.servers.oci import TENANCY, create_bucket, sdk_client
-from tests.servers.oci_object_storage import DEFAULT_NAMESPACE, endpoint_of, running_server
+from tests.servers.oci import TENANCY, create_bucket, emulator_for, sdk_client
+from tests.servers.oci_object_storage import DEFAULT_NAMESPACE, running_server
 
 NAMESPACE = DEFAULT_NAMESPACE
 
@@ -214,12 +218,12 @@ def test_copy_is_a_work_request_that_completes(client: Any, bucket: str) -> None
 
 
 @pytest.fixture
-def slow_copy_server(oci_server: Emulator) -> Iterator[tuple[Any, str]]:
+def slow_copy_server(oci_config_file: Path) -> Iterator[tuple[Any, str]]:
     """A second server whose copies finish 0.3 s after they are accepted, with a bucket."""
     with running_server(NAMESPACE, copy_delay=0.3) as server:
-        env = {**oci_server.env, "OCI_OBJECT_STORAGE_ENDPOINT": endpoint_of(server)}
-        create_bucket(Emulator("oci", endpoint_of(server), env), "slow")
-        yield sdk_client(env), "slow"
+        emulator = emulator_for(server, oci_config_file)
+        create_bucket(emulator, "slow")
+        yield sdk_client(emulator.env), "slow"
 
 
 def test_delayed_copy_is_in_progress_until_done(slow_copy_server: tuple[Any, str]) -> None:
@@ -307,3 +311,24 @@ def test_requests_without_a_signature_are_401(oci_server: Emulator, bucket: str)
     for method, path in (("GET", "/n"), ("GET", f"/n/{NAMESPACE}/b/{bucket}/o"), ("PUT", f"/n/{NAMESPACE}/b/{bucket}/o/k")):
         response = requests.request(method, oci_server.endpoint + path, data=b"x", timeout=10)
         assert (response.status_code, response.json()["code"]) == (401, "NotAuthenticated")
+
+
+def test_fixture_environment_configures_plain_sdk_code(oci_server: Emulator, bucket: str, tmp_path: Path) -> None:
+    """SDK code written the usual way (from_file() with no arguments) finds the config file.
+
+    HOME points at an empty directory: the SDK reads OCI_CONFIG_FILE only when ~/.oci/config
+    does not exist.
+    """
+    program = (
+        "import os, oci\n"
+        "config = oci.config.from_file()\n"
+        "client = oci.object_storage.ObjectStorageClient(config, service_endpoint=os.environ['OCI_OBJECT_STORAGE_ENDPOINT'])\n"
+        "namespace = client.get_namespace().data\n"
+        f"client.put_object(namespace, {bucket!r}, 'from-subprocess', b'plain sdk')\n"
+        "print(namespace)\n"
+    )
+    env = {**os.environ, **oci_server.env, "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == NAMESPACE
+    assert sdk_client(oci_server.env).get_object(NAMESPACE, bucket, "from-subprocess").data.content == b"plain sdk"
