@@ -46,7 +46,6 @@ EXTRA = "azure"
 _OPTIONS = frozenset({"connection_string", "account_url", "account_name", "account_key", "credential"})
 _COPY_POLL_SECONDS = 0.2
 _CLOCK_SKEW = timedelta(minutes=5)
-_COPY_SOURCE_VALIDITY = timedelta(hours=1)
 _ESCAPED = re.compile(r"_x([0-9a-f]{2})_")
 
 
@@ -169,17 +168,15 @@ class AzureBackend(Backend):
             return
 
     def copy(self, src_key: str, dst_key: str) -> None:
-        """Copy Blob from a short-lived read SAS of the source, waiting while it is pending.
+        """Copy Blob within the account, waiting while the copy is pending.
 
-        A SAS source works with key and token credentials alike; within one account Azure
-        usually finishes the copy before answering.
+        A same-account source is authorised by the request's own credential (key, token
+        or the connection string's SAS, which `url` carries); Azure usually finishes such
+        a copy before answering.
         """
-        source = self._blob(src_key).url
-        if self._can_sign():
-            source = self._signed_url(src_key, read=True, expires=_COPY_SOURCE_VALIDITY)
         destination = self._blob(dst_key)
         with self._translated(src_key):
-            status = destination.start_copy_from_url(source)["copy_status"]
+            status = destination.start_copy_from_url(self._blob(src_key).url)["copy_status"]
             while status == "pending":
                 time.sleep(_COPY_POLL_SECONDS)
                 status = destination.get_blob_properties().copy.status
@@ -189,7 +186,7 @@ class AzureBackend(Backend):
 
     def presign(self, key: str, *, method: str, expires: timedelta) -> str:
         """A blob SAS: read for GET; create and write for PUT (send `x-ms-blob-type`)."""
-        if not self._can_sign():
+        if not (self.connection.account_key or self.connection.uses_token):
             raise PresignNotSupported(
                 "Azure SAS URLs need the account key (connection string or account_key) or a "
                 "token credential for a user delegation key; this connection has neither "
@@ -198,9 +195,6 @@ class AzureBackend(Backend):
                 bucket=self.bucket,
             )
         return self._signed_url(key, read=method == "GET", expires=expires)
-
-    def _can_sign(self) -> bool:
-        return bool(self.connection.account_key or self.connection.uses_token)
 
     def _signed_url(self, key: str, *, read: bool, expires: timedelta) -> str:
         """The blob's URL with a SAS for reading, or for creating and writing."""

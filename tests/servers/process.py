@@ -8,6 +8,7 @@ so a start that fails is retried on a fresh port.
 from __future__ import annotations
 
 import http.client
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,9 +27,16 @@ class EmulatorStartError(RuntimeError):
 
 @contextmanager
 def emulator_process(
-    name: str, command_for_port: Callable[[int], Sequence[str]], workdir: Path
+    name: str,
+    command_for_port: Callable[[int], Sequence[str]],
+    workdir: Path,
+    *,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[int]:
-    """Start `command_for_port(port)` in `workdir`, yield the port once it answers, then stop it."""
+    """Start `command_for_port(port)` in `workdir`, yield the port once it answers, then stop it.
+
+    With `tls`, the server is probed over HTTPS with that client context.
+    """
     failures: list[str] = []
     for _ in range(START_ATTEMPTS):
         port = free_port()
@@ -38,30 +46,38 @@ def emulator_process(
                 list(command_for_port(port)), cwd=workdir, stdout=log, stderr=subprocess.STDOUT
             )
         try:
-            if _wait_until_answering(process, port):
+            if _wait_until_answering(process, port, tls):
                 yield port
                 return
-            failures.append(f"port {port}: {log_path.read_text(errors='replace')[-2000:]}")
+            log_tail = log_path.read_text(errors="replace")[-2000:]
+            failures.append(f"port {port}: {log_tail}")
         finally:
             _stop(process)
-    raise EmulatorStartError(f"{name} did not start after {START_ATTEMPTS} attempts:\n" + "\n".join(failures))
+    attempts = "\n".join(failures)
+    raise EmulatorStartError(f"{name} did not start after {START_ATTEMPTS} attempts:\n{attempts}")
 
 
-def _wait_until_answering(process: subprocess.Popen[bytes], port: int) -> bool:
+def _wait_until_answering(
+    process: subprocess.Popen[bytes], port: int, tls: ssl.SSLContext | None
+) -> bool:
     """Poll until any HTTP response comes back; False if the process died or time ran out."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
-        if _answers_http(port):
+        if _answers_http(port, tls):
             return process.poll() is None  # not some other server that took the port first
         time.sleep(0.1)
     return False
 
 
-def _answers_http(port: int) -> bool:
-    """True when something on the port speaks HTTP (any status counts)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+def _answers_http(port: int, tls: ssl.SSLContext | None) -> bool:
+    """True when something on the port speaks HTTP(S) (any status counts)."""
+    connection = (
+        http.client.HTTPSConnection("127.0.0.1", port, timeout=1, context=tls)
+        if tls
+        else http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    )
     try:
         connection.request("GET", "/")
         connection.getresponse().read()
