@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Union
+from typing import IO, Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from storage_shim._files import normalised_sha256, write_atomically
@@ -28,9 +28,9 @@ from storage_shim.backends.base import Backend
 from storage_shim.errors import NotFound
 from storage_shim.types import DEFAULT_CONTENT_TYPE, ObjectInfo
 
-PathLike = Union[str, "os.PathLike[str]"]
-Data = Union[bytes, bytearray, memoryview, str, IO[bytes]]
-Expiry = Union[int, timedelta]
+PathLike = str | os.PathLike[str]
+Data = bytes | bytearray | memoryview | str | IO[bytes]
+Expiry = int | timedelta
 
 MAX_KEY_BYTES = 1024
 MAX_PRESIGN_EXPIRY = timedelta(days=7)
@@ -205,8 +205,7 @@ class StorageClient:
         Results have `content_type` and `metadata` set to `None`; `stat()` returns them.
         """
         _check_key_text(prefix, allow_empty=True)
-        for info in self._backend.list(self.prefix + prefix):
-            yield self._relative(info)
+        return map(self._relative, self._backend.list(self.prefix + prefix))
 
     def stat(self, key: str) -> ObjectInfo:
         """Size, etag, last modified, content type and metadata; `NotFound` if missing."""
@@ -230,9 +229,7 @@ class StorageClient:
         """Server-side copy within the bucket, with content type and metadata."""
         self._backend.copy(self._full_key(src_key), self._full_key(dst_key))
 
-    def get_presigned_url(
-        self, key: str, *, expires_in: Expiry = 3600, method: str = "GET"
-    ) -> str:
+    def get_presigned_url(self, key: str, *, expires_in: Expiry = 3600, method: str = "GET") -> str:
         """A URL granting `method` (GET or PUT) on the key for `expires_in` (seconds or timedelta).
 
         Expiry must be between one second and seven days. Raises `PresignNotSupported` where

@@ -143,7 +143,7 @@ class Backend(ABC):
 
     @abstractmethod
     def stat(self, key: str) -> ObjectInfo:
-        """Everything about the object, `content_type` and `metadata` included. `NotFound` if missing."""
+        """The object's size, etag, time, content type and metadata; `NotFound` if missing."""
 
     def exists(self, key: str) -> bool:
         """Whether an object is stored under `key`. Override if the SDK has a cheaper call."""

@@ -167,7 +167,9 @@ class LocalBackend(Backend):
         """A `file://` URL for GET (expiry is not enforced: it is a path); PUT is unsupported."""
         if method != "GET":
             raise PresignNotSupported(
-                "the local backend presigns GET only (as a file:// URL)", key=key, bucket=self.bucket
+                "the local backend presigns GET only (as a file:// URL)",
+                key=key,
+                bucket=self.bucket,
             )
         return self._object_path(key).as_uri()
 
@@ -221,7 +223,8 @@ class LocalBackend(Backend):
             ) from exc
         if path.is_dir():
             raise StorageError(
-                f"key {key!r} is a prefix of other keys; local files cannot hold both 'a' and 'a/b'",
+                f"key {key!r} is a prefix of other keys; "
+                "local files cannot hold both 'a' and 'a/b'",
                 key=key,
                 bucket=self.bucket,
             )
@@ -230,7 +233,9 @@ class LocalBackend(Backend):
         try:
             os.link(partial, path)
         except FileExistsError as exc:
-            raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
+            raise AlreadyExists(
+                f"object {key!r} already exists", key=key, bucket=self.bucket
+            ) from exc
 
     def _write_sidecar(self, key: str, content_type: str, metadata: Mapping[str, str]) -> None:
         sidecar = self._sidecar_path(key)
@@ -260,7 +265,9 @@ class LocalBackend(Backend):
                 yield key_prefix + entry.name
 
 
-def _info(key: str, st: os.stat_result, content_type: str | None, metadata: dict[str, str] | None) -> ObjectInfo:
+def _info(
+    key: str, st: os.stat_result, content_type: str | None, metadata: dict[str, str] | None
+) -> ObjectInfo:
     return ObjectInfo(
         key=key,
         size=st.st_size,

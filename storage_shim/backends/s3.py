@@ -31,7 +31,13 @@ from storage_shim.errors import (
 from storage_shim.types import ObjectInfo
 
 _SESSION_OPTIONS = frozenset(
-    {"profile_name", "region_name", "aws_access_key_id", "aws_secret_access_key", "aws_session_token"}
+    {
+        "profile_name",
+        "region_name",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+    }
 )
 _OPTIONS = _SESSION_OPTIONS | {"endpoint_url", "addressing_style"}
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "NotFound", "404"})
@@ -59,7 +65,9 @@ class S3Backend(Backend):
         check_options(cls.provider, options, _OPTIONS)
         boto3 = import_sdk("boto3", cls.extra)
         botocore_config = import_sdk("botocore.config", cls.extra)
-        session = boto3.session.Session(**{k: v for k, v in options.items() if k in _SESSION_OPTIONS})
+        session = boto3.session.Session(
+            **{k: v for k, v in options.items() if k in _SESSION_OPTIONS}
+        )
         config = botocore_config.Config(
             signature_version="s3v4",
             s3={"addressing_style": options.get("addressing_style", "auto")},
@@ -93,7 +101,9 @@ class S3Backend(Backend):
                     Bucket=self.bucket, Key=key, Body=body, ContentLength=size, **condition, **extra
                 )
         except PreconditionFailed as exc:
-            raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
+            raise AlreadyExists(
+                f"object {key!r} already exists", key=key, bucket=self.bucket
+            ) from exc
 
     def upload_file(
         self, path: Path, key: str, *, content_type: str, metadata: Mapping[str, str]
@@ -166,7 +176,9 @@ class S3Backend(Backend):
         except exceptions.ClientError as exc:
             raise self._client_error(exc, key) from exc
         except exceptions.NoCredentialsError as exc:
-            raise PermissionDenied(f"no AWS credentials found: {exc}", key=key, bucket=self.bucket) from exc
+            raise PermissionDenied(
+                f"no AWS credentials found: {exc}", key=key, bucket=self.bucket
+            ) from exc
         except exceptions.BotoCoreError as exc:
             raise StorageError(str(exc), key=key, bucket=self.bucket) from exc
 
@@ -183,9 +195,10 @@ class S3Backend(Backend):
             error_class = PreconditionFailed
         else:
             error_class = error_for_status(status)
-        return error_class(f"S3 {code or status}: {error.get('Message') or exc}", key=key, bucket=self.bucket)
+        return error_class(
+            f"S3 {code or status}: {error.get('Message') or exc}", key=key, bucket=self.bucket
+        )
 
 
 def _unquoted(etag: str | None) -> str | None:
     return etag.strip('"') if etag else etag
-

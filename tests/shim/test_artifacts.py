@@ -1,4 +1,4 @@
-"""download_artifact beyond the conformance suite: file:// URIs, the cache, destinations, bad input."""
+"""download_artifact beyond the conformance suite: file:// URIs, cache, destinations, bad input."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from storage_shim import ChecksumMismatch, InvalidKey, NotFound, create_storage_client, download_artifact
+from storage_shim import (
+    ChecksumMismatch,
+    InvalidKey,
+    NotFound,
+    create_storage_client,
+    download_artifact,
+)
 
 PAYLOAD = b"artifact bytes"
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
@@ -36,7 +42,9 @@ def test_file_uris_are_copied_and_verified(source: Path, tmp_path: Path) -> None
 def test_a_file_uri_with_the_wrong_digest_leaves_nothing(source: Path, tmp_path: Path) -> None:
     (tmp_path / "dest").mkdir()
     with pytest.raises(ChecksumMismatch):
-        download_artifact(source.as_uri(), tmp_path / "dest", sha256=hashlib.sha256(b"other").hexdigest())
+        download_artifact(
+            source.as_uri(), tmp_path / "dest", sha256=hashlib.sha256(b"other").hexdigest()
+        )
     assert list((tmp_path / "dest").iterdir()) == []
 
 
@@ -56,7 +64,9 @@ def test_a_missing_file_uri_raises_not_found(tmp_path: Path) -> None:
 
 def test_an_existing_directory_as_dest_keeps_the_base_name(source: Path, tmp_path: Path) -> None:
     (tmp_path / "into").mkdir()
-    assert download_artifact(source.as_uri(), tmp_path / "into") == tmp_path / "into" / "model v1.bin"
+    assert (
+        download_artifact(source.as_uri(), tmp_path / "into") == tmp_path / "into" / "model v1.bin"
+    )
 
 
 def test_the_cache_is_reused_when_the_digest_matches(_cache: Path) -> None:
@@ -73,7 +83,12 @@ def test_the_cache_is_reused_when_the_digest_matches(_cache: Path) -> None:
 
 @pytest.mark.parametrize(
     ("uri", "sha256"),
-    [("memory://bucket", None), ("memory://bucket/", None), ("https://host/file", None), ("memory://b/k", "abc")],
+    [
+        ("memory://bucket", None),
+        ("memory://bucket/", None),
+        ("https://host/file", None),
+        ("memory://b/k", "abc"),
+    ],
 )
 def test_bad_uris_and_digests_are_refused(uri: str, sha256: str | None) -> None:
     with pytest.raises(ValueError):

@@ -55,15 +55,33 @@ def test_s3_uris_make_s3_clients(s3_env: Emulator) -> None:
 
 
 def test_every_documented_scheme_maps_to_a_provider() -> None:
-    assert SCHEMES == {"file": "local", "memory": "memory", "s3": "s3", "gs": "gcs", "az": "azure", "oci": "oci"}
+    assert SCHEMES == {
+        "file": "local",
+        "memory": "memory",
+        "s3": "s3",
+        "gs": "gcs",
+        "az": "azure",
+        "oci": "oci",
+    }
     assert [provider_for_scheme(s) for s in ("s3", "gs", "az", "oci", "file", "memory")] == [
-        "s3", "gcs", "azure", "oci", "local", "memory"
+        "s3",
+        "gcs",
+        "azure",
+        "oci",
+        "local",
+        "memory",
     ]
 
 
 @pytest.mark.parametrize(
     ("target", "provider"),
-    [("http://bucket", None), ("s3://bucket", "gcs"), ("my-bucket", "dropbox"), ("", None), ("s3:///key", None)],
+    [
+        ("http://bucket", None),
+        ("s3://bucket", "gcs"),
+        ("my-bucket", "dropbox"),
+        ("", None),
+        ("s3:///key", None),
+    ],
 )
 def test_bad_locations_and_providers_are_refused(target: str, provider: str | None) -> None:
     with pytest.raises(ValueError):
@@ -97,7 +115,10 @@ def test_file_uris_name_the_bucket_directory(tmp_path: Any) -> None:
         create_storage_client("file://otherhost/data/photos")
 
 
-@pytest.mark.parametrize(("key", "error"), [("", ValueError), ("a\0b", ValueError), ("k" * 1025, ValueError), (7, TypeError)])
+@pytest.mark.parametrize(
+    ("key", "error"),
+    [("", ValueError), ("a\0b", ValueError), ("k" * 1025, ValueError), (7, TypeError)],
+)
 def test_invalid_keys_are_refused_before_any_backend_call(key: Any, error: type[Exception]) -> None:
     with pytest.raises(error):
         create_storage_client("memory://keys").put(key, b"x")
@@ -105,7 +126,14 @@ def test_invalid_keys_are_refused_before_any_backend_call(key: Any, error: type[
 
 @pytest.mark.parametrize(
     "metadata",
-    [{"with space": "v"}, {"ümlaut": "v"}, {"k": "nön-ascii"}, {"k": 1}, {"Dup": "1", "dup": "2"}, {"k": "line\nbreak"}],
+    [
+        {"with space": "v"},
+        {"ümlaut": "v"},
+        {"k": "nön-ascii"},
+        {"k": 1},
+        {"Dup": "1", "dup": "2"},
+        {"k": "line\nbreak"},
+    ],
 )
 def test_metadata_every_provider_cannot_hold_is_refused(metadata: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
@@ -123,12 +151,16 @@ def test_sdk_connections_are_shared_per_provider_options_and_environment(
 ) -> None:
     first = create_storage_client("s3://bucket-a")
     assert _connection(create_storage_client("s3://bucket-b")) is _connection(first)
-    assert _connection(create_storage_client("s3://bucket-a", region_name="eu-west-1")) is not _connection(first)
+    assert _connection(
+        create_storage_client("s3://bucket-a", region_name="eu-west-1")
+    ) is not _connection(first)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
     assert _connection(create_storage_client("s3://bucket-a")) is not _connection(first)
 
 
-def test_concurrent_first_use_connects_once(s3_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_first_use_connects_once(
+    s3_env: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[int] = []
     original = S3Backend.connect.__func__  # type: ignore[attr-defined]
     lock = threading.Lock()
@@ -140,12 +172,18 @@ def test_concurrent_first_use_connects_once(s3_env: Emulator, monkeypatch: pytes
 
     monkeypatch.setattr(S3Backend, "connect", classmethod(counting_connect))
     with ThreadPoolExecutor(max_workers=16) as pool:
-        clients = list(pool.map(lambda _: create_storage_client("s3://b", region_name="ap-threaded-1"), range(64)))
+        clients = list(
+            pool.map(
+                lambda _: create_storage_client("s3://b", region_name="ap-threaded-1"), range(64)
+            )
+        )
     assert len(calls) == 1
     assert len({id(_connection(c)) for c in clients}) == 1
 
 
-def test_a_missing_sdk_names_the_extra_to_install(s3_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_sdk_names_the_extra_to_install(
+    s3_env: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)
     with pytest.raises(MissingDependency, match=r"pip install 'cloudshift\[aws\]'") as raised:
         create_storage_client("s3://b", region_name="xx-missing-sdk-1")
@@ -156,11 +194,15 @@ def test_importing_the_shim_imports_no_cloud_sdk() -> None:
     code = (
         "import sys, storage_shim\n"
         "storage_shim.create_storage_client('memory://m').put('k', b'v')\n"
-        "loaded = [m for m in ('boto3', 'botocore', 'google.cloud.storage', 'azure.storage.blob', 'oci') if m in sys.modules]\n"
+        "sdks = ('boto3', 'botocore', 'google.cloud.storage', 'azure.storage.blob', 'oci')\n"
+        "loaded = [m for m in sdks if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_repr_names_provider_bucket_and_prefix() -> None:
-    assert repr(create_storage_client("memory://r/p")) == "StorageClient(provider='memory', bucket='r', prefix='p/')"
+    assert (
+        repr(create_storage_client("memory://r/p"))
+        == "StorageClient(provider='memory', bucket='r', prefix='p/')"
+    )

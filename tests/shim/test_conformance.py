@@ -126,7 +126,10 @@ def _keys(infos: Iterator) -> list[str]:
 
 def test_put_then_stat_round_trips_content_type_and_metadata(storage_client: StorageClient) -> None:
     storage_client.put(
-        "doc.json", b'{"a": 1}', content_type="application/json", metadata={"Owner": "ops", "run-id": "42"}
+        "doc.json",
+        b'{"a": 1}',
+        content_type="application/json",
+        metadata={"Owner": "ops", "run-id": "42"},
     )
     info = storage_client.stat("doc.json")
     assert (info.key, info.size) == ("doc.json", 8)
@@ -135,7 +138,9 @@ def test_put_then_stat_round_trips_content_type_and_metadata(storage_client: Sto
     assert storage_client.get("doc.json") == b'{"a": 1}'
 
 
-def test_put_without_content_type_stores_octet_stream_and_no_metadata(storage_client: StorageClient) -> None:
+def test_put_without_content_type_stores_octet_stream_and_no_metadata(
+    storage_client: StorageClient,
+) -> None:
     storage_client.put("plain", b"x")
     info = storage_client.stat("plain")
     assert info.content_type == "application/octet-stream"
@@ -161,7 +166,9 @@ def test_stat_reports_size_etag_and_a_recent_utc_time(storage_client: StorageCli
 
 
 @pytest.mark.parametrize("key", AWKWARD_KEYS)
-def test_awkward_keys_round_trip_through_put_get_stat_and_list(storage_client: StorageClient, key: str) -> None:
+def test_awkward_keys_round_trip_through_put_get_stat_and_list(
+    storage_client: StorageClient, key: str
+) -> None:
     storage_client.put(key, key.encode())
     assert storage_client.get(key) == key.encode()
     assert storage_client.stat(key).key == key
@@ -180,7 +187,9 @@ def test_list_returns_every_page_in_key_order(storage_client: StorageClient) -> 
     assert _keys(storage_client.list()) == sorted(many + others)
 
 
-def test_list_with_empty_prefix_lists_everything_and_omits_content_type(storage_client: StorageClient) -> None:
+def test_list_with_empty_prefix_lists_everything_and_omits_content_type(
+    storage_client: StorageClient,
+) -> None:
     storage_client.put("b/two", b"22", content_type="text/plain", metadata={"m": "v"})
     storage_client.put("a", b"1")
     infos = list(storage_client.list(""))
@@ -237,7 +246,9 @@ class _NonSeekable(io.RawIOBase):
         return len(chunk)
 
 
-def test_put_accepts_str_bytes_and_binary_file_objects(storage_client: StorageClient, tmp_path: Path) -> None:
+def test_put_accepts_str_bytes_and_binary_file_objects(
+    storage_client: StorageClient, tmp_path: Path
+) -> None:
     source = tmp_path / "source.bin"
     source.write_bytes(b"HEADERfrom a file")
     storage_client.put("str", "héllo")
@@ -266,7 +277,9 @@ def test_put_without_overwrite_refuses_an_existing_key(storage_client: StorageCl
     assert storage_client.get("fresh") == b"new"
 
 
-def test_put_without_overwrite_lets_exactly_one_concurrent_writer_win(storage_client: StorageClient) -> None:
+def test_put_without_overwrite_lets_exactly_one_concurrent_writer_win(
+    storage_client: StorageClient,
+) -> None:
     def attempt(writer: int) -> bool:
         try:
             storage_client.put("contended", f"writer {writer}", overwrite=False)
@@ -296,9 +309,15 @@ def test_upload_and_download_files(storage_client: StorageClient, tmp_path: Path
     payload = os.urandom(300_000)
     source = tmp_path / "in.bin"
     source.write_bytes(payload)
-    storage_client.upload(source, "files/in.bin", content_type="application/x-test", metadata={"k": "v"})
+    storage_client.upload(
+        source, "files/in.bin", content_type="application/x-test", metadata={"k": "v"}
+    )
     info = storage_client.stat("files/in.bin")
-    assert (info.size, info.content_type, info.metadata) == (len(payload), "application/x-test", {"k": "v"})
+    assert (info.size, info.content_type, info.metadata) == (
+        len(payload),
+        "application/x-test",
+        {"k": "v"},
+    )
     target = tmp_path / "new" / "dir" / "out.bin"
     assert storage_client.download("files/in.bin", target) == target
     assert target.read_bytes() == payload
@@ -307,7 +326,11 @@ def test_upload_and_download_files(storage_client: StorageClient, tmp_path: Path
 
 def test_object_handle_has_the_same_verbs(storage_client: StorageClient, tmp_path: Path) -> None:
     handle = storage_client.object("handle/obj.txt")
-    assert (handle.key, handle.client, handle.bucket) == ("handle/obj.txt", storage_client, storage_client.bucket)
+    assert (handle.key, handle.client, handle.bucket) == (
+        "handle/obj.txt",
+        storage_client,
+        storage_client.bucket,
+    )
     assert not handle.exists()
     handle.put("via handle", content_type="text/plain", metadata={"h": "1"})
     assert handle.get() == b"via handle"
@@ -351,18 +374,24 @@ def test_presigned_put_stores_the_bytes(storage_client: StorageClient) -> None:
             storage_client.get_presigned_url("incoming/upload.bin", method="PUT")
         return
     url = storage_client.get_presigned_url("incoming/upload.bin", expires_in=600, method="PUT")
-    response = requests.put(url, data=b"sent by a browser", headers=storage_client.presigned_put_headers, timeout=30)
+    response = requests.put(
+        url, data=b"sent by a browser", headers=storage_client.presigned_put_headers, timeout=30
+    )
     assert response.status_code in (200, 201), response.text
     assert storage_client.get("incoming/upload.bin") == b"sent by a browser"
 
 
 @pytest.mark.parametrize("expires_in", [0, -1, 7 * 24 * 3600 + 1, timedelta(days=8), timedelta(0)])
-def test_presign_expiry_out_of_bounds_is_refused(storage_client: StorageClient, expires_in: int | timedelta) -> None:
+def test_presign_expiry_out_of_bounds_is_refused(
+    storage_client: StorageClient, expires_in: int | timedelta
+) -> None:
     with pytest.raises(ValueError):
         storage_client.get_presigned_url("k", expires_in=expires_in)
 
 
-def test_presign_accepts_the_seven_day_maximum_and_refuses_other_methods(storage_client: StorageClient) -> None:
+def test_presign_accepts_the_seven_day_maximum_and_refuses_other_methods(
+    storage_client: StorageClient,
+) -> None:
     storage_client.put("k", b"v")
     with pytest.raises(ValueError):
         storage_client.get_presigned_url("k", method="DELETE")
