@@ -8,7 +8,7 @@ indexes count all of them), and only then are findings narrowed to the lines cha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +21,9 @@ from .baseline import (
 )
 from .config import Settings
 from .gitdiff import changed_lines, find_repo_root, on_changed_lines
+from .model import Finding
 from .report import BaselineOutcome, Report, plural
+from .suppress import UnusedSuppression, apply_suppressions
 
 
 def only_new(
@@ -84,3 +86,16 @@ def save_baseline(report: Report, settings: Settings, output: Path, *, update: b
             f"with `cloudshift baseline -o {output}`."
         )
     return message
+
+
+def unused_suppressions(
+    path: str, source: str | None, findings: Iterable[Finding]
+) -> list[tuple[str, UnusedSuppression]]:
+    """One file's suppressions that matched none of its findings (kept and suppressed alike).
+
+    A file the prefilter skipped has no findings, so every suppression in it is unused.
+    """
+    if not source or "cloudshift" not in source:
+        return []
+    _, _, unused = apply_suppressions(findings, source)
+    return [(path, item) for item in unused]

@@ -10,9 +10,10 @@ import pytest
 
 from codemod.baseline import BaselineError, write_baseline
 from codemod.config import load_settings
-from codemod.gate import only_new, save_baseline
+from codemod.gate import only_new, save_baseline, unused_suppressions
 from codemod.gitdiff import GitError
 from codemod.report import Report
+from codemod.suppress import UnusedSuppression
 
 from .helpers import commit, git, make_finding, write
 
@@ -106,3 +107,17 @@ def test_save_then_update_the_baseline(repo: Path) -> None:
     )
     entries = json.loads(output.read_text())["findings"]
     assert [(e["path"], e["line"]) for e in entries] == [("app.py", 2), ("lib.py", 1)]
+
+
+def test_unused_suppressions_of_one_file() -> None:
+    source = f"{GET}  # cloudshift: ignore\nx = 1  # cloudshift: ignore[aws]\n"
+    used = make_finding("app.py", 1, 1, "aws-s3-get-object", GET)
+    assert unused_suppressions("app.py", source, [used]) == [
+        ("app.py", UnusedSuppression(2, "cloudshift: ignore[aws]"))
+    ]
+    assert unused_suppressions("app.py", source, []) == [
+        ("app.py", UnusedSuppression(1, "cloudshift: ignore")),
+        ("app.py", UnusedSuppression(2, "cloudshift: ignore[aws]")),
+    ]
+    assert unused_suppressions("app.py", None, []) == []
+    assert unused_suppressions("app.py", "x = 1\n", []) == []
