@@ -13,13 +13,13 @@ from typing import Iterable, NoReturn
 import click
 
 from codemod.config import ConfigError, Settings, load_settings
-from codemod.discovery import DiscoveryError, discover
+from codemod.discovery import DiscoveryError, discover, is_excluded
 from codemod.engine import Engine
 from codemod.golden import check_case, find_cases
-from codemod.model import FileError, Finding, Safety
+from codemod.model import FileError, FileResult, Finding, Safety
 from codemod.report import FORMATS, Report, exit_code, render
 from codemod.rules import RuleError
-from codemod.runner import Checked, check_files
+from codemod.runner import Checked, check_files, display_path
 from codemod.source import write_source
 
 USAGE_ERROR = 2
@@ -89,6 +89,8 @@ def common_options(function):  # type: ignore[no-untyped-def]
         click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
                      help="An extra folder of rule files (YAML)."),
         click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core)."),
+        click.option("--stdin-filename", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Read the source from stdin (give `-` as the path) and treat it as this file."),
         click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
     ]
     for option in reversed(options):
@@ -109,12 +111,17 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
 def scan(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], rule_dirs: tuple[Path, ...],
-         jobs: int | None, format_name: str, output: Path | None, exit_zero: bool, no_gitignore: bool) -> None:
+         jobs: int | None, stdin_filename: Path | None, format_name: str, output: Path | None, exit_zero: bool,
+         no_gitignore: bool) -> None:
     """Report direct SDK calls: exit 0 when none, 1 when found, 2 on errors."""
-    settings = _settings(paths, select, ignore, rule_dirs, no_gitignore)
+    settings = _settings((stdin_filename,) if stdin_filename else paths, select, ignore, rule_dirs, no_gitignore)
     engine = _engine(settings)
-    checked = list(check_files(engine, _files(paths, settings), jobs=jobs))
-    report = Report(_findings(checked), _errors(checked), [c.result.path for c in checked])
+    if stdin_filename is not None:
+        results = [_check_stdin(engine, paths, stdin_filename, None)]
+    else:
+        results = [c.result for c in check_files(engine, _files(paths, settings), jobs=jobs)]
+    report = Report([f for r in results for f in r.findings], [e for r in results for e in r.errors],
+                    [r.path for r in results])
     docs = {rule.id: (rule.message, rule.manual or rule.message) for rule in engine.ruleset.rules}
     text = render(format_name, report, rule_docs=docs, root=Path.cwd())
     if output is not None:
@@ -129,11 +136,17 @@ def scan(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ..
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes whose behaviour may differ (each says how).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing.")
 def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], rule_dirs: tuple[Path, ...],
-        jobs: int | None, unsafe_fixes: bool, show_diff: bool) -> None:
+        jobs: int | None, stdin_filename: Path | None, unsafe_fixes: bool, show_diff: bool) -> None:
     """Rewrite SDK calls onto storage_shim in place, and list what is left for a human."""
-    settings = _settings(paths, select, ignore, rule_dirs)
+    settings = _settings((stdin_filename,) if stdin_filename else paths, select, ignore, rule_dirs)
     engine = _engine(settings)
     level = Safety.UNSAFE if unsafe_fixes else Safety.SAFE
+    if stdin_filename is not None:
+        result = _check_stdin(engine, paths, stdin_filename, level)
+        click.echo(result.fixed_source if result.fixed_source is not None else result.source, nl=False)
+        _fix_summary(int(result.changed), len(result.applied), list(result.findings), list(result.errors), False,
+                     unsafe_fixes)
+        sys.exit(USAGE_ERROR if _fatal(result.errors) else 1 if result.findings else 0)
     checked = list(check_files(engine, _files(paths, settings), fix=level, jobs=jobs))
     changed = [item for item in checked if item.result.changed]
     for item in changed:
@@ -145,7 +158,23 @@ def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...
     left, errors = _findings(checked), _errors(checked)
     applied = sum(len(item.result.applied) for item in checked)
     _fix_summary(len(changed), applied, left, errors, show_diff, unsafe_fixes)
-    sys.exit(USAGE_ERROR if errors else 1 if left or (show_diff and changed) else 0)
+    sys.exit(USAGE_ERROR if _fatal(errors) else 1 if left or (show_diff and changed) else 0)
+
+
+def _check_stdin(engine: Engine, paths: tuple[Path, ...], name: Path, level: Safety | None) -> FileResult:
+    """Check source read from stdin as if it were the file `name` (its excludes and per-file ignores apply)."""
+    if paths != (Path("-"),):
+        _fail(ValueError("--stdin-filename reads the source from stdin: give `-` as the only path"))
+    text = click.get_text_stream("stdin").read()
+    shown = display_path(name)
+    if is_excluded(name, engine.settings):
+        return FileResult(shown, source=text, fixed_source=text if level else None)
+    return engine.check_source(shown, text, fix=level)
+
+
+def _fatal(errors: Iterable[FileError]) -> bool:
+    """Errors that stop the gate: a file that could not be read (a syntax error is reported, not fatal)."""
+    return any(not error.syntax for error in errors)
 
 
 def _unified_diff(path: str, before: str, after: str) -> str:

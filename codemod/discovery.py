@@ -44,6 +44,11 @@ def discover(paths: list[Path], settings: Settings) -> Iterator[Path]:
     return iter(sorted(found.values(), key=lambda path: path.as_posix()))
 
 
+def is_excluded(path: Path, settings: Settings) -> bool:
+    """Whether the project's exclusions cover `path` (for text given on stdin under that name)."""
+    return _Exclusions(settings).excludes_explicit(path.resolve())
+
+
 def _files_under(
     given: Path, rules: _Exclusions, force_exclude: bool
 ) -> Iterator[tuple[Path, Path]]:

@@ -7,7 +7,7 @@ agree on what is found and what a fix does.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -15,10 +15,11 @@ import libcst as cst
 
 from codemod.config import Settings
 from codemod.detect import Match, detect
-from codemod.model import FileError, FileResult, Finding, Safety, Span
+from codemod.model import FileError, FileResult, Finding, Resolution, Safety, Span
 from codemod.parse import ParsedModule, SyntaxProblem, parse_source
 from codemod.plan import Plan, Planner
 from codemod.prefilter import Prefilter, build_prefilter
+from codemod.recover import repair
 from codemod.resolve import Resolver
 from codemod.rewrite import RewriteError, Shim, apply_plan, verify
 from codemod.rules import RuleSet, load_rules
@@ -53,12 +54,24 @@ class Engine:
         try:
             parsed = parse_source(source)
         except SyntaxProblem as problem:
-            error = FileError(path, str(problem.message), problem.line, problem.column)
-            return FileResult(path, errors=(error,), source=source)
+            return self._check_unparsable(path, source, problem)
         findings, planner = self._analyse(path, parsed)
         if fix is None:
             return FileResult(path, tuple(findings), source=source)
         return self._fix(path, source, parsed, findings, planner, fix, only)
+
+    def _check_unparsable(self, path: str, source: str, problem: SyntaxProblem) -> FileResult:
+        """Report the syntax error, and the complete SDK calls found around it (no fixes offered)."""
+        error = FileError(path, problem.message, problem.line, problem.column, syntax=True)
+        repaired = repair(source)
+        if repaired is None:
+            return FileResult(path, errors=(error,), source=source)
+        findings, _ = self._analyse(path, parse_source(repaired.text))
+        reason = (f"found without full resolution: the file does not parse (line {problem.line}: {problem.message}); "
+                  "no fix is offered until it does")
+        partial = tuple(replace(f, fix=Safety.MANUAL, reason=reason, resolution=Resolution.PARTIAL)
+                        for f in findings if f.line not in repaired.replaced)
+        return FileResult(path, partial, (error,), source=source)
 
     def _analyse(self, path: str, parsed: ParsedModule) -> tuple[list[Finding], Planner]:
         resolver = Resolver(parsed.module, self.ruleset)
@@ -130,7 +143,7 @@ def span_of(parsed: ParsedModule, node: cst.CSTNode) -> Span:
 
 def _restrict(plan: Plan, chosen: set[tuple[Span, str]], parsed: ParsedModule) -> None:
     """Keep only the chosen fixes, unless one of them rewrites a shim-object group (then keep all)."""
-    grouped = any(d.uses_self or (d.variant is not None and d.variant.result == "iterated")
+    grouped = any(d.uses_self or (d.variant is not None and d.variant.iterated)
                   for m, d in plan.targets.values() if (span_of(parsed, m.node), m.rule.id) in chosen)
     if grouped:
         return

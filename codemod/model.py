@@ -88,6 +88,7 @@ class FileError:
     message: str
     line: int = 0
     column: int = 0
+    syntax: bool = False  # the file does not parse: reported, but its calls were still looked for
 
 
 @dataclass(frozen=True)
