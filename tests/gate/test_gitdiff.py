@@ -131,9 +131,7 @@ def test_repo_root_from_a_subdirectory(branched: Path) -> None:
 
 
 def test_unknown_ref_without_a_remote(branched: Path) -> None:
-    with pytest.raises(GitError) as raised:
-        changed_lines(branched, "develop")
-    assert str(raised.value) == (
+    assert diff_error(branched, "develop") == (
         "--diff-base: unknown git revision 'develop'. "
         "No branch, tag or commit has that name, and no remote is configured."
     )
@@ -151,9 +149,7 @@ def test_unknown_ref_says_what_to_fetch(branched: Path, tmp_path: Path) -> None:
         branched.as_uri(),
         "full-clone",
     )
-    with pytest.raises(GitError) as raised:
-        changed_lines(clone, "origin/main")
-    message = str(raised.value)
+    message = diff_error(clone, "origin/main")
     assert "unknown git revision 'origin/main'" in message
     assert "shallow" not in message
     (command,) = suggested_commands(message)
@@ -185,6 +181,12 @@ def clone_shallow(source: Path, target: Path, *options: str) -> Path:
     return target
 
 
+def diff_error(repo: Path, base_ref: str) -> str:
+    with pytest.raises(GitError) as raised:
+        changed_lines(repo, base_ref)
+    return str(raised.value)
+
+
 def suggested_commands(message: str) -> list[str]:
     return [line.strip() for line in message.splitlines() if line.strip().startswith("git fetch")]
 
@@ -197,9 +199,7 @@ def test_shallow_clone_without_the_base_branch(branched: Path, tmp_path: Path) -
     write(branched, "a.py", BASE + "feature line\n")
     commit(branched, "feature work")
     clone = clone_shallow(branched, tmp_path / "ci-checkout")
-    with pytest.raises(GitError) as raised:
-        changed_lines(clone, "origin/main")
-    message = str(raised.value)
+    message = diff_error(clone, "origin/main")
     assert "unknown git revision 'origin/main'" in message
     assert "shallow clone" in message
     deepen, unshallow = suggested_commands(message)
@@ -215,9 +215,7 @@ def test_shallow_clone_without_the_merge_base(branched: Path, tmp_path: Path) ->
         commit(branched, f"feature work {number}")
     clone = clone_shallow(branched, tmp_path / "ci-checkout", "--no-single-branch")
     git(clone, "rev-parse", "--verify", "origin/main")  # the ref is there, its history is not
-    with pytest.raises(GitError) as raised:
-        changed_lines(clone, "origin/main")
-    message = str(raised.value)
+    message = diff_error(clone, "origin/main")
     assert "no merge base in this shallow clone" in message
     assert "fetch-depth: 0" in message
     deepen, unshallow = suggested_commands(message)
