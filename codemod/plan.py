@@ -19,7 +19,7 @@ from codemod.detect import Match
 from codemod.model import Safety
 from codemod.resolve import (NONE, SAFETY_ORDER, Iterable, Resolver, Scope, SdkValue, Source, bind_arguments,
                              when_holds)
-from codemod.rules import Creation, DroppedArgument, FixVariant, RuleSet
+from codemod.rules import Creation, FixVariant, RuleSet
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}")
 PASSED_AS_VALUE = "the SDK method is passed as a value (to a wrapper or callback); rewrite the call it makes by hand"
@@ -113,7 +113,7 @@ class Planner:
         assert isinstance(match.node, cst.Call)
         if not when_holds(variant.when, args):
             return Decision(Safety.MANUAL, "")
-        target = self._result_target(match.node, variant)
+        target = self._result_target(match.node, variant.result)
         if target is None:
             return Decision(Safety.MANUAL, "")
         values, consumed, problem = self._placeholders(variant, args)
@@ -130,21 +130,13 @@ class Planner:
             dropped = variant.drop.get(name)
             if dropped is None:
                 return Decision(Safety.MANUAL, f"argument {name} has no shim equivalent")
-            drop_safety, drop_reason = self._drop_safety(dropped, args[name], match.scope)
-            if SAFETY_ORDER.index(drop_safety) > SAFETY_ORDER.index(safety):
-                safety, reason = drop_safety, drop_reason
+            if SAFETY_ORDER.index(dropped.safety) > SAFETY_ORDER.index(safety):
+                safety, reason = dropped.safety, dropped.reason
         if SAFETY_ORDER.index(variant.safety) > SAFETY_ORDER.index(safety):
             safety, reason = variant.safety, variant.reason
         if safety is Safety.MANUAL:
             return Decision(safety, reason)
         return Decision(safety, reason, variant, target, values)
-
-    def _drop_safety(self, dropped: DroppedArgument, arg: cst.Arg, scope: Scope) -> tuple[Safety, str]:
-        """How safe dropping the argument is: its `neutral_object`'s own cap when it is that object."""
-        value = self.resolver.sdk_value(arg.value, scope) if dropped.neutral_object else None
-        if value is not None and value.object == dropped.neutral_object:
-            return value.cap, value.cap_reason
-        return dropped.safety, dropped.reason
 
     def _placeholders(self, variant: FixVariant, args: dict[str, cst.Arg]
                       ) -> tuple[dict[str, cst.BaseExpression], set[str], str]:
@@ -190,18 +182,16 @@ class Planner:
                     values[f"keyword:{keyword}"] = entries[key]
         return values, consumed, ""
 
-    def _result_target(self, call: cst.Call, variant: FixVariant) -> cst.BaseExpression | None:
+    def _result_target(self, call: cst.Call, result: str) -> cst.BaseExpression | None:
         """The expression the fix replaces, given how the call's value is used; None if the use differs."""
-        if variant.result == "ignored":
-            return call if isinstance(self.parents.get(self._outer(call)), cst.Expr) else None
-        target = call if variant.result in ("any", "iterated") else self._trailing_target(call, variant.result)
-        if target is None or not variant.iterated:
-            return target
-        loop = self.parents.get(target)
-        return target if isinstance(loop, (cst.For, cst.CompFor)) and loop.iter is target else None
-
-    def _trailing_target(self, call: cst.Call, result: str) -> cst.BaseExpression | None:
-        """The expression formed by the call and the trailing code `result` (`["Body"].read()`), if it is there."""
+        outer = self._outer(call)
+        if result == "any":
+            return call
+        if result == "ignored":
+            return call if isinstance(self.parents.get(outer), cst.Expr) else None
+        if result == "iterated":
+            loop = self.parents.get(call)
+            return call if isinstance(loop, (cst.For, cst.CompFor)) and loop.iter is call else None
         wanted = _normalized("__result__" + result)
         node: cst.CSTNode = call
         for _ in range(6):
@@ -292,9 +282,8 @@ class _GroupAnalysis:
             problem = self._receiver_problem(match.node.func.value, match.scope)
             if problem:
                 return problem
-        if decision.variant is not None and decision.variant.iterated:
-            assert decision.target is not None
-            loop = self.p.parents[decision.target]
+        if decision.variant is not None and decision.variant.result == "iterated":
+            loop = self.p.parents[match.node]
             assert isinstance(loop, (cst.For, cst.CompFor))
             if not isinstance(loop.target, cst.Name):
                 return "the loop target is not a single name"
@@ -387,8 +376,8 @@ class _GroupAnalysis:
         """Whether the group is the loop variable over a rewritten listing (its items become ObjectInfo)."""
         if len(bindings) != 1 or bindings[0].kind != "iter" or bindings[0].node is None:
             return False
-        iterable = bindings[0].node
-        return any(d.target is iterable and d.variant is not None and d.variant.iterated for d in self.decisions.values())
+        decision = self.decisions.get(id(bindings[0].node))
+        return decision is not None and decision.variant is not None and decision.variant.result == "iterated"
 
     def _sources_problem(self, bindings: list[Source]) -> str:
         if self._listed(bindings):
