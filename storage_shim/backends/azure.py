@@ -43,9 +43,12 @@ from storage_shim.errors import (
 from storage_shim.types import ObjectInfo
 
 EXTRA = "azure"
-_OPTIONS = frozenset({"connection_string", "account_url", "account_name", "account_key", "credential"})
+_OPTIONS = frozenset(
+    {"connection_string", "account_url", "account_name", "account_key", "credential"}
+)
 _COPY_POLL_SECONDS = 0.2
 _CLOCK_SKEW = timedelta(minutes=5)
+_MAX_SAS_LIFETIME = timedelta(days=7)  # Azure's limit for user delegation keys
 _ESCAPED = re.compile(r"_x([0-9a-f]{2})_")
 
 
@@ -140,7 +143,9 @@ class AzureBackend(Backend):
             etag=_unquoted(properties.etag),
             last_modified=as_utc(properties.last_modified),
             content_type=properties.content_settings.content_type,
-            metadata={_decode_name(name): value for name, value in (properties.metadata or {}).items()},
+            metadata={
+                _decode_name(name): value for name, value in (properties.metadata or {}).items()
+            },
         )
 
     def exists(self, key: str) -> bool:
@@ -201,7 +206,7 @@ class AzureBackend(Backend):
         blob = import_sdk("azure.storage.blob", EXTRA)
         service = self.connection.service
         permission = blob.BlobSasPermissions(read=read, create=not read, write=not read)
-        expiry = datetime.now(timezone.utc) + expires
+        expiry = _sas_expiry(expires)
         with self._translated(key):
             if self.connection.account_key:
                 signer = {"account_key": self.connection.account_key}
@@ -209,7 +214,12 @@ class AzureBackend(Backend):
                 start = datetime.now(timezone.utc) - _CLOCK_SKEW
                 signer = {"user_delegation_key": service.get_user_delegation_key(start, expiry)}
             token = blob.generate_blob_sas(
-                service.account_name, self.bucket, key, permission=permission, expiry=expiry, **signer
+                service.account_name,
+                self.bucket,
+                key,
+                permission=permission,
+                expiry=expiry,
+                **signer,
             )
         return f"{self._blob(key).url}?{token}"
 
@@ -220,7 +230,9 @@ class AzureBackend(Backend):
         return _translated(bucket=self.bucket, key=key)
 
 
-def _connect_to_account_url(blob: Any, account_url: str, options: Mapping[str, Any]) -> AzureConnection:
+def _connect_to_account_url(
+    blob: Any, account_url: str, options: Mapping[str, Any]
+) -> AzureConnection:
     """A service client for an account URL, with an account key or a token credential."""
     credential = options.get("credential")
     account_key = options.get("account_key") or os.environ.get("AZURE_STORAGE_KEY")
@@ -231,6 +243,18 @@ def _connect_to_account_url(blob: Any, account_url: str, options: Mapping[str, A
         credential = import_sdk("azure.identity", EXTRA).DefaultAzureCredential()
     service = blob.BlobServiceClient(account_url, credential=credential)
     return AzureConnection(service, None, uses_token=hasattr(credential, "get_token"))
+
+
+def _sas_expiry(expires: timedelta) -> datetime:
+    """When a SAS made now for `expires` ends, in the whole seconds SAS times are written in.
+
+    Rounded up, so a one-second URL is not already dead when it arrives; rounded down only
+    where rounding up would pass Azure's seven-day limit.
+    """
+    now = datetime.now(timezone.utc)
+    whole_seconds = (now + expires).replace(microsecond=0)
+    rounded_up = whole_seconds + timedelta(seconds=1)
+    return rounded_up if rounded_up - now <= _MAX_SAS_LIFETIME else whole_seconds
 
 
 def _url_for_account(account_name: str | None) -> str | None:
@@ -252,7 +276,9 @@ def _encode_name(name: str) -> str:
     escaped = []
     for index, char in enumerate(name):
         needs_escape = (
-            char == "-" or (index == 0 and char.isdigit()) or (char == "_" and name[index + 1 : index + 2] == "x")
+            char == "-"
+            or (index == 0 and char.isdigit())
+            or (char == "_" and name[index + 1 : index + 2] == "x")
         )
         escaped.append(f"_x{ord(char):02x}_" if needs_escape else char)
     return "".join(escaped)
@@ -278,6 +304,8 @@ def _translated(*, bucket: str | None, key: str | None) -> Iterator[None]:
     except exceptions.HttpResponseError as exc:
         error_class = error_for_status(exc.status_code)
         code = getattr(exc, "error_code", None) or exc.status_code
-        raise error_class(f"Azure {code}: {exc.reason or exc.message}", key=key, bucket=bucket) from exc
+        raise error_class(
+            f"Azure {code}: {exc.reason or exc.message}", key=key, bucket=bucket
+        ) from exc
     except exceptions.AzureError as exc:
         raise StorageError(f"Azure request failed: {exc.message}", key=key, bucket=bucket) from exc

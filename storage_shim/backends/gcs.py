@@ -102,7 +102,7 @@ class GCSBackend(Backend):
         metadata: Mapping[str, str],
         overwrite: bool,
     ) -> None:
-        """One upload; `overwrite=False` sends `ifGenerationMatch=0`, which GCS checks atomically."""
+        """One upload; `overwrite=False` sends `ifGenerationMatch=0`, checked atomically by GCS."""
         blob = self._blob(key)
         blob.metadata = dict(metadata)
         try:
@@ -183,14 +183,16 @@ class GCSBackend(Backend):
 
 
 def _cloud_credentials(key_file: str | None) -> tuple[Any, str | None]:
-    """Credentials and their project: a service-account key, else Application Default Credentials."""
+    """Credentials and their project: a service-account key, else Application Default ones."""
     if key_file:
         credentials = _service_account(key_file)
         return credentials, credentials.project_id
     return import_sdk("google.auth", EXTRA).default(scopes=_SCOPES)
 
 
-def _emulator_connection(storage: ModuleType, project: str | None, key_file: str | None) -> GCSConnection:
+def _emulator_connection(
+    storage: ModuleType, project: str | None, key_file: str | None
+) -> GCSConnection:
     """Anonymous requests, as the SDK sends them to STORAGE_EMULATOR_HOST, and a key to sign with.
 
     Without a `project` none is set: object operations do not need one.
@@ -202,7 +204,9 @@ def _emulator_connection(storage: ModuleType, project: str | None, key_file: str
 
 def _service_account(key_file: str) -> Any:
     service_account = import_sdk("google.oauth2.service_account", EXTRA)
-    return service_account.Credentials.from_service_account_file(os.fspath(key_file), scopes=_SCOPES)
+    return service_account.Credentials.from_service_account_file(
+        os.fspath(key_file), scopes=_SCOPES
+    )
 
 
 def _cannot_sign_reason(credentials: Any) -> str:

@@ -28,7 +28,9 @@ from tests.servers.process import emulator_process
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_NAME = "devstoreaccount1"
 # Azurite's published development key; it authorises nothing outside the emulator.
-ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+ACCOUNT_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
 
 
 def azurite_program() -> str:
@@ -61,8 +63,17 @@ def azurite_command(port: int, *extra: str) -> list[str]:
     service version is often newer than the Azurite release that understands it.
     """
     return [
-        azurite_program(), "--inMemoryPersistence", "--disableTelemetry", "--loose", "--silent",
-        "--skipApiVersionCheck", "--blobHost", "127.0.0.1", "--blobPort", str(port), *extra,
+        azurite_program(),
+        "--inMemoryPersistence",
+        "--disableTelemetry",
+        "--loose",
+        "--silent",
+        "--skipApiVersionCheck",
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(port),
+        *extra,
     ]
 
 
@@ -98,7 +109,10 @@ def write_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(key, hashes.SHA256())
@@ -162,7 +176,9 @@ def azure_oauth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emu
     tls = ssl.create_default_context(cafile=str(certificate))
 
     def command(port: int) -> list[str]:
-        return azurite_command(port, "--oauth", "basic", "--cert", str(certificate), "--key", str(key))
+        return azurite_command(
+            port, "--oauth", "basic", "--cert", str(certificate), "--key", str(key)
+        )
 
     with emulator_process("azurite-blob-oauth", command, workdir, tls=tls) as port:
         endpoint = f"https://127.0.0.1:{port}"

@@ -33,8 +33,13 @@ LAUNCHER = Path(__file__).with_name("gcs_emulator.py")
 def _emulator_command(port: int) -> list[str]:
     """The emulator's CLI (with the precondition check), in memory, on loopback."""
     return [
-        sys.executable, str(LAUNCHER), "start", "--host=127.0.0.1", f"--port={port}",
-        "--in-memory", "--quiet",
+        sys.executable,
+        str(LAUNCHER),
+        "start",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--in-memory",
+        "--quiet",
     ]
 
 
@@ -103,9 +108,10 @@ def gcs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     V4 URLs with.
     """
     workdir: Path = tmp_path_factory.mktemp("gcs-emulator")
-    with _token_endpoint() as token_uri, emulator_process(
-        "gcp-storage-emulator", _emulator_command, workdir
-    ) as port:
+    with (
+        _token_endpoint() as token_uri,
+        emulator_process("gcp-storage-emulator", _emulator_command, workdir) as port,
+    ):
         endpoint = f"http://127.0.0.1:{port}"
         key_file = write_service_account_key(workdir / "service-account.json", token_uri)
         yield Emulator(

@@ -42,7 +42,9 @@ def _current_generation(storage: Any, bucket: str, name: str) -> str:
         return "0"
 
 
-def insert_with_generation_precondition(request: Any, response: Any, storage: Any, *args: Any, **kwargs: Any) -> None:
+def insert_with_generation_precondition(
+    request: Any, response: Any, storage: Any, *args: Any, **kwargs: Any
+) -> None:
     """The emulator's upload handler, refused with 412 when `ifGenerationMatch` does not hold."""
     required = request.query.get("ifGenerationMatch")
     name = _object_name(request)
@@ -55,7 +57,9 @@ def insert_with_generation_precondition(request: Any, response: Any, storage: An
                     "error": {
                         "code": 412,
                         "message": message,
-                        "errors": [{"domain": "global", "reason": "conditionNotMet", "message": message}],
+                        "errors": [
+                            {"domain": "global", "reason": "conditionNotMet", "message": message}
+                        ],
                     }
                 }
             )

@@ -21,8 +21,20 @@ from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 import pytest
 import requests
+from azure.storage.blob import (
+    AccountSasPermissions,
+    BlobServiceClient,
+    ContentSettings,
+    ResourceTypes,
+    generate_account_sas,
+)
 
-from storage_shim import MissingDependency, PresignNotSupported, StorageClient, create_storage_client
+from storage_shim import (
+    MissingDependency,
+    PresignNotSupported,
+    StorageClient,
+    create_storage_client,
+)
 from storage_shim.backends.azure import _decode_name, _encode_name
 from tests.servers import Emulator
 from tests.servers.azure import ACCOUNT_KEY, ACCOUNT_NAME, EmulatorTokenCredential
@@ -30,8 +42,6 @@ from tests.servers.azure import ACCOUNT_KEY, ACCOUNT_NAME, EmulatorTokenCredenti
 
 def _new_container(connection_string: str) -> str:
     """A new container, created the way application code does: from the connection string."""
-    from azure.storage.blob import BlobServiceClient
-
     name = f"az-{uuid.uuid4().hex[:16]}"
     BlobServiceClient.from_connection_string(connection_string).create_container(name)
     return name
@@ -55,12 +65,17 @@ def shim(container: str) -> StorageClient:
     return create_storage_client(container)
 
 
-def test_fixture_environment_serves_plain_sdk_code_and_the_shim_sees_its_blobs(container: str) -> None:
-    from azure.storage.blob import BlobServiceClient, ContentSettings
+def test_fixture_environment_serves_plain_sdk_code_and_the_shim_sees_its_blobs(
+    container: str,
+) -> None:
 
-    service = BlobServiceClient.from_connection_string(os.environ["AZURE_STORAGE_CONNECTION_STRING"])
+    service = BlobServiceClient.from_connection_string(
+        os.environ["AZURE_STORAGE_CONNECTION_STRING"]
+    )
     service.get_blob_client(container, "from-sdk/report.csv").upload_blob(
-        b"a,b\n", content_settings=ContentSettings(content_type="text/csv"), metadata={"team": "data"}
+        b"a,b\n",
+        content_settings=ContentSettings(content_type="text/csv"),
+        metadata={"team": "data"},
     )
     shim = create_storage_client(container)
     info = shim.stat("from-sdk/report.csv")
@@ -68,14 +83,21 @@ def test_fixture_environment_serves_plain_sdk_code_and_the_shim_sees_its_blobs(c
 
     shim.put("from-shim.json", b"{}", content_type="application/json", metadata={"owner": "ops"})
     properties = service.get_blob_client(container, "from-shim.json").get_blob_properties()
-    assert (properties.content_settings.content_type, properties.metadata) == ("application/json", {"owner": "ops"})
+    assert (properties.content_settings.content_type, properties.metadata) == (
+        "application/json",
+        {"owner": "ops"},
+    )
 
 
-def test_sas_url_fetched_with_requests_returns_the_bytes(shim: StorageClient, azure_env: Emulator) -> None:
+def test_sas_url_fetched_with_requests_returns_the_bytes(
+    shim: StorageClient, azure_env: Emulator
+) -> None:
     shim.put("reports/q1 ü.txt", b"quarterly")
     url = shim.get_presigned_url("reports/q1 ü.txt", expires_in=timedelta(minutes=5))
     parts = urlsplit(url)
-    assert url.startswith(f"{azure_env.endpoint}/{ACCOUNT_NAME}/{shim.bucket}/reports/q1%20%C3%BC.txt?")
+    assert url.startswith(
+        f"{azure_env.endpoint}/{ACCOUNT_NAME}/{shim.bucket}/reports/q1%20%C3%BC.txt?"
+    )
     query = parse_qs(parts.query)
     assert (query["sp"], query["sr"]) == (["r"], ["b"])
     response = requests.get(url, timeout=30)
@@ -94,13 +116,17 @@ def test_tampered_sas_is_refused_by_azurite(shim: StorageClient) -> None:
     }
     for change, tampered_url in tampered.items():
         response = requests.get(tampered_url, timeout=30)
-        assert response.status_code == 403, f"{change}: {response.status_code} {response.text[:200]}"
+        assert response.status_code == 403, (
+            f"{change}: {response.status_code} {response.text[:200]}"
+        )
 
 
 def test_read_sas_cannot_write_and_write_sas_cannot_read(shim: StorageClient) -> None:
     shim.put("doc", b"original")
     read_url = shim.get_presigned_url("doc")
-    response = requests.put(read_url, data=b"overwrite", headers=shim.presigned_put_headers, timeout=30)
+    response = requests.put(
+        read_url, data=b"overwrite", headers=shim.presigned_put_headers, timeout=30
+    )
     assert response.status_code == 403
     write_url = shim.get_presigned_url("doc", method="PUT")
     assert requests.get(write_url, timeout=30).status_code == 403
@@ -119,10 +145,11 @@ def test_put_through_sas_needs_the_blob_type_header(shim: StorageClient) -> None
 
 
 def test_expired_sas_is_refused(shim: StorageClient) -> None:
-    """SAS expiry has one-second resolution, so a one-second URL is dead two seconds later."""
+    """SAS expiry is in whole seconds, rounded up: a one-second URL is dead two seconds later."""
     shim.put("brief", b"x")
     url = shim.get_presigned_url("brief", expires_in=1)
-    time.sleep(2.1)
+    assert requests.get(url, timeout=30).status_code == 200
+    time.sleep(2.5)
     assert requests.get(url, timeout=30).status_code == 403
 
 
@@ -133,7 +160,9 @@ def test_expired_sas_is_refused(shim: StorageClient) -> None:
         {"x_x2d_": "literal escape text", "--": "dashes", "plain_name": "unchanged"},
     ],
 )
-def test_metadata_names_azure_cannot_store_round_trip(shim: StorageClient, names: dict[str, str]) -> None:
+def test_metadata_names_azure_cannot_store_round_trip(
+    shim: StorageClient, names: dict[str, str]
+) -> None:
     shim.put("meta", b"m", metadata=names)
     assert shim.stat("meta").metadata == names
 
@@ -162,7 +191,6 @@ def test_account_url_with_account_key_from_the_environment(
 def test_connection_string_with_only_a_sas_works_but_cannot_presign(
     azure_env: Emulator, container: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
 
     sas = generate_account_sas(
         ACCOUNT_NAME,
@@ -193,14 +221,36 @@ def _resigned_in_azurite_format(url: str, delegation_key_value: str) -> str:
     params = dict(parse_qsl(query, keep_blank_values=True))
     account, container, blob = unquote(urlsplit(base).path).lstrip("/").split("/", 2)
     fields = [
-        params["sp"], params.get("st", ""), params["se"], f"/blob/{account}/{container}/{blob}",
-        params["skoid"], params["sktid"], params["skt"], params["ske"], params["sks"], params["skv"],
-        "", "", "", params.get("skdutid", ""), params.get("sduoid", ""),
-        params.get("sip", ""), params.get("spr", ""), params["sv"], params["sr"], "", params.get("ses", ""),
-        params.get("rscc", ""), params.get("rscd", ""), params.get("rsce", ""), params.get("rscl", ""),
+        params["sp"],
+        params.get("st", ""),
+        params["se"],
+        f"/blob/{account}/{container}/{blob}",
+        params["skoid"],
+        params["sktid"],
+        params["skt"],
+        params["ske"],
+        params["sks"],
+        params["skv"],
+        "",
+        "",
+        "",
+        params.get("skdutid", ""),
+        params.get("sduoid", ""),
+        params.get("sip", ""),
+        params.get("spr", ""),
+        params["sv"],
+        params["sr"],
+        "",
+        params.get("ses", ""),
+        params.get("rscc", ""),
+        params.get("rscd", ""),
+        params.get("rsce", ""),
+        params.get("rscl", ""),
         params.get("rsct", ""),
     ]
-    digest = hmac.new(base64.b64decode(delegation_key_value), "\n".join(fields).encode(), hashlib.sha256)
+    digest = hmac.new(
+        base64.b64decode(delegation_key_value), "\n".join(fields).encode(), hashlib.sha256
+    )
     params["sig"] = base64.b64encode(digest.digest()).decode()
     return f"{base}?{urlencode(params)}"
 
@@ -223,7 +273,6 @@ def test_token_credential_authenticates_requests_and_presigns_with_a_user_delega
     monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
     credential = EmulatorTokenCredential()
     account_url = azure_oauth_server.env["AZURE_STORAGE_ACCOUNT_URL"]
-    from azure.storage.blob import BlobServiceClient
 
     service = BlobServiceClient(account_url, credential=credential)
     name = f"az-{uuid.uuid4().hex[:16]}"
@@ -251,10 +300,11 @@ def test_token_credential_authenticates_requests_and_presigns_with_a_user_delega
     assert shim.get("uploaded.txt") == b"put"
 
 
-def _in_azurite_format(service: object, url: str) -> str:
+def _in_azurite_format(service: BlobServiceClient, url: str) -> str:
     """`url` re-signed as Azurite can check it, with the delegation key the URL names."""
     query = parse_qs(urlsplit(url).query)
-    key = service.get_user_delegation_key(_sas_time(query["skt"][0]), _sas_time(query["ske"][0]))  # type: ignore[attr-defined]
+    start, expiry = _sas_time(query["skt"][0]), _sas_time(query["ske"][0])
+    key = service.get_user_delegation_key(start, expiry)
     return _resigned_in_azurite_format(url, key.value)
 
 
@@ -263,13 +313,19 @@ def _sas_time(text: str) -> datetime:
 
 
 def test_unconfigured_azure_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT_URL", "AZURE_STORAGE_ACCOUNT"):
+    for name in (
+        "AZURE_STORAGE_CONNECTION_STRING",
+        "AZURE_STORAGE_ACCOUNT_URL",
+        "AZURE_STORAGE_ACCOUNT",
+    ):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(Exception, match="AZURE_STORAGE_CONNECTION_STRING"):
         create_storage_client("az://anything")
 
 
 def test_missing_sdk_names_the_azure_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "azure.storage.blob", None)  # what an absent package looks like
+    monkeypatch.setitem(
+        sys.modules, "azure.storage.blob", None
+    )  # what an absent package looks like
     with pytest.raises(MissingDependency, match=r"pip install 'cloudshift\[azure\]'"):
         create_storage_client("az://any", account_name="not-cached-before")

@@ -2,7 +2,8 @@
 
 What every backend shares is in test_conformance.py. This file covers what only GCS has:
 the emulator environment working for plain google-cloud-storage code, V4 signed URLs and
-the credentials they need, and `ifGenerationMatch` as the create-only write.
+the credentials they need. (Create-only writes, `ifGenerationMatch=0` here, are covered by
+the conformance suite's contention test.)
 
 The emulator serves signed URLs without checking their signature, so the signature is
 checked here instead: `verify_v4_signature` rebuilds the string to sign from the URL as
@@ -15,7 +16,6 @@ import hashlib
 import json
 import sys
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -24,9 +24,15 @@ import pytest
 import requests
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from google.cloud import storage
 
-from storage_shim import AlreadyExists, MissingDependency, PresignNotSupported, create_storage_client
+from storage_shim import (
+    MissingDependency,
+    PermissionDenied,
+    PresignNotSupported,
+    create_storage_client,
+)
 from tests.servers import Emulator
 from tests.servers.gcs import SERVICE_ACCOUNT_EMAIL, write_service_account_key
 
@@ -42,19 +48,19 @@ def gcs_env(gcs_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
 @pytest.fixture
 def bucket(gcs_env: Emulator) -> str:
     """A new bucket, created the way application code does: `storage.Client()`."""
-    from google.cloud import storage
-
     name = f"gcs-{uuid.uuid4().hex[:16]}"
     storage.Client().create_bucket(name)
     return name
 
 
-def _public_key(key_file: str) -> object:
+def _public_key(key_file: str) -> rsa.RSAPublicKey:
     private_pem = json.loads(Path(key_file).read_text())["private_key"].encode()
-    return serialization.load_pem_private_key(private_pem, password=None).public_key()
+    private_key = serialization.load_pem_private_key(private_pem, password=None)
+    assert isinstance(private_key, rsa.RSAPrivateKey)
+    return private_key.public_key()
 
 
-def verify_v4_signature(url: str, method: str, public_key: object) -> dict[str, str]:
+def verify_v4_signature(url: str, method: str, public_key: rsa.RSAPublicKey) -> dict[str, str]:
     """Check a V4 signed URL's RSA signature; return its query parameters.
 
     Raises `InvalidSignature` when the URL was not signed by the key or was altered.
@@ -63,12 +69,20 @@ def verify_v4_signature(url: str, method: str, public_key: object) -> dict[str, 
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     signature = bytes.fromhex(params.pop("X-Goog-Signature"))
     canonical_query = "&".join(
-        f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}" for name, value in sorted(params.items())
+        f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}"
+        for name, value in sorted(params.items())
     )
     signed_headers = params["X-Goog-SignedHeaders"]
     assert signed_headers == "host"
     canonical_request = "\n".join(
-        [method, parts.path, canonical_query, f"host:{parts.netloc}\n", signed_headers, "UNSIGNED-PAYLOAD"]
+        [
+            method,
+            parts.path,
+            canonical_query,
+            f"host:{parts.netloc}\n",
+            signed_headers,
+            "UNSIGNED-PAYLOAD",
+        ]
     )
     scope = params["X-Goog-Credential"].split("/", 1)[1]
     string_to_sign = "\n".join(
@@ -79,12 +93,13 @@ def verify_v4_signature(url: str, method: str, public_key: object) -> dict[str, 
             hashlib.sha256(canonical_request.encode()).hexdigest(),
         ]
     )
-    public_key.verify(signature, string_to_sign.encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[attr-defined]
+    public_key.verify(signature, string_to_sign.encode(), padding.PKCS1v15(), hashes.SHA256())
     return params
 
 
-def test_fixture_environment_serves_plain_sdk_code_and_the_shim_sees_its_objects(bucket: str) -> None:
-    from google.cloud import storage
+def test_fixture_environment_serves_plain_sdk_code_and_the_shim_sees_its_objects(
+    bucket: str,
+) -> None:
 
     blob = storage.Client().bucket(bucket).blob("from-sdk/report.csv")
     blob.metadata = {"team": "data"}
@@ -100,15 +115,18 @@ def test_fixture_environment_serves_plain_sdk_code_and_the_shim_sees_its_objects
     assert stored.download_as_bytes() == b"{}"
 
 
-def test_sdk_code_that_loads_the_service_account_key_also_reaches_the_emulator(bucket: str, gcs_env: Emulator) -> None:
-    from google.cloud import storage
+def test_sdk_code_that_loads_the_service_account_key_also_reaches_the_emulator(
+    bucket: str, gcs_env: Emulator
+) -> None:
 
     client = storage.Client.from_service_account_json(gcs_env.env["GOOGLE_APPLICATION_CREDENTIALS"])
     client.bucket(bucket).blob("keyed").upload_from_string(b"with a bearer token")
     assert create_storage_client(bucket).get("keyed") == b"with a bearer token"
 
 
-def test_presigned_get_is_a_v4_url_signed_by_the_service_account_key(bucket: str, gcs_env: Emulator) -> None:
+def test_presigned_get_is_a_v4_url_signed_by_the_service_account_key(
+    bucket: str, gcs_env: Emulator
+) -> None:
     shim = create_storage_client(bucket)
     shim.put("signed/ü file.txt", b"signed bytes")
     url = shim.get_presigned_url("signed/ü file.txt", expires_in=timedelta(minutes=10))
@@ -116,11 +134,15 @@ def test_presigned_get_is_a_v4_url_signed_by_the_service_account_key(bucket: str
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}" == gcs_env.endpoint
     assert parts.path == f"/{bucket}/signed/%C3%BC%20file.txt"
-    params = verify_v4_signature(url, "GET", _public_key(gcs_env.env["GOOGLE_APPLICATION_CREDENTIALS"]))
+    params = verify_v4_signature(
+        url, "GET", _public_key(gcs_env.env["GOOGLE_APPLICATION_CREDENTIALS"])
+    )
     assert params["X-Goog-Algorithm"] == "GOOG4-RSA-SHA256"
     assert params["X-Goog-Credential"].startswith(f"{SERVICE_ACCOUNT_EMAIL}/")
     assert params["X-Goog-Expires"] == "600"
-    signed_at = datetime.strptime(params["X-Goog-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    signed_at = datetime.strptime(params["X-Goog-Date"], "%Y%m%dT%H%M%SZ").replace(
+        tzinfo=timezone.utc
+    )
     assert abs(datetime.now(timezone.utc) - signed_at) < timedelta(minutes=1)
 
     response = requests.get(url, timeout=30)
@@ -133,12 +155,16 @@ def test_signature_check_is_not_vacuous(bucket: str, gcs_env: Emulator) -> None:
     public_key = _public_key(gcs_env.env["GOOGLE_APPLICATION_CREDENTIALS"])
     url = shim.get_presigned_url("k", expires_in=60)
     with pytest.raises(InvalidSignature):
-        verify_v4_signature(url.replace("X-Goog-Expires=60", "X-Goog-Expires=604800"), "GET", public_key)
+        verify_v4_signature(
+            url.replace("X-Goog-Expires=60", "X-Goog-Expires=604800"), "GET", public_key
+        )
     with pytest.raises(InvalidSignature):
         verify_v4_signature(url, "PUT", public_key)
 
 
-def test_presigned_put_is_signed_for_put_and_stores_the_bytes(bucket: str, gcs_env: Emulator) -> None:
+def test_presigned_put_is_signed_for_put_and_stores_the_bytes(
+    bucket: str, gcs_env: Emulator
+) -> None:
     shim = create_storage_client(bucket)
     url = shim.get_presigned_url("uploads/new.bin", method="PUT", expires_in=300)
     verify_v4_signature(url, "PUT", _public_key(gcs_env.env["GOOGLE_APPLICATION_CREDENTIALS"]))
@@ -162,7 +188,9 @@ def test_credentials_file_option_signs_urls_for_google_cloud_storage(
 ) -> None:
     """Outside an emulator the key also authenticates requests; signing itself is offline."""
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
-    key_file = write_service_account_key(tmp_path / "key.json", "https://oauth2.googleapis.com/token")
+    key_file = write_service_account_key(
+        tmp_path / "key.json", "https://oauth2.googleapis.com/token"
+    )
     shim = create_storage_client("gs://some-bucket", credentials_file=str(key_file))
     url = shim.get_presigned_url("path/obj.txt", expires_in=3600)
     assert url.startswith("https://storage.googleapis.com/some-bucket/path/obj.txt?")
@@ -170,24 +198,18 @@ def test_credentials_file_option_signs_urls_for_google_cloud_storage(
     assert params["X-Goog-Expires"] == "3600"
 
 
-def test_create_only_put_is_refused_by_the_server_precondition(bucket: str) -> None:
-    """Each of several concurrent create-only writers either wins or gets AlreadyExists."""
-    shim = create_storage_client(bucket)
-
-    def attempt(writer: int) -> bool:
-        try:
-            shim.put("contended", f"writer {writer}".encode(), overwrite=False)
-        except AlreadyExists:
-            return False
-        return True
-
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        outcomes = list(pool.map(attempt, range(6)))
-    assert outcomes.count(True) == 1
-    assert shim.get("contended") == f"writer {outcomes.index(True)}".encode()
-
-
 def test_missing_sdk_names_the_gcp_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "google.cloud.storage", None)  # what an absent package looks like
+    monkeypatch.setitem(
+        sys.modules, "google.cloud.storage", None
+    )  # what an absent package looks like
     with pytest.raises(MissingDependency, match=r"pip install 'cloudshift\[gcp\]'"):
         create_storage_client("gs://any", project="not-cached-before")
+
+
+def test_unusable_application_default_credentials_are_permission_denied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
+    with pytest.raises(PermissionDenied, match="no-such-key.json"):
+        create_storage_client("gs://some-bucket")
