@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from types import ModuleType
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 from storage_shim._files import CHUNK_SIZE
 from storage_shim.backends.base import (
@@ -270,8 +271,9 @@ class OCIBackend(Backend):
     def presign(self, key: str, *, method: str, expires: timedelta) -> str:
         """Create a pre-authenticated request (an API call) and return its URL.
 
-        The URL is the service endpoint plus the PAR's access URI, which holds the token;
-        OCI shows that token only now, never when PARs are listed later.
+        The URL is the service endpoint (as the SDK resolved it for this very request) plus
+        the PAR's access URI, which holds the token; OCI shows that token only now, never
+        when PARs are listed later.
         """
         details = self.connection.sdk.object_storage.models.CreatePreauthenticatedRequestDetails(
             name=f"storage-shim-{method.lower()}",
@@ -281,8 +283,9 @@ class OCIBackend(Backend):
         )
         with self._translated(key):
             client = self.connection.client
-            par = client.create_preauthenticated_request(self.connection.namespace, self.bucket, details).data
-            return client.base_client.endpoint.rstrip("/") + par.access_uri
+            response = client.create_preauthenticated_request(self.connection.namespace, self.bucket, details)
+        endpoint = urlsplit(response.request.url)
+        return f"{endpoint.scheme}://{endpoint.netloc}{response.data.access_uri}"
 
     @contextmanager
     def _translated(self, key: str) -> Iterator[None]:

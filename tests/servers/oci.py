@@ -93,16 +93,16 @@ def create_bucket(emulator: Emulator, name: str) -> None:
 def emulator_for(server: OciObjectStorageHttpServer, config_path: Path) -> Emulator:
     """The `Emulator` (endpoint and environment) for a running server and a config file."""
     endpoint = endpoint_of(server)
-    return Emulator(
-        provider="oci",
-        endpoint=endpoint,
-        env={
-            "OCI_CONFIG_FILE": os.fspath(config_path),
-            "OCI_CONFIG_PROFILE": "DEFAULT",
-            "OCI_OBJECT_STORAGE_ENDPOINT": endpoint,
-            "OCI_OBJECT_STORAGE_NAMESPACE": server.state.namespace,
-        },
-    )
+    env = {
+        "OCI_CONFIG_FILE": os.fspath(config_path),
+        "OCI_CONFIG_PROFILE": "DEFAULT",
+        "OCI_OBJECT_STORAGE_ENDPOINT": endpoint,
+        "OCI_OBJECT_STORAGE_NAMESPACE": server.state.namespace,
+    }
+    if server.certificate_authority is not None:
+        ca_bundle = os.fspath(server.certificate_authority.bundle_path)
+        env.update(HTTPS_PROXY=endpoint, https_proxy=endpoint, REQUESTS_CA_BUNDLE=ca_bundle)
+    return Emulator(provider="oci", endpoint=endpoint, env=env)
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +112,7 @@ def oci_config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def oci_server(oci_config_file: Path) -> Iterator[Emulator]:
+def oci_server(oci_config_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """The OCI Object Storage test server and the environment that points the SDK and shim at it."""
-    with running_server(DEFAULT_NAMESPACE) as server:
+    with running_server(DEFAULT_NAMESPACE, tls_directory=tmp_path_factory.mktemp("oci-tls")) as server:
         yield emulator_for(server, oci_config_file)

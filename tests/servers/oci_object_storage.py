@@ -49,8 +49,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from tests.servers.oci_tls import CertificateAuthority, SocketWriter
 
 DEFAULT_NAMESPACE = "cloudshift-test"
 MAX_LIST_LIMIT = 1000
@@ -468,6 +471,26 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def finish(self) -> None:
+        super().finish()
+        if self.connection is not self.request:  # the TLS socket a CONNECT wrapped around it
+            self.connection.close()
+
+    def do_CONNECT(self) -> None:
+        """Be the HTTPS proxy for ``objectstorage.*`` hosts: terminate TLS here (see oci_tls)."""
+        host = self.path.rpartition(":")[0]
+        authority = self.server.certificate_authority
+        if authority is None or not host.startswith("objectstorage."):
+            self.close_connection = True
+            self.send_reply(Reply.json({"code": "NotAllowed", "message": f"Only OCI Object Storage is served here, not {self.path}"}, 403))
+            return
+        self.send_response(200, "Connection Established")
+        self.end_headers()
+        self.close_connection = False  # clients send CONNECT as HTTP/1.0; the tunnel stays open
+        self.connection = authority.context_for(host).wrap_socket(self.connection, server_side=True)
+        self.rfile = self.connection.makefile("rb")
+        self.wfile = SocketWriter(self.connection)
+
     def do_GET(self) -> None:
         self.dispatch()
 
@@ -724,15 +747,25 @@ def user_metadata(opc_meta: dict[str, str]) -> dict[str, str]:
 class OciObjectStorageHttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], state: ObjectStorageState) -> None:
+    def __init__(
+        self, address: tuple[str, int], state: ObjectStorageState, certificate_authority: CertificateAuthority | None
+    ) -> None:
         super().__init__(address, OciObjectStorageHandler)
         self.state = state
+        self.certificate_authority = certificate_authority
 
 
 @contextmanager
-def running_server(namespace: str = DEFAULT_NAMESPACE, copy_delay: float = 0.0) -> Iterator[OciObjectStorageHttpServer]:
-    """Serve on a free 127.0.0.1 port in a background thread; yields the server, stops it after."""
-    server = OciObjectStorageHttpServer(("127.0.0.1", 0), ObjectStorageState(namespace, copy_delay))
+def running_server(
+    namespace: str = DEFAULT_NAMESPACE, copy_delay: float = 0.0, tls_directory: Path | None = None
+) -> Iterator[OciObjectStorageHttpServer]:
+    """Serve on a free 127.0.0.1 port in a background thread; yields the server, stops it after.
+
+    With `tls_directory`, the server is also an HTTPS proxy for ``objectstorage.*`` hosts,
+    with its certificate authority's bundle written there (see tests/servers/oci_tls.py).
+    """
+    authority = CertificateAuthority(tls_directory) if tls_directory is not None else None
+    server = OciObjectStorageHttpServer(("127.0.0.1", 0), ObjectStorageState(namespace, copy_delay), authority)
     thread = threading.Thread(target=server.serve_forever, name="oci-object-storage", daemon=True)
     thread.start()
     try:

@@ -29,9 +29,11 @@ BUCKET = "shim-bucket"
 
 
 @pytest.fixture
-def server(oci_config_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[OciObjectStorageHttpServer, Emulator]]:
+def server(
+    oci_config_file: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[tuple[OciObjectStorageHttpServer, Emulator]]:
     """A fresh server with one bucket, its environment applied as deployed code would see it."""
-    with running_server(DEFAULT_NAMESPACE, copy_delay=0.5) as running:
+    with running_server(DEFAULT_NAMESPACE, copy_delay=0.5, tls_directory=tmp_path) as running:
         emulator = emulator_for(running, oci_config_file)
         create_bucket(emulator, BUCKET)
         for name, value in emulator.env.items():
@@ -86,6 +88,22 @@ def test_presigned_urls_are_pars_with_the_token_in_the_path(server: tuple[OciObj
     assert requests.put(get_url, data=b"nope", timeout=10).status_code == 403
     assert requests.put(put_url, data=b"replaced", timeout=10).status_code == 200
     assert requests.get(get_url, timeout=10).content == b"replaced"
+
+
+def test_without_an_endpoint_the_sdk_derives_it_from_the_region(
+    server: tuple[OciObjectStorageHttpServer, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No OCI_OBJECT_STORAGE_ENDPOINT: requests go to https://objectstorage.<region>.oraclecloud.com
+    (routed to the test server by the fixture's HTTPS proxy), and PAR URLs name that host."""
+    monkeypatch.delenv("OCI_OBJECT_STORAGE_ENDPOINT")
+    client = create_storage_client(f"oci://{BUCKET}", region="eu-frankfurt-1")
+    client.put("k", b"over https")
+    url = client.get_presigned_url("k")
+    assert url.startswith("https://objectstorage.eu-frankfurt-1.oraclecloud.com/p/")
+    assert requests.get(url, timeout=10).content == b"over https"
+    assert create_storage_client(f"oci://{BUCKET}").get_presigned_url("k").startswith(
+        "https://objectstorage.us-ashburn-1.oraclecloud.com/p/"
+    )
 
 
 def test_copy_waits_for_the_work_request(server: tuple[OciObjectStorageHttpServer, Emulator]) -> None:

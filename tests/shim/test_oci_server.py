@@ -313,16 +313,17 @@ def test_requests_without_a_signature_are_401(oci_server: Emulator, bucket: str)
         assert (response.status_code, response.json()["code"]) == (401, "NotAuthenticated")
 
 
-def test_fixture_environment_configures_plain_sdk_code(oci_server: Emulator, bucket: str, tmp_path: Path) -> None:
-    """SDK code written the usual way (from_file() with no arguments) finds the config file.
+def test_fixture_environment_serves_unmodified_sdk_code(oci_server: Emulator, bucket: str, tmp_path: Path) -> None:
+    """SDK code written the usual way (no endpoint, from_file() with no arguments) reaches the server.
 
-    HOME points at an empty directory: the SDK reads OCI_CONFIG_FILE only when ~/.oci/config
-    does not exist.
+    It calls https://objectstorage.us-ashburn-1.oraclecloud.com, which the fixture's
+    HTTPS_PROXY and REQUESTS_CA_BUNDLE route to the test server. HOME points at an empty
+    directory: the SDK reads OCI_CONFIG_FILE only when ~/.oci/config does not exist.
     """
     program = (
-        "import os, oci\n"
+        "import oci\n"
         "config = oci.config.from_file()\n"
-        "client = oci.object_storage.ObjectStorageClient(config, service_endpoint=os.environ['OCI_OBJECT_STORAGE_ENDPOINT'])\n"
+        "client = oci.object_storage.ObjectStorageClient(config)\n"
         "namespace = client.get_namespace().data\n"
         f"client.put_object(namespace, {bucket!r}, 'from-subprocess', b'plain sdk')\n"
         "print(namespace)\n"
@@ -332,3 +333,16 @@ def test_fixture_environment_configures_plain_sdk_code(oci_server: Emulator, buc
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == NAMESPACE
     assert sdk_client(oci_server.env).get_object(NAMESPACE, bucket, "from-subprocess").data.content == b"plain sdk"
+
+
+def test_the_https_proxy_serves_only_object_storage_hosts(oci_server: Emulator) -> None:
+    proxies = {"https": oci_server.env["HTTPS_PROXY"]}
+    with pytest.raises(requests.exceptions.ProxyError):
+        requests.get("https://example.com/", proxies=proxies, timeout=10)
+    response = requests.get(
+        "https://objectstorage.ap-tokyo-1.oraclecloud.com/n",
+        proxies=proxies,
+        verify=oci_server.env["REQUESTS_CA_BUNDLE"],
+        timeout=10,
+    )
+    assert (response.status_code, response.json()["code"]) == (401, "NotAuthenticated")
