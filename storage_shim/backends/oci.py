@@ -90,7 +90,9 @@ class OCIConnection:
                 kwargs["service_endpoint"] = self.endpoint
             if self.signer is not None:
                 kwargs["signer"] = self.signer
-            client = self._local.client = self.sdk.object_storage.ObjectStorageClient(self.config, **kwargs)
+            client = self._local.client = self.sdk.object_storage.ObjectStorageClient(
+                self.config, **kwargs
+            )
         return client
 
     @property
@@ -106,10 +108,16 @@ class OCIConnection:
             return self._namespace
 
 
-def _credentials(sdk: ModuleType, auth: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
+def _credentials(
+    sdk: ModuleType, auth: str, options: Mapping[str, Any]
+) -> tuple[dict[str, Any], Any]:
     """(config, signer) for an auth mode; the signer is None when the config file holds the key."""
     if auth == "api_key":
-        location = options.get("config_file") or os.environ.get("OCI_CONFIG_FILE") or sdk.config.DEFAULT_LOCATION
+        location = (
+            options.get("config_file")
+            or os.environ.get("OCI_CONFIG_FILE")
+            or sdk.config.DEFAULT_LOCATION
+        )
         profile = (
             options.get("profile")
             or os.environ.get("OCI_CONFIG_PROFILE")
@@ -182,7 +190,9 @@ class OCIBackend(Backend):
                     **condition,
                 )
         except PreconditionFailed as exc:
-            raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
+            raise AlreadyExists(
+                f"object {key!r} already exists", key=key, bucket=self.bucket
+            ) from exc
 
     def get(self, key: str) -> bytes:
         with self._translated(key):
@@ -190,21 +200,24 @@ class OCIBackend(Backend):
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         with self._translated(key):
-            for chunk in self._get_object(key).data.iter_content(CHUNK_SIZE):
-                fileobj.write(chunk)
+            fileobj.writelines(self._get_object(key).data.iter_content(CHUNK_SIZE))
 
     def _get_object(self, key: str) -> Any:
         return self.connection.client.get_object(self.connection.namespace, self.bucket, key)
 
     def stat(self, key: str) -> ObjectInfo:
         with self._translated(key):
-            headers = self.connection.client.head_object(self.connection.namespace, self.bucket, key).headers
+            headers = self.connection.client.head_object(
+                self.connection.namespace, self.bucket, key
+            ).headers
         last_modified = headers.get("last-modified")
         return ObjectInfo(
             key=key,
             size=int(headers["content-length"]),
             etag=headers.get("etag"),
-            last_modified=parsedate_to_datetime(last_modified).astimezone(timezone.utc) if last_modified else None,
+            last_modified=parsedate_to_datetime(last_modified).astimezone(timezone.utc)
+            if last_modified
+            else None,
             content_type=headers.get("content-type"),
             metadata={
                 name.lower()[len(_META_PREFIX) :]: value
@@ -219,7 +232,11 @@ class OCIBackend(Backend):
         while True:
             with self._translated(prefix):
                 page = self.connection.client.list_objects(
-                    self.connection.namespace, self.bucket, prefix=prefix or None, start=start, fields=_LIST_FIELDS
+                    self.connection.namespace,
+                    self.bucket,
+                    prefix=prefix or None,
+                    start=start,
+                    fields=_LIST_FIELDS,
                 ).data
             for summary in page.objects:
                 yield ObjectInfo(
@@ -265,8 +282,15 @@ class OCIBackend(Backend):
             )
             if finished.data.status != "COMPLETED":
                 errors = client.list_work_request_errors(work_request_id).data
-                reasons = "; ".join(f"{error.code}: {error.message}" for error in errors) or finished.data.status
-                raise StorageError(f"OCI copy of {src_key!r} to {dst_key!r} failed: {reasons}", key=src_key, bucket=self.bucket)
+                reasons = (
+                    "; ".join(f"{error.code}: {error.message}" for error in errors)
+                    or finished.data.status
+                )
+                raise StorageError(
+                    f"OCI copy of {src_key!r} to {dst_key!r} failed: {reasons}",
+                    key=src_key,
+                    bucket=self.bucket,
+                )
 
     def presign(self, key: str, *, method: str, expires: timedelta) -> str:
         """Create a pre-authenticated request (an API call) and return its URL.
@@ -283,7 +307,9 @@ class OCIBackend(Backend):
         )
         with self._translated(key):
             client = self.connection.client
-            response = client.create_preauthenticated_request(self.connection.namespace, self.bucket, details)
+            response = client.create_preauthenticated_request(
+                self.connection.namespace, self.bucket, details
+            )
         endpoint = urlsplit(response.request.url)
         return f"{endpoint.scheme}://{endpoint.netloc}{response.data.access_uri}"
 
@@ -295,6 +321,8 @@ class OCIBackend(Backend):
             yield
         except exceptions.ServiceError as exc:
             error_class = error_for_status(exc.status)
-            raise error_class(f"OCI {exc.status} {exc.code or ''}: {exc.message}", key=key, bucket=self.bucket) from exc
+            raise error_class(
+                f"OCI {exc.status} {exc.code or ''}: {exc.message}", key=key, bucket=self.bucket
+            ) from exc
         except (exceptions.ClientError, exceptions.BaseRequestException) as exc:
             raise StorageError(f"OCI request failed: {exc}", key=key, bucket=self.bucket) from exc

@@ -10,10 +10,14 @@ Environment it yields (`Emulator.env`):
   reads it only when ``~/.oci/config`` does not exist (the SDK's own rule); the shim always
   honours it.
 - ``OCI_CONFIG_PROFILE``: ``DEFAULT`` (a name the shim reads; the SDK itself has none).
-- ``OCI_OBJECT_STORAGE_ENDPOINT``: the server's base URL. The SDK has no environment variable
-  for its endpoint, so SDK code passes it as ``service_endpoint=``; the shim reads it itself.
+- ``OCI_OBJECT_STORAGE_ENDPOINT``: the server's base URL (plain HTTP), read by the shim. The
+  SDK reads no variable for its endpoint; code may pass it as ``service_endpoint=``.
 - ``OCI_OBJECT_STORAGE_NAMESPACE``: the server's namespace, read by the shim (which otherwise
   asks the server with GetNamespace).
+- ``HTTPS_PROXY``/``https_proxy`` (the server) and ``REQUESTS_CA_BUNDLE`` (its session CA): SDK
+  code that names no endpoint calls ``https://objectstorage.us-ashburn-1.oraclecloud.com``,
+  and this routes it to the server (see tests/servers/oci_tls.py). Any other HTTPS host is
+  refused by the proxy while this environment is applied.
 """
 
 from __future__ import annotations
@@ -78,7 +82,9 @@ def sdk_client(env: Mapping[str, str]) -> Any:
     import oci
 
     config = oci.config.from_file(env["OCI_CONFIG_FILE"], env["OCI_CONFIG_PROFILE"])
-    return oci.object_storage.ObjectStorageClient(config, service_endpoint=env["OCI_OBJECT_STORAGE_ENDPOINT"])
+    return oci.object_storage.ObjectStorageClient(
+        config, service_endpoint=env["OCI_OBJECT_STORAGE_ENDPOINT"]
+    )
 
 
 def create_bucket(emulator: Emulator, name: str) -> None:
@@ -112,7 +118,11 @@ def oci_config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def oci_server(oci_config_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def oci_server(
+    oci_config_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Emulator]:
     """The OCI Object Storage test server and the environment that points the SDK and shim at it."""
-    with running_server(DEFAULT_NAMESPACE, tls_directory=tmp_path_factory.mktemp("oci-tls")) as server:
+    with running_server(
+        DEFAULT_NAMESPACE, tls_directory=tmp_path_factory.mktemp("oci-tls")
+    ) as server:
         yield emulator_for(server, oci_config_file)

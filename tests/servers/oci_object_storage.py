@@ -20,6 +20,10 @@ OCI has no public emulator. This server speaks enough of the Object Storage API 
 
 Errors are OCI JSON bodies ``{"code": ..., "message": ...}`` with OCI's status codes.
 
+Given a `tls_directory`, the server is also an HTTPS proxy for ``objectstorage.*`` hosts
+(``CONNECT``, then TLS terminated here), so SDK code that names no endpoint reaches it too;
+see tests/servers/oci_tls.py.
+
 Authentication: the SDK signs every request with an HTTP signature. This server does NOT
 verify signatures (it has no user's public key to check them against); it only requires
 that every ``/n/...`` and ``/workRequests/...`` request carries an ``Authorization: Signature
@@ -57,7 +61,16 @@ from tests.servers.oci_tls import CertificateAuthority, SocketWriter
 
 DEFAULT_NAMESPACE = "cloudshift-test"
 MAX_LIST_LIMIT = 1000
-LIST_FIELDS = ("name", "size", "etag", "md5", "timeCreated", "timeModified", "storageTier", "archivalState")
+LIST_FIELDS = (
+    "name",
+    "size",
+    "etag",
+    "md5",
+    "timeCreated",
+    "timeModified",
+    "storageTier",
+    "archivalState",
+)
 READ_ACCESS = {"ObjectRead", "ObjectReadWrite", "AnyObjectRead", "AnyObjectReadWrite"}
 WRITE_ACCESS = {"ObjectWrite", "ObjectReadWrite", "AnyObjectWrite", "AnyObjectReadWrite"}
 OBJECT_ACCESS = {"ObjectRead", "ObjectWrite", "ObjectReadWrite"}
@@ -79,7 +92,10 @@ def _now() -> datetime:
 
 def rfc3339(moment: datetime) -> str:
     """OCI's JSON timestamp format: UTC with milliseconds and a Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_rfc3339(text: str) -> datetime:
@@ -143,7 +159,9 @@ class PreauthenticatedRequest:
     time_created: datetime = field(default_factory=_now)
 
     def access_uri(self, namespace: str) -> str:
-        return f"/p/{self.token}/n/{namespace}/b/{self.bucket}/o/" + quote(self.object_name or "", safe="/")
+        return f"/p/{self.token}/n/{namespace}/b/{self.bucket}/o/" + quote(
+            self.object_name or "", safe="/"
+        )
 
 
 @dataclass
@@ -183,12 +201,16 @@ class CopyRequest:
     metadata: dict[str, str] | None
 
 
-def check_preconditions(current: StoredObject | None, if_match: str | None, if_none_match: str | None) -> None:
+def check_preconditions(
+    current: StoredObject | None, if_match: str | None, if_none_match: str | None
+) -> None:
     """Apply OCI's write preconditions: if-match needs that ETag; if-none-match ``*`` needs no object."""
     if if_match is not None and (current is None or current.etag != if_match):
         raise OciError(412, "IfMatchFailed", "The If-Match header does not match the current ETag")
     if if_none_match is not None and current is not None and if_none_match in ("*", current.etag):
-        raise OciError(412, "IfNoneMatchFailed", "The If-None-Match header matched an existing object")
+        raise OciError(
+            412, "IfNoneMatchFailed", "The If-None-Match header matched an existing object"
+        )
 
 
 class ObjectStorageState:
@@ -229,14 +251,18 @@ class ObjectStorageState:
         with self.lock:
             stored = self.bucket(bucket_name).objects.get(name)
             if stored is None:
-                raise OciError(404, "ObjectNotFound", f"Object {name!r} not found in bucket {bucket_name!r}")
+                raise OciError(
+                    404, "ObjectNotFound", f"Object {name!r} not found in bucket {bucket_name!r}"
+                )
             return stored
 
     def put_object(self, bucket_name: str, name: str, write: ObjectWrite) -> StoredObject:
         with self.lock:
             objects = self.bucket(bucket_name).objects
             check_preconditions(objects.get(name), write.if_match, write.if_none_match)
-            stored = objects[name] = StoredObject(write.data, write.content_type, dict(write.metadata))
+            stored = objects[name] = StoredObject(
+                write.data, write.content_type, dict(write.metadata)
+            )
             return stored
 
     def delete_object(self, bucket_name: str, name: str, if_match: str | None) -> None:
@@ -255,7 +281,11 @@ class ObjectStorageState:
             check_preconditions(source, details.get("srcObjIfMatchETag"), None)
             objects = self.bucket(bucket_name).objects
             new_name = details["newName"]
-            check_preconditions(objects.get(new_name), details.get("newObjIfMatchETag"), details.get("newObjIfNoneMatchETag"))
+            check_preconditions(
+                objects.get(new_name),
+                details.get("newObjIfMatchETag"),
+                details.get("newObjIfNoneMatchETag"),
+            )
             del objects[details["sourceName"]]
             source.time_modified = _now()
             objects[new_name] = source
@@ -267,7 +297,9 @@ class ObjectStorageState:
             source = self.get_object(copy.source_bucket, copy.source_name)
             check_preconditions(source, copy.source_if_match, None)
             destination = self.bucket(copy.destination_bucket).objects.get(copy.destination_name)
-            check_preconditions(destination, copy.destination_if_match, copy.destination_if_none_match)
+            check_preconditions(
+                destination, copy.destination_if_match, copy.destination_if_none_match
+            )
             work = WorkRequest(
                 id=f"ocid1.objectstorageworkrequest.oc1..{uuid.uuid4().hex}",
                 compartment_id=compartment_id,
@@ -291,12 +323,20 @@ class ObjectStorageState:
             try:
                 source = self.get_object(copy.source_bucket, copy.source_name)
                 metadata = source.metadata if copy.metadata is None else copy.metadata
-                write = ObjectWrite(source.data, source.content_type, metadata, copy.destination_if_match, copy.destination_if_none_match)
+                write = ObjectWrite(
+                    source.data,
+                    source.content_type,
+                    metadata,
+                    copy.destination_if_match,
+                    copy.destination_if_none_match,
+                )
                 self.put_object(copy.destination_bucket, copy.destination_name, write)
                 work.status = "COMPLETED"
             except OciError as error:
                 work.status = "FAILED"
-                work.errors.append({"code": error.code, "message": error.message, "timestamp": rfc3339(_now())})
+                work.errors.append(
+                    {"code": error.code, "message": error.message, "timestamp": rfc3339(_now())}
+                )
             work.time_finished = _now()
 
     def work_request(self, work_request_id: str) -> WorkRequest:
@@ -329,19 +369,33 @@ class ObjectStorageState:
             self.pars[par.token] = par
         return par
 
-    def par_for(self, token: str, bucket_name: str, object_name: str, write: bool) -> PreauthenticatedRequest:
+    def par_for(
+        self, token: str, bucket_name: str, object_name: str, write: bool
+    ) -> PreauthenticatedRequest:
         """The live PAR behind `token` if it covers this object and access; 404 or 403 otherwise."""
         with self.lock:
             par = self.pars.get(token)
-        covers = par is not None and par.bucket == bucket_name and par.object_name in (None, object_name)
+        covers = (
+            par is not None and par.bucket == bucket_name and par.object_name in (None, object_name)
+        )
         if par is None or not covers or par.time_expires <= _now():
-            raise OciError(404, "NotAuthorizedOrNotFound", "The pre-authenticated request does not exist or has expired")
+            raise OciError(
+                404,
+                "NotAuthorizedOrNotFound",
+                "The pre-authenticated request does not exist or has expired",
+            )
         if par.access_type not in (WRITE_ACCESS if write else READ_ACCESS):
-            raise OciError(403, "NotAuthorized", f"This pre-authenticated request allows {par.access_type} only")
+            raise OciError(
+                403,
+                "NotAuthorized",
+                f"This pre-authenticated request allows {par.access_type} only",
+            )
         return par
 
 
-def list_objects(state: ObjectStorageState, bucket_name: str, query: dict[str, str]) -> dict[str, object]:
+def list_objects(
+    state: ObjectStorageState, bucket_name: str, query: dict[str, str]
+) -> dict[str, object]:
     """One page of ListObjects: names in order within [start, end), folded by delimiter."""
     prefix = query.get("prefix", "")
     delimiter = query.get("delimiter")
@@ -410,7 +464,11 @@ class Reply:
 
     @classmethod
     def json(cls, value: object, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
-        return cls(status, json.dumps(value).encode("utf-8"), {"Content-Type": "application/json", **(headers or {})})
+        return cls(
+            status,
+            json.dumps(value).encode("utf-8"),
+            {"Content-Type": "application/json", **(headers or {})},
+        )
 
 
 def object_headers(stored: StoredObject) -> dict[str, str]:
@@ -482,7 +540,15 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
         authority = self.server.certificate_authority
         if authority is None or not host.startswith("objectstorage."):
             self.close_connection = True
-            self.send_reply(Reply.json({"code": "NotAllowed", "message": f"Only OCI Object Storage is served here, not {self.path}"}, 403))
+            self.send_reply(
+                Reply.json(
+                    {
+                        "code": "NotAllowed",
+                        "message": f"Only OCI Object Storage is served here, not {self.path}",
+                    },
+                    403,
+                )
+            )
             return
         self.send_response(200, "Connection Established")
         self.end_headers()
@@ -516,7 +582,9 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
     def dispatch(self) -> None:
         """Read the body, find the route, run it and write its reply (or the OCI error)."""
         url = urlsplit(self.path)
-        self.query = {key: values[-1] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
+        self.query = {
+            key: values[-1] for key, values in parse_qs(url.query, keep_blank_values=True).items()
+        }
         try:
             self.body = self.read_body()
             handler, params = self.route(url.path)
@@ -533,7 +601,11 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
                     self.require_signature()
                 if match.groupdict().get("namespace") is not None:
                     self.state.check_namespace(unquote(match["namespace"]))
-                params = {key: unquote(value) for key, value in match.groupdict().items() if key != "namespace"}
+                params = {
+                    key: unquote(value)
+                    for key, value in match.groupdict().items()
+                    if key != "namespace"
+                }
                 self.state.record(name)
                 return getattr(self, name), params
         raise OciError(404, "NotFound", f"No operation for {self.command} {path}")
@@ -541,7 +613,11 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
     def require_signature(self) -> None:
         """Signatures are not verified (see the module docstring), but they must be there."""
         if not self.headers.get("Authorization", "").startswith("Signature "):
-            raise OciError(401, "NotAuthenticated", "The required information to complete authentication was not provided")
+            raise OciError(
+                401,
+                "NotAuthenticated",
+                "The required information to complete authentication was not provided",
+            )
 
     def read_body(self) -> bytes:
         """The whole request body, sized by Content-Length or sent chunked."""
@@ -563,14 +639,20 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
         try:
             value = json.loads(self.body or b"{}")
         except ValueError as error:
-            raise OciError(400, "CannotParseRequest", "The request body is not valid JSON") from error
+            raise OciError(
+                400, "CannotParseRequest", "The request body is not valid JSON"
+            ) from error
         if not isinstance(value, dict):
             raise OciError(400, "CannotParseRequest", "The request body must be a JSON object")
         return value
 
     def send_reply(self, reply: Reply) -> None:
         self.send_response(reply.status)
-        headers = {"opc-request-id": uuid.uuid4().hex, **reply.headers, "Content-Length": str(len(reply.body))}
+        headers = {
+            "opc-request-id": uuid.uuid4().hex,
+            **reply.headers,
+            "Content-Length": str(len(reply.body)),
+        }
         client_request_id = self.headers.get("opc-client-request-id")
         if client_request_id:
             headers["opc-client-request-id"] = client_request_id
@@ -585,7 +667,9 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
         expected_md5 = self.headers.get("Content-MD5")
         actual_md5 = base64.b64encode(hashlib.md5(self.body).digest()).decode("ascii")
         if expected_md5 and expected_md5 != actual_md5:
-            raise OciError(400, "InvalidContentMD5", "The Content-MD5 header does not match the body")
+            raise OciError(
+                400, "InvalidContentMD5", "The Content-MD5 header does not match the body"
+            )
         metadata = {
             name.lower()[len("opc-meta-") :]: value
             for name, value in self.headers.items()
@@ -603,7 +687,9 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
         """GET/HEAD of an object, with if-match (412) and if-none-match (304) applied."""
         if_match = self.headers.get("if-match")
         if if_match is not None and if_match != stored.etag:
-            raise OciError(412, "IfMatchFailed", "The If-Match header does not match the current ETag")
+            raise OciError(
+                412, "IfMatchFailed", "The If-Match header does not match the current ETag"
+            )
         if self.headers.get("if-none-match") in ("*", stored.etag):
             return Reply(304, headers={"ETag": stored.etag})
         return Reply(200, stored.data, object_headers(stored))
@@ -620,7 +706,10 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
             raise OciError(400, "InvalidParameter", f"Invalid bucket name {name!r}")
         metadata = {str(key): str(value) for key, value in (details.get("metadata") or {}).items()}
         bucket = self.state.create_bucket(name, str(details.get("compartmentId", "")), metadata)
-        return Reply.json(self.bucket_json(bucket), headers={"ETag": bucket.etag, "Location": f"/n/{self.state.namespace}/b/{name}"})
+        return Reply.json(
+            self.bucket_json(bucket),
+            headers={"ETag": bucket.etag, "Location": f"/n/{self.state.namespace}/b/{name}"},
+        )
 
     def get_bucket(self, bucket: str) -> Reply:
         found = self.state.bucket(bucket)
@@ -680,7 +769,13 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
         if not details.get("sourceName") or not details.get("newName"):
             raise OciError(400, "MissingParameter", "sourceName and newName are required")
         stored = self.state.rename_object(bucket, details)
-        return Reply(200, headers={"ETag": stored.etag, "Last-Modified": format_datetime(stored.time_modified, usegmt=True)})
+        return Reply(
+            200,
+            headers={
+                "ETag": stored.etag,
+                "Last-Modified": format_datetime(stored.time_modified, usegmt=True),
+            },
+        )
 
     # Work requests
 
@@ -702,8 +797,18 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
             "id": work.id,
             "compartmentId": work.compartment_id,
             "resources": [
-                {"actionType": "READ", "entityType": "object", "identifier": work.source, "entityUri": work.source},
-                {"actionType": "WRITTEN", "entityType": "object", "identifier": work.destination, "entityUri": work.destination},
+                {
+                    "actionType": "READ",
+                    "entityType": "object",
+                    "identifier": work.source,
+                    "entityUri": work.source,
+                },
+                {
+                    "actionType": "WRITTEN",
+                    "entityType": "object",
+                    "identifier": work.destination,
+                    "entityUri": work.destination,
+                },
             ],
             "percentComplete": 100.0 if done else 0.0,
             "timeAccepted": rfc3339(work.time_accepted),
@@ -748,7 +853,10 @@ class OciObjectStorageHttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address: tuple[str, int], state: ObjectStorageState, certificate_authority: CertificateAuthority | None
+        self,
+        address: tuple[str, int],
+        state: ObjectStorageState,
+        certificate_authority: CertificateAuthority | None,
     ) -> None:
         super().__init__(address, OciObjectStorageHandler)
         self.state = state
@@ -765,7 +873,9 @@ def running_server(
     with its certificate authority's bundle written there (see tests/servers/oci_tls.py).
     """
     authority = CertificateAuthority(tls_directory) if tls_directory is not None else None
-    server = OciObjectStorageHttpServer(("127.0.0.1", 0), ObjectStorageState(namespace, copy_delay), authority)
+    server = OciObjectStorageHttpServer(
+        ("127.0.0.1", 0), ObjectStorageState(namespace, copy_delay), authority
+    )
     thread = threading.Thread(target=server.serve_forever, name="oci-object-storage", daemon=True)
     thread.start()
     try:

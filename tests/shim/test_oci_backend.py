@@ -23,7 +23,11 @@ from storage_shim import NotFound, StorageClient, StorageError, create_storage_c
 from storage_shim.errors import MissingDependency, PermissionDenied
 from tests.servers import Emulator
 from tests.servers.oci import create_bucket, emulator_for, sdk_client, write_private_key
-from tests.servers.oci_object_storage import DEFAULT_NAMESPACE, OciObjectStorageHttpServer, running_server
+from tests.servers.oci_object_storage import (
+    DEFAULT_NAMESPACE,
+    OciObjectStorageHttpServer,
+    running_server,
+)
 
 BUCKET = "shim-bucket"
 
@@ -41,7 +45,9 @@ def server(
         yield running, emulator
 
 
-def test_namespace_is_looked_up_once_when_not_configured(server: tuple[OciObjectStorageHttpServer, Emulator], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_namespace_is_looked_up_once_when_not_configured(
+    server: tuple[OciObjectStorageHttpServer, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
     running, _ = server
     monkeypatch.delenv("OCI_OBJECT_STORAGE_NAMESPACE")
     create_storage_client(f"oci://{BUCKET}").put("a", b"1")
@@ -50,38 +56,59 @@ def test_namespace_is_looked_up_once_when_not_configured(server: tuple[OciObject
     assert running.state.operations["get_namespace"] == 1
 
 
-def test_namespace_from_the_uri_needs_no_lookup(server: tuple[OciObjectStorageHttpServer, Emulator], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_namespace_from_the_uri_needs_no_lookup(
+    server: tuple[OciObjectStorageHttpServer, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
     running, _ = server
     monkeypatch.delenv("OCI_OBJECT_STORAGE_NAMESPACE")
     client = create_storage_client(f"oci://{BUCKET}@{DEFAULT_NAMESPACE}/team")
     client.put("k", b"v")
-    assert sdk_client(server[1].env).get_object(DEFAULT_NAMESPACE, BUCKET, "team/k").data.content == b"v"
+    assert (
+        sdk_client(server[1].env).get_object(DEFAULT_NAMESPACE, BUCKET, "team/k").data.content
+        == b"v"
+    )
     assert running.state.operations["get_namespace"] == 0
     with pytest.raises(NotFound):
         create_storage_client(f"oci://{BUCKET}@another-namespace").get("k")
 
 
-def test_objects_written_by_the_sdk_read_the_same_through_the_shim(server: tuple[OciObjectStorageHttpServer, Emulator]) -> None:
+def test_objects_written_by_the_sdk_read_the_same_through_the_shim(
+    server: tuple[OciObjectStorageHttpServer, Emulator],
+) -> None:
     _, emulator = server
     sdk = sdk_client(emulator.env)
-    sdk.put_object(DEFAULT_NAMESPACE, BUCKET, "sdk.txt", b"by sdk", content_type="text/plain", opc_meta={"team": "a"})
+    sdk.put_object(
+        DEFAULT_NAMESPACE,
+        BUCKET,
+        "sdk.txt",
+        b"by sdk",
+        content_type="text/plain",
+        opc_meta={"team": "a"},
+    )
     info = create_storage_client(f"oci://{BUCKET}").stat("sdk.txt")
     assert (info.size, info.content_type, info.metadata) == (6, "text/plain", {"team": "a"})
     assert info.etag == sdk.head_object(DEFAULT_NAMESPACE, BUCKET, "sdk.txt").headers["ETag"]
 
 
-def test_presigned_urls_are_pars_with_the_token_in_the_path(server: tuple[OciObjectStorageHttpServer, Emulator]) -> None:
+def test_presigned_urls_are_pars_with_the_token_in_the_path(
+    server: tuple[OciObjectStorageHttpServer, Emulator],
+) -> None:
     running, emulator = server
     client = create_storage_client(f"oci://{BUCKET}")
     client.put("docs/a b.txt", b"shared")
     get_url = client.get_presigned_url("docs/a b.txt", expires_in=600)
-    put_url = client.get_presigned_url("docs/a b.txt", expires_in=timedelta(minutes=1), method="PUT")
+    put_url = client.get_presigned_url(
+        "docs/a b.txt", expires_in=timedelta(minutes=1), method="PUT"
+    )
     for url in (get_url, put_url):
         assert url.startswith(emulator.endpoint + "/p/")
         assert url.endswith(f"/n/{DEFAULT_NAMESPACE}/b/{BUCKET}/o/docs/a%20b.txt")
     assert get_url != put_url
     pars = sorted(running.state.pars.values(), key=lambda par: par.access_type)
-    assert [(par.access_type, par.object_name) for par in pars] == [("ObjectRead", "docs/a b.txt"), ("ObjectWrite", "docs/a b.txt")]
+    assert [(par.access_type, par.object_name) for par in pars] == [
+        ("ObjectRead", "docs/a b.txt"),
+        ("ObjectWrite", "docs/a b.txt"),
+    ]
     expected_expiry = datetime.now(timezone.utc) + timedelta(seconds=600)
     assert abs(pars[0].time_expires - expected_expiry) < timedelta(seconds=30)
     assert requests.get(put_url, timeout=10).status_code == 403
@@ -101,22 +128,32 @@ def test_without_an_endpoint_the_sdk_derives_it_from_the_region(
     url = client.get_presigned_url("k")
     assert url.startswith("https://objectstorage.eu-frankfurt-1.oraclecloud.com/p/")
     assert requests.get(url, timeout=10).content == b"over https"
-    assert create_storage_client(f"oci://{BUCKET}").get_presigned_url("k").startswith(
-        "https://objectstorage.us-ashburn-1.oraclecloud.com/p/"
+    assert (
+        create_storage_client(f"oci://{BUCKET}")
+        .get_presigned_url("k")
+        .startswith("https://objectstorage.us-ashburn-1.oraclecloud.com/p/")
     )
 
 
-def test_copy_waits_for_the_work_request(server: tuple[OciObjectStorageHttpServer, Emulator]) -> None:
+def test_copy_waits_for_the_work_request(
+    server: tuple[OciObjectStorageHttpServer, Emulator],
+) -> None:
     running, _ = server
     client = create_storage_client(f"oci://{BUCKET}")
     client.put("src", b"payload", content_type="text/csv", metadata={"k": "v"})
     client.copy("src", "dst")
     assert running.state.operations["get_work_request"] >= 2  # IN_PROGRESS first, then COMPLETED
     info = client.stat("dst")
-    assert (client.get("dst"), info.content_type, info.metadata) == (b"payload", "text/csv", {"k": "v"})
+    assert (client.get("dst"), info.content_type, info.metadata) == (
+        b"payload",
+        "text/csv",
+        {"k": "v"},
+    )
 
 
-def test_copy_whose_work_request_fails_raises(server: tuple[OciObjectStorageHttpServer, Emulator]) -> None:
+def test_copy_whose_work_request_fails_raises(
+    server: tuple[OciObjectStorageHttpServer, Emulator],
+) -> None:
     running, _ = server
     client = create_storage_client(f"oci://{BUCKET}")
     client.put("doomed", b"payload")
@@ -134,14 +171,24 @@ def test_copy_whose_work_request_fails_raises(server: tuple[OciObjectStorageHttp
     assert not client.exists("dst")
 
 
-def test_a_missing_bucket_is_not_found_even_for_delete(server: tuple[OciObjectStorageHttpServer, Emulator]) -> None:
+def test_a_missing_bucket_is_not_found_even_for_delete(
+    server: tuple[OciObjectStorageHttpServer, Emulator],
+) -> None:
     client = create_storage_client("oci://no-such-bucket")
-    for operation in (lambda: client.put("k", b"v"), lambda: client.delete("k"), lambda: list(client.list())):
+    for operation in (
+        lambda: client.put("k", b"v"),
+        lambda: client.delete("k"),
+        lambda: list(client.list()),
+    ):
         with pytest.raises(NotFound):
             operation()
 
 
-def test_unusable_configuration_is_permission_denied(server: tuple[OciObjectStorageHttpServer, Emulator], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_unusable_configuration_is_permission_denied(
+    server: tuple[OciObjectStorageHttpServer, Emulator],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     with pytest.raises(PermissionDenied, match="NOPE"):
         create_storage_client(f"oci://{BUCKET}", profile="NOPE")
     monkeypatch.setenv("OCI_CONFIG_PROFILE", "NOPE")
@@ -152,7 +199,9 @@ def test_unusable_configuration_is_permission_denied(server: tuple[OciObjectStor
         create_storage_client(f"oci://{BUCKET}")
 
 
-def test_unknown_options_and_auth_modes_are_refused(server: tuple[OciObjectStorageHttpServer, Emulator]) -> None:
+def test_unknown_options_and_auth_modes_are_refused(
+    server: tuple[OciObjectStorageHttpServer, Emulator],
+) -> None:
     with pytest.raises(TypeError, match="namespace"):
         create_storage_client(f"oci://{BUCKET}", compartment="x")
     with pytest.raises(ValueError, match="resource_principal"):
@@ -161,14 +210,25 @@ def test_unknown_options_and_auth_modes_are_refused(server: tuple[OciObjectStora
 
 def _session_token() -> str:
     """A resource principal session token (a JWT); the test server does not check its signature."""
+
     def encode(value: dict[str, object]) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
-    claims = {"exp": int(time.time()) + 3600, "res_tenant": "ocid1.tenancy.oc1..test", "sub": "ocid1.fnfunc.oc1..test"}
-    return f"{encode({'alg': 'RS256', 'typ': 'JWT'})}.{encode(claims)}.{encode({'signature': 'none'})}"
+    claims = {
+        "exp": int(time.time()) + 3600,
+        "res_tenant": "ocid1.tenancy.oc1..test",
+        "sub": "ocid1.fnfunc.oc1..test",
+    }
+    return (
+        f"{encode({'alg': 'RS256', 'typ': 'JWT'})}.{encode(claims)}.{encode({'signature': 'none'})}"
+    )
 
 
-def test_resource_principal_auth_reads_the_sdk_environment(server: tuple[OciObjectStorageHttpServer, Emulator], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_resource_principal_auth_reads_the_sdk_environment(
+    server: tuple[OciObjectStorageHttpServer, Emulator],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     write_private_key(tmp_path / "rp.pem")
     monkeypatch.delenv("OCI_CONFIG_FILE")
     monkeypatch.setenv("OCI_CLI_AUTH", "resource_principal")
@@ -181,14 +241,20 @@ def test_resource_principal_auth_reads_the_sdk_environment(server: tuple[OciObje
     assert client.get("rp") == b"signed by a resource principal"
 
 
-def test_a_missing_sdk_names_the_extra(server: tuple[OciObjectStorageHttpServer, Emulator], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_sdk_names_the_extra(
+    server: tuple[OciObjectStorageHttpServer, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "oci", None)  # what `import oci` sees when it is not installed
-    monkeypatch.setenv("OCI_OBJECT_STORAGE_ENDPOINT", f"http://127.0.0.1:1/{uuid.uuid4().hex}")  # no cached connection
+    monkeypatch.setenv(
+        "OCI_OBJECT_STORAGE_ENDPOINT", f"http://127.0.0.1:1/{uuid.uuid4().hex}"
+    )  # no cached connection
     with pytest.raises(MissingDependency, match=r"pip install 'cloudshift\[oci\]'"):
         create_storage_client(f"oci://{BUCKET}")
 
 
-def test_one_client_is_safe_across_threads(server: tuple[OciObjectStorageHttpServer, Emulator]) -> None:
+def test_one_client_is_safe_across_threads(
+    server: tuple[OciObjectStorageHttpServer, Emulator],
+) -> None:
     client: StorageClient = create_storage_client(f"oci://{BUCKET}")
     keys = [f"threads/{index:03d}" for index in range(64)]
 
