@@ -13,11 +13,11 @@ entry also records the rule, path, line and snippet for the people reading it.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import io
 import json
 import os
+import re
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -108,12 +108,19 @@ def canonical_call_text(snippet: str) -> str:
 
 
 def _canonical_token(token: tokenize.TokenInfo) -> str:
-    if token.type != tokenize.STRING:
-        return token.string
-    try:
-        return repr(ast.literal_eval(token.string))  # one quote style for equal literals
-    except (ValueError, SyntaxError):
-        return token.string
+    return _double_quoted(token.string) if token.type == tokenize.STRING else token.string
+
+
+_STRING_PREFIX = re.compile(r"[rRbBuUfF]*")
+
+
+def _double_quoted(literal: str) -> str:
+    """'text' as "text" when that is the same literal, as formatters rewrite it."""
+    prefix = _STRING_PREFIX.match(literal).group()  # type: ignore[union-attr]
+    body = literal[len(prefix) :]
+    if not body.startswith("'") or body.startswith("'''") or '"' in body or "\\" in body:
+        return literal
+    return f'{prefix}"{body[1:-1]}"'
 
 
 def fingerprint(rule: str, path: str, call_text: str, occurrence: int) -> str:
@@ -124,9 +131,12 @@ def fingerprint(rule: str, path: str, call_text: str, occurrence: int) -> str:
 def entries_for(findings: Iterable[Finding], root: Path) -> list[tuple[Finding, BaselineEntry]]:
     """Each finding with its baseline entry; occurrences are counted in source order."""
     occurrences: dict[tuple[str, str, str], int] = {}
+    paths: dict[str, str] = {}
     paired = []
     for finding in sorted(findings, key=lambda f: (f.path, f.span, f.rule)):
-        path = relative_path(finding.path, root)
+        if finding.path not in paths:
+            paths[finding.path] = relative_path(finding.path, root)
+        path = paths[finding.path]
         key = (finding.rule, path, canonical_call_text(finding.snippet))
         index = occurrences.get(key, 0)
         occurrences[key] = index + 1
