@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import pathspec
@@ -146,8 +147,14 @@ def _relative_posix(path: Path, root: Path) -> str:
         return absolute.as_posix()
 
 
+@lru_cache(maxsize=None)
+def _glob(pattern: str) -> pathspec.GitIgnoreSpec:
+    """Compiled once: the engine asks for every finding."""
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
+
+
 def _glob_matches(pattern: str, relative: str) -> bool:
-    return pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(relative)
+    return _glob(pattern).match_file(relative)
 
 
 def find_config(start: Path) -> Path | None:
