@@ -35,7 +35,28 @@ def detect(resolver: Resolver, ruleset: RuleSet) -> list[Match]:
         rules = ruleset.rules_by_member.get((owner.object, use.node.attr.value), ())
         if rules:
             matches.append(Match(rules[0], use.node, use.scope, owner, None))
-    return matches
+    return _one_per_chain(matches, resolver, ruleset)
+
+
+def _one_per_chain(matches: list[Match], resolver: Resolver, ruleset: RuleSet) -> list[Match]:
+    """Drop a matched call whose result is at once the receiver of another match.
+
+    `blob.download_blob().readall()` is one use: the outer finding's fix rewrites the inner call
+    through its creation template, so the inner one is folded into it. Only results with a shim
+    equivalent are folded; a chain through an object without one keeps both findings.
+    """
+    receivers = {id(node) for match in matches if (node := _receiver(match)) is not None}
+    return [match for match in matches if id(match.node) not in receivers or not _has_shim(match, resolver, ruleset)]
+
+
+def _receiver(match: Match) -> cst.CSTNode | None:
+    node = match.node.func if isinstance(match.node, cst.Call) else match.node
+    return node.value if isinstance(node, cst.Attribute) else None
+
+
+def _has_shim(match: Match, resolver: Resolver, ruleset: RuleSet) -> bool:
+    value = resolver.sdk_value(match.node, match.scope)
+    return value is not None and ruleset.objects[value.object].shim != "none"
 
 
 def _match_call(node: cst.Call, scope: Scope, resolver: Resolver, ruleset: RuleSet) -> Match | None:

@@ -17,9 +17,10 @@ from libcst.metadata import CodeRange
 
 from codemod.detect import Match
 from codemod.model import Safety
+from codemod.pattern import PatternMatch, find_match, parse_pattern, template_variables
 from codemod.resolve import (NONE, SAFETY_ORDER, Iterable, Resolver, Scope, SdkValue, Source, bind_arguments,
-                             when_holds)
-from codemod.rules import Creation, FixVariant, RuleSet
+                             subscript_key, when_holds)
+from codemod.rules import Creation, DroppedArgument, FixVariant, RuleSet
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}")
 PASSED_AS_VALUE = "the SDK method is passed as a value (to a wrapper or callback); rewrite the call it makes by hand"
@@ -33,12 +34,18 @@ class Decision:
     safety: Safety
     reason: str
     variant: FixVariant | None = None
-    target: cst.BaseExpression | None = None  # the expression the template replaces
+    target: cst.CSTNode | None = None  # the expression (or first statement) the template replaces
     values: dict[str, cst.BaseExpression] = field(default_factory=dict)  # placeholder -> argument
+    found: PatternMatch | None = None  # the code the variant's pattern matched, if it has one
 
     @property
     def uses_self(self) -> bool:
         return self.variant is not None and "{self}" in self.variant.template
+
+    @property
+    def grouped(self) -> bool:
+        """Whether applying this fix alone could break other code (shim objects, listing items)."""
+        return self.uses_self or self.found is not None or (self.variant is not None and self.variant.iterated)
 
 
 @dataclass(frozen=True)
@@ -113,10 +120,12 @@ class Planner:
         assert isinstance(match.node, cst.Call)
         if not when_holds(variant.when, args):
             return Decision(Safety.MANUAL, "")
-        target = self._result_target(match.node, variant.result)
+        target, found = self._fix_target(match, variant)
         if target is None:
             return Decision(Safety.MANUAL, "")
-        values, consumed, problem = self._placeholders(variant, args)
+        values, consumed, problem = self._placeholders(variant, args, match.scope)
+        if found is not None and not problem:
+            problem = self._dropped_name_problem(found, variant.template, match.scope)
         if problem:
             return Decision(Safety.MANUAL, problem)
         for group in variant.same:
@@ -130,15 +139,71 @@ class Planner:
             dropped = variant.drop.get(name)
             if dropped is None:
                 return Decision(Safety.MANUAL, f"argument {name} has no shim equivalent")
-            if SAFETY_ORDER.index(dropped.safety) > SAFETY_ORDER.index(safety):
-                safety, reason = dropped.safety, dropped.reason
+            drop_safety, drop_reason = self._drop_safety(dropped, args[name], match.scope)
+            if SAFETY_ORDER.index(drop_safety) > SAFETY_ORDER.index(safety):
+                safety, reason = drop_safety, drop_reason
         if SAFETY_ORDER.index(variant.safety) > SAFETY_ORDER.index(safety):
             safety, reason = variant.safety, variant.reason
         if safety is Safety.MANUAL:
             return Decision(safety, reason)
-        return Decision(safety, reason, variant, target, values)
+        return Decision(safety, reason, variant, target, values, found)
 
-    def _placeholders(self, variant: FixVariant, args: dict[str, cst.Arg]
+    def _fix_target(self, match: Match, variant: FixVariant) -> tuple[cst.CSTNode | None, PatternMatch | None]:
+        """What the variant replaces: the code its pattern matches, else what its `result` names."""
+        assert isinstance(match.node, cst.Call)
+        if not variant.patterns:
+            return self._result_target(match.node, variant), None
+        for text in variant.patterns:
+            found = find_match(parse_pattern(text), variant.template, match.node, self.parents,
+                               lambda node: self.resolver.dotted_name(node, match.scope))
+            if found is not None:
+                return found.nodes[0], found
+        return None, None
+
+    def _dropped_name_problem(self, found: PatternMatch, template: str, scope: Scope) -> str:
+        """A name bound in the matched code that the template drops must not be read anywhere else."""
+        kept = template_variables(template)
+        region = {id(node) for node in found.nodes}
+        moved = {id(found.captures[name]) for name in kept}
+        for name, node in found.captures.items():
+            if name in kept or not self._binds(node):
+                continue
+            assert isinstance(node, cst.Name)
+            bindings = self.resolver.bindings_of(node.value, scope)
+            for load, load_scope in self.resolver.collector.names:
+                if load.value != node.value or self.resolver.bindings_of(load.value, load_scope) is not bindings:
+                    continue
+                if not self._within(load, region, moved):
+                    line = self.positions[load].start.line
+                    return f"{node.value} is also used at line {line}, outside the code the fix replaces"
+        return ""
+
+    def _binds(self, node: cst.CSTNode) -> bool:
+        """Whether `node` is a name being assigned (not an `except ... as` name, which ends with its handler)."""
+        if not isinstance(node, cst.Name) or id(node) not in self.resolver.collector.store_nodes:
+            return False
+        holder = self.parents.get(node)
+        return not (isinstance(holder, cst.AsName) and isinstance(self.parents.get(holder), cst.ExceptHandler))
+
+    def _within(self, node: cst.CSTNode, region: set[int], excluded: set[int]) -> bool:
+        """Whether `node` lies inside one of `region`'s nodes and outside all of `excluded`."""
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if id(current) in excluded:
+                return False
+            if id(current) in region:
+                return True
+            current = self.parents.get(current)
+        return False
+
+    def _drop_safety(self, dropped: DroppedArgument, arg: cst.Arg, scope: Scope) -> tuple[Safety, str]:
+        """How safe dropping the argument is: its `neutral_object`'s own cap when it is that object."""
+        value = self.resolver.sdk_value(arg.value, scope) if dropped.neutral_object else None
+        if value is not None and value.object == dropped.neutral_object:
+            return value.cap, value.cap_reason
+        return dropped.safety, dropped.reason
+
+    def _placeholders(self, variant: FixVariant, args: dict[str, cst.Arg], scope: Scope
                       ) -> tuple[dict[str, cst.BaseExpression], set[str], str]:
         """Bind every placeholder and keyword of the variant; returns (values, consumed params, problem)."""
         values: dict[str, cst.BaseExpression] = {}
@@ -154,7 +219,7 @@ class Planner:
             if not key:
                 values[name] = args[param].value
                 continue
-            entries = _dict_entries(args[param].value)
+            entries = self._literal_entries(args[param].value, scope)
             if entries is None or key not in entries:
                 return {}, set(), f"{param} is not a dict literal with a {key!r} entry"
             values[name] = entries[key]
@@ -170,9 +235,10 @@ class Planner:
         for param, mapping in variant.dict_keywords.items():
             if param not in args:
                 continue
-            entries = _dict_entries(args[param].value)
+            entries = self._literal_entries(args[param].value, scope)
             if entries is None:
-                return {}, set(), f"{param} is not a dict literal, so its settings cannot be mapped"
+                return {}, set(), (f"{param} is not a dict literal or an SDK settings object built inline, "
+                                   "so its settings cannot be mapped")
             unknown = sorted(set(entries) - set(mapping))
             if unknown:
                 return {}, set(), f"{param} holds {', '.join(unknown)}, which the shim cannot express"
@@ -182,16 +248,30 @@ class Planner:
                     values[f"keyword:{keyword}"] = entries[key]
         return values, consumed, ""
 
-    def _result_target(self, call: cst.Call, result: str) -> cst.BaseExpression | None:
+    def _literal_entries(self, node: cst.BaseExpression, scope: Scope) -> dict[str, cst.BaseExpression] | None:
+        """A dict literal's entries, or the keywords of an SDK settings class built inline.
+
+        `ContentSettings(content_type="text/csv")` holds its settings as literally as a dict
+        does; any other call is opaque.
+        """
+        if isinstance(node, cst.Call):
+            dotted = self.resolver.dotted_name(node.func, scope) or ""
+            if not any(dotted.startswith(module + ".") for module in self.ruleset.modules):
+                return None
+        return _dict_entries(node)
+
+    def _result_target(self, call: cst.Call, variant: FixVariant) -> cst.BaseExpression | None:
         """The expression the fix replaces, given how the call's value is used; None if the use differs."""
-        outer = self._outer(call)
-        if result == "any":
-            return call
-        if result == "ignored":
-            return call if isinstance(self.parents.get(outer), cst.Expr) else None
-        if result == "iterated":
-            loop = self.parents.get(call)
-            return call if isinstance(loop, (cst.For, cst.CompFor)) and loop.iter is call else None
+        if variant.result == "ignored":
+            return call if isinstance(self.parents.get(self._outer(call)), cst.Expr) else None
+        target = call if variant.result in ("any", "iterated") else self._trailing_target(call, variant.result)
+        if target is None or not variant.iterated:
+            return target
+        loop = self.parents.get(target)
+        return target if isinstance(loop, (cst.For, cst.CompFor)) and loop.iter is target else None
+
+    def _trailing_target(self, call: cst.Call, result: str) -> cst.BaseExpression | None:
+        """The expression formed by the call and the trailing code `result` (`["Body"].read()`), if it is there."""
         wanted = _normalized("__result__" + result)
         node: cst.CSTNode = call
         for _ in range(6):
@@ -215,13 +295,13 @@ class Planner:
             cap = match.receiver.cap
             if SAFETY_ORDER.index(cap) > SAFETY_ORDER.index(safety):
                 safety, reason = cap, match.receiver.cap_reason
-        caught = self._caught_sdk_error(match.node, match.scope)
+        caught = self._caught_sdk_error(decision.target or match.node, match.scope)
         if caught and safety is Safety.SAFE:
             safety, reason = Safety.UNSAFE, (f"the surrounding `except {caught}` will not catch the shim's errors "
                                              "(storage_shim.StorageError, NotFound)")
         if safety is Safety.MANUAL:
             return Decision(safety, reason)
-        return Decision(safety, reason, decision.variant, decision.target, decision.values)
+        return Decision(safety, reason, decision.variant, decision.target, decision.values, decision.found)
 
     def _caught_sdk_error(self, node: cst.CSTNode, scope: Scope) -> str:
         child, parent = node, self.parents.get(node)
@@ -282,8 +362,12 @@ class _GroupAnalysis:
             problem = self._receiver_problem(match.node.func.value, match.scope)
             if problem:
                 return problem
-        if decision.variant is not None and decision.variant.result == "iterated":
-            loop = self.p.parents[match.node]
+        if decision.target is match.node and self.resolver.sdk_value(match.node, match.scope) is not None:
+            if not self._consumer_ok(match.node, match.scope):  # the call creates an SDK object
+                return "its result is an SDK object used in a way the rewrite cannot follow"
+        if decision.variant is not None and decision.variant.iterated:
+            assert decision.target is not None
+            loop = self.p.parents[decision.target]
             assert isinstance(loop, (cst.For, cst.CompFor))
             if not isinstance(loop.target, cst.Name):
                 return "the loop target is not a single name"
@@ -291,6 +375,25 @@ class _GroupAnalysis:
             if bindings is None or len(bindings) != 1:
                 return f"{loop.target.value} is also bound elsewhere"
             return self.blocked.get(id(bindings), "")
+        if decision.found is not None:
+            return self._moved_loop_problem(decision, match.scope)
+        return ""
+
+    def _moved_loop_problem(self, decision: Decision, scope: Scope) -> str:
+        """A loop target the pattern's template keeps must be one name whose every use can follow."""
+        assert decision.found is not None and decision.variant is not None
+        for name in template_variables(decision.variant.template):
+            node = decision.found.captures[name]
+            loop = self.p.parents.get(node)
+            if not isinstance(loop, (cst.For, cst.CompFor)) or loop.target is not node:
+                continue
+            if not isinstance(node, cst.Name):
+                return "the loop target is not a single name"
+            bindings = self.resolver.bindings_of(node.value, scope)
+            if bindings is None or len(bindings) != 1:
+                return f"{node.value} is also bound elsewhere"
+            if self.blocked.get(id(bindings)):
+                return self.blocked[id(bindings)]
         return ""
 
     # receivers
@@ -376,8 +479,19 @@ class _GroupAnalysis:
         """Whether the group is the loop variable over a rewritten listing (its items become ObjectInfo)."""
         if len(bindings) != 1 or bindings[0].kind != "iter" or bindings[0].node is None:
             return False
-        decision = self.decisions.get(id(bindings[0].node))
-        return decision is not None and decision.variant is not None and decision.variant.result == "iterated"
+        iterable = bindings[0].node
+        return any((d.target is iterable and d.variant is not None and d.variant.iterated) or self._relisted(d, iterable)
+                   for d in self.decisions.values())
+
+    def _relisted(self, decision: Decision, iterable: cst.CSTNode) -> bool:
+        """Whether a pattern fix keeps the loop over `iterable` but makes it iterate a shim listing."""
+        if decision.found is None or decision.variant is None:
+            return False
+        loop = self.p.parents.get(iterable)
+        if not isinstance(loop, (cst.For, cst.CompFor)) or loop.iter is not iterable:
+            return False
+        kept = template_variables(decision.variant.template)
+        return any(decision.found.captures.get(name) is loop.target for name in kept)
 
     def _sources_problem(self, bindings: list[Source]) -> str:
         if self._listed(bindings):
@@ -409,7 +523,7 @@ class _GroupAnalysis:
         line = self.p.positions[node].start.line
         name = self.p.module.code_for_node(node)
         if fields_only:
-            if isinstance(parent, cst.Attribute) and self._field_name(parent, scope) is not None:
+            if isinstance(parent, (cst.Attribute, cst.Subscript)) and self._field_name(parent, scope) is not None:
                 return ""
             return f"{name} at line {line} is used as more than a listing entry (only its name and size carry over)"
         if isinstance(parent, cst.Attribute) and parent.value is node:
@@ -446,11 +560,13 @@ class _GroupAnalysis:
             return bindings is not None and id(bindings) not in self.blocked
         return False
 
-    def _field_name(self, attribute: cst.Attribute, scope: Scope) -> str | None:
-        owner = self.resolver.sdk_value(attribute.value, scope)
-        if owner is None:
+    def _field_name(self, read: cst.Attribute | cst.Subscript, scope: Scope) -> str | None:
+        """The shim attribute an SDK attribute read (`blob.name`) or dict entry read (`obj["Key"]`) becomes."""
+        owner = self.resolver.sdk_value(read.value, scope)
+        member = read.attr.value if isinstance(read, cst.Attribute) else subscript_key(read)
+        if owner is None or member is None:
             return None
-        return self.p.field_maps.get(owner.object, {}).get(attribute.attr.value)
+        return self.p.field_maps.get(owner.object, {}).get(member)
 
     # results
     def creation_fixes(self) -> dict[int, CreationFix]:
@@ -483,7 +599,7 @@ class _GroupAnalysis:
                 continue
             for node, scope in uses:
                 parent = self.p.parents.get(node)
-                if isinstance(parent, cst.Attribute) and parent.value is node:
+                if isinstance(parent, (cst.Attribute, cst.Subscript)) and parent.value is node:
                     name = self._field_name(parent, scope)
                     if name is not None:
                         fields[id(parent)] = name
@@ -504,7 +620,11 @@ def _parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
 
 
 def _dict_entries(node: cst.BaseExpression) -> dict[str, cst.BaseExpression] | None:
-    """The entries of a dict literal with plain string keys, else None."""
+    """The entries of a dict literal with plain string keys, or a call's keyword arguments, else None."""
+    if isinstance(node, cst.Call):
+        if any(arg.keyword is None or arg.star for arg in node.args):
+            return None
+        return {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
     if not isinstance(node, cst.Dict):
         return None
     entries: dict[str, cst.BaseExpression] = {}
