@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pathspec
@@ -147,7 +147,7 @@ def _relative_posix(path: Path, root: Path) -> str:
         return absolute.as_posix()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _glob(pattern: str) -> pathspec.GitIgnoreSpec:
     """Compiled once: the engine asks for every finding."""
     return pathspec.GitIgnoreSpec.from_lines([pattern])
