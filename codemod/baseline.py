@@ -19,7 +19,7 @@ import json
 import os
 import re
 import tokenize
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,27 +88,49 @@ _LAYOUT = {
 }
 
 
+# Python 3.12+ splits an f-string into parts; older versions give one STRING token.
+_FSTRING_START = getattr(tokenize, "FSTRING_START", None)
+_FSTRING_END = getattr(tokenize, "FSTRING_END", None)
+
+
 def canonical_call_text(snippet: str) -> str:
     """The call's tokens, space separated, without what formatters change.
 
-    Text that does not tokenize (a fragment from a broken file) is used as it is.
+    The same on every Python version, so a baseline written on one passes on another. Text
+    that does not tokenize (a fragment from a broken file) is used as it is.
     """
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(snippet).readline))
     except (tokenize.TokenError, SyntaxError):
         return snippet
     words: list[str] = []
-    for token in tokens:
-        if token.type in _LAYOUT:
+    for kind, text in _whole_tokens(snippet, tokens):
+        if kind in _LAYOUT:
             continue
-        if token.string in (")", "]", "}") and words and words[-1] == ",":
+        if text in (")", "]", "}") and words and words[-1] == ",":
             words.pop()  # a trailing comma is layout too
-        words.append(_canonical_token(token))
+        words.append(_double_quoted(text) if kind == tokenize.STRING else text)
     return " ".join(words)
 
 
-def _canonical_token(token: tokenize.TokenInfo) -> str:
-    return _double_quoted(token.string) if token.type == tokenize.STRING else token.string
+def _whole_tokens(snippet: str, tokens: list[tokenize.TokenInfo]) -> Iterator[tuple[int, str]]:
+    """(type, text) of each token, an f-string with its parts as one STRING token."""
+    line_starts = [0]
+    for line in snippet.splitlines(keepends=True):
+        line_starts.append(line_starts[-1] + len(line))
+    depth, start = 0, 0
+    for token in tokens:
+        if token.type == _FSTRING_START:
+            if depth == 0:
+                start = line_starts[token.start[0] - 1] + token.start[1]
+            depth += 1
+        elif token.type == _FSTRING_END:
+            depth -= 1
+            if depth == 0:
+                end = line_starts[token.end[0] - 1] + token.end[1]
+                yield tokenize.STRING, snippet[start:end]
+        elif depth == 0:
+            yield token.type, token.string
 
 
 _STRING_PREFIX = re.compile(r"[rRbBuUfF]*")

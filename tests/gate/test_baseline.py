@@ -190,3 +190,10 @@ def test_reformatting_keeps_fingerprints(project: Path) -> None:
 )
 def test_canonical_call_text(first: str, second: str, same: bool) -> None:
     assert (canonical_call_text(first) == canonical_call_text(second)) is same
+
+
+def test_canonical_text_is_pinned_across_python_versions() -> None:
+    """Python 3.12 tokenizes f-strings in parts; the canonical text must not change with it."""
+    assert canonical_call_text("f(f'a{b!r:>{w}}' 'c', Key=rf\"\\d{x}\",)") == (
+        'f ( f"a{b!r:>{w}}" "c" , Key = rf"\\d{x}" )'
+    )
