@@ -440,9 +440,12 @@ class Resolver:
         if isinstance(base, QualName):
             return QualName(f"{base.dotted}.{name}")
         if isinstance(base, SdkValue):
+            read = id(node) not in self.collector.callee_nodes
             for creation in self.ruleset.creations_by_member.get((base.object, name), ()):
                 if creation.kind == "attribute":
                     return self._derive(base, creation, node)
+                if creation.kind == "iterate" and read:  # an attribute whose items are SDK objects
+                    return Iterable(self._derive(base, creation, node))
             return BoundMember(base, name)
         if isinstance(base, Instance):
             return self._instance_attribute(base.info, name, set())
@@ -487,11 +490,23 @@ class Resolver:
         if bound is None or not when_holds(creation.when, bound):
             return None
         value = self._derive(owner, creation, node)
-        configured = sorted(name.replace("#", "argument ") for name in bound if name not in creation.neutral)
+        configured: list[str] = []
+        for name, arg in bound.items():
+            given = self._neutral_object(creation, name, arg, scope)
+            if given is not None:
+                value = value.capped(given.cap, given.cap_reason)
+            elif name not in creation.neutral:
+                configured.append(name.replace("#", "argument "))
         if configured and creation.kind != "iterate":
-            value = value.capped(Safety.UNSAFE, f"the SDK object is created with {', '.join(configured)}; "
+            value = value.capped(Safety.UNSAFE, f"the SDK object is created with {', '.join(sorted(configured))}; "
                                                 "the shim takes these from its configuration instead")
         return value
+
+    def _neutral_object(self, creation: Creation, name: str, arg: cst.Arg, scope: Scope) -> SdkValue | None:
+        """The argument, when it is the SDK object `neutral_objects` allows for this parameter."""
+        wanted = creation.neutral_objects.get(name)
+        value = self.sdk_value(arg.value, scope) if wanted else None
+        return value if value is not None and value.object == wanted else None
 
     def _derive(self, owner: SdkValue | None, creation: Creation, node: cst.CSTNode) -> SdkValue:
         value = SdkValue(creation.result, node)

@@ -76,6 +76,7 @@ class Creation:
     signature: Signature
     when: dict[str, tuple[str, ...]]
     neutral: frozenset[str]
+    neutral_objects: dict[str, str]  # parameter -> SDK object it may be without configuring anything
     safety: Safety  # the most any fix on the obtained object may be
     reason: str
     template: str | None  # how the rewrite spells this creation, when it has a shim equivalent
@@ -86,13 +87,15 @@ class Creation:
 class DroppedArgument:
     safety: Safety
     reason: str
+    neutral_object: str | None = None  # when the argument is this SDK object, dropping it is as safe as it is
 
 
 @dataclass(frozen=True)
 class FixVariant:
     """One way to rewrite a matched call, chosen by how the call's result is used."""
 
-    result: str  # ignored | any | trailing code
+    result: str  # ignored | any | iterated | trailing code
+    iterated: bool  # the result (the call, or the call with its trailing code) is a loop's iterable
     safety: Safety
     reason: str
     template: str
@@ -229,7 +232,8 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
     for name, spec in data["objects"].items():
         for index, entry in enumerate(spec["created_by"]):
             creation = _creation(name, entry, lines.origin(["objects", name, "created_by", index]))
-            _check_object(ruleset, creation.on, creation.origin)
+            for referred in [creation.on, *creation.neutral_objects.values()]:
+                _check_object(ruleset, referred, creation.origin)
             if creation.kind == "call":
                 ruleset.creations_by_call.setdefault(creation.target, []).append(creation)
             else:
@@ -240,7 +244,8 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
         rule = _rule(provider, service, entry, lines.origin(["rules", index]))
         if rule.id in known:
             raise RuleError(f"{rule.origin}: rule id '{rule.id}' is defined twice")
-        _check_object(ruleset, rule.on, rule.origin)
+        for referred in [rule.on, *_dropped_objects(rule)]:
+            _check_object(ruleset, referred, rule.origin)
         known.add(rule.id)
         ruleset.add_rule(rule)
 
@@ -297,6 +302,10 @@ class _LineFinder:
         return None
 
 
+def _dropped_objects(rule: Rule) -> list[str]:
+    return [d.neutral_object for fix in rule.fixes for d in fix.drop.values() if d.neutral_object]
+
+
 def _check_object(ruleset: RuleSet, name: str | None, origin: Origin) -> None:
     if name is not None and name not in ruleset.objects:
         raise RuleError(f"{origin}: unknown object '{name}' (defined objects: {', '.join(sorted(ruleset.objects))})")
@@ -311,8 +320,10 @@ def _creation(result: str, entry: dict[str, Any], origin: Origin) -> Creation:
     on, target = (None, entry[kind]) if kind == "call" else entry[kind].split(".", 1)
     signature = Signature.parse(entry.get("params"))
     when = _when(entry.get("when"))
-    _check_params(signature, when, origin)
-    return Creation(kind, target, on, result, signature, when, frozenset(entry.get("neutral", ())),
+    _check_params(signature, when, "when", origin)
+    neutral_objects = dict(entry.get("neutral_objects", {}))
+    _check_params(signature, neutral_objects, "neutral_objects", origin)
+    return Creation(kind, target, on, result, signature, when, frozenset(entry.get("neutral", ())), neutral_objects,
                     Safety(entry.get("safety", "safe")), entry.get("reason", ""), entry.get("template"), origin)
 
 
@@ -322,7 +333,7 @@ def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin) ->
         on, method = entry["method"].split(".", 1)
     signature = Signature.parse(entry.get("params"))
     when = _when(entry.get("when"))
-    _check_params(signature, when, origin)
+    _check_params(signature, when, "when", origin)
     fixes = tuple(_fix(spec, signature, origin) for spec in entry.get("fix", ()))
     if not fixes and not entry.get("manual"):
         raise RuleError(f"{origin}: rule '{entry['id']}' has no fix, so it needs 'manual: <why>'")
@@ -334,18 +345,21 @@ def _fix(spec: dict[str, Any], signature: Signature, origin: Origin) -> FixVaria
     safety = Safety(spec.get("safety", "safe"))
     if safety is not Safety.SAFE and not spec.get("reason"):
         raise RuleError(f"{origin}: a {safety} fix needs a 'reason' saying how behaviour may differ")
-    drop = {name: DroppedArgument(Safety(d["safety"]), d["reason"]) for name, d in spec.get("drop", {}).items()}
+    drop = {name: DroppedArgument(Safety(d["safety"]), d["reason"], d.get("neutral_object"))
+            for name, d in spec.get("drop", {}).items()}
     when = _when(spec.get("when"))
     named = [*spec.get("keywords", {}), *spec.get("dict_keywords", {}), *drop, *when]
     for name in named:
         if not signature.accepts_keyword(name):
             raise RuleError(f"{origin}: fix names '{name}', which is not a parameter of the rule's signature")
-    return FixVariant(spec.get("result", "any"), safety, spec.get("reason", ""), spec["template"],
+    result = spec.get("result", "any")
+    iterated = result == "iterated" or bool(spec.get("iterated", False))
+    return FixVariant(result, iterated, safety, spec.get("reason", ""), spec["template"],
                       dict(spec.get("keywords", {})), {k: dict(v) for k, v in spec.get("dict_keywords", {}).items()},
                       drop, when, tuple(tuple(group) for group in spec.get("same", ())))
 
 
-def _check_params(signature: Signature, when: dict[str, tuple[str, ...]], origin: Origin) -> None:
-    for name in when:
+def _check_params(signature: Signature, names: Iterable[str], key: str, origin: Origin) -> None:
+    for name in names:
         if not signature.accepts_keyword(name):
-            raise RuleError(f"{origin}: 'when' names '{name}', which is not in 'params'")
+            raise RuleError(f"{origin}: '{key}' names '{name}', which is not in 'params'")
