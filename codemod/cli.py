@@ -12,8 +12,11 @@ from typing import Iterable, NoReturn
 
 import click
 
+from codemod.baseline import BaselineError
 from codemod.config import ConfigError, Settings, load_settings
 from codemod.discovery import DiscoveryError, discover, is_excluded
+from codemod.gate import only_new, save_baseline, unused_suppressions
+from codemod.gitdiff import GitError, find_repo_root
 from codemod.engine import Engine
 from codemod.golden import check_case, find_cases
 from codemod.model import FileError, FileResult, Finding, Safety
@@ -43,7 +46,7 @@ def _split(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def _settings(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
-              rule_dirs: tuple[Path, ...], no_gitignore: bool = False) -> Settings:
+              rule_dirs: tuple[Path, ...], no_gitignore: bool = False, force_exclude: bool = False) -> Settings:
     start = paths[0] if paths else Path(".")
     try:
         settings = load_settings(start if start.exists() else Path("."))
@@ -52,7 +55,8 @@ def _settings(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[st
     for warning in settings.warnings:
         click.echo(f"cloudshift: warning: {warning}", err=True)
     return settings.with_overrides(select=_split(select) or None, ignore=_split(ignore), extra_rules=rule_dirs,
-                                   respect_gitignore=False if no_gitignore else None)
+                                   respect_gitignore=False if no_gitignore else None,
+                                   force_exclude=True if force_exclude else None)
 
 
 def _engine(settings: Settings) -> Engine:
@@ -110,25 +114,76 @@ def main() -> None:
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to a file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
+@click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named on the command line too.")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Fail only on findings not in this baseline file.")
+@click.option("--diff-base", metavar="REF", help="Fail only on lines changed since the merge base with REF.")
+@click.option("--report-unused-ignores", is_flag=True, help="Report (and fail on) suppressions that match nothing.")
 def scan(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], rule_dirs: tuple[Path, ...],
          jobs: int | None, stdin_filename: Path | None, format_name: str, output: Path | None, exit_zero: bool,
-         no_gitignore: bool) -> None:
+         no_gitignore: bool, force_exclude: bool, baseline_file: Path | None, diff_base: str | None,
+         report_unused_ignores: bool) -> None:
     """Report direct SDK calls: exit 0 when none, 1 when found, 2 on errors."""
-    settings = _settings((stdin_filename,) if stdin_filename else paths, select, ignore, rule_dirs, no_gitignore)
+    given = (stdin_filename,) if stdin_filename else paths
+    settings = _settings(given, select, ignore, rule_dirs, no_gitignore, force_exclude)
     engine = _engine(settings)
     if stdin_filename is not None:
         results = [_check_stdin(engine, paths, stdin_filename, None)]
     else:
         results = [c.result for c in check_files(engine, _files(paths, settings), jobs=jobs)]
-    report = Report([f for r in results for f in r.findings], [e for r in results for e in r.errors],
-                    [r.path for r in results])
+    report = _report(results, report_unused_ignores)
+    try:
+        report = only_new(report, settings, baseline_file=baseline_file or settings.baseline,
+                          diff_base=diff_base, paths=list(given))
+    except (BaselineError, GitError) as error:
+        _fail(error)
     docs = {rule.id: (rule.message, rule.manual or rule.message) for rule in engine.ruleset.rules}
-    text = render(format_name, report, rule_docs=docs, root=Path.cwd())
+    text = render(format_name, report, rule_docs=docs, root=_report_root())
     if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
-    sys.exit(exit_code(report, exit_zero=exit_zero))
+    sys.exit(exit_code(report, exit_zero=exit_zero, fail_on_unused=report_unused_ignores))
+
+
+def _report(results: list[FileResult], with_unused_ignores: bool) -> Report:
+    unused = [item for r in results if with_unused_ignores
+              for item in unused_suppressions(r.path, r.source, [*r.findings, *r.suppressed])]
+    return Report([f for r in results for f in r.findings], [e for r in results for e in r.errors],
+                  [r.path for r in results], suppressed=sum(len(r.suppressed) for r in results),
+                  unused_ignores=unused)
+
+
+def _report_root() -> Path:
+    """SARIF and GitHub paths are relative to the checkout's top when in git."""
+    try:
+        return find_repo_root(Path.cwd())
+    except GitError:
+        return Path.cwd()
+
+
+@main.command("baseline")
+@common_options
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="The baseline file (default: the configured one, else .cloudshift-baseline.json).")
+@click.option("--update", is_flag=True, help="Only drop fixed findings and refresh lines; add nothing.")
+def baseline_command(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
+                     rule_dirs: tuple[Path, ...], jobs: int | None, stdin_filename: Path | None,
+                     output: Path | None, update: bool) -> None:
+    """Record the current findings so that `scan --baseline` fails only on new ones."""
+    if stdin_filename is not None:
+        _fail(ValueError("baseline records files on disk; --stdin-filename does not apply"))
+    settings = _settings(paths, select, ignore, rule_dirs)
+    engine = _engine(settings)
+    report = _report([c.result for c in check_files(engine, _files(paths, settings), jobs=jobs)], False)
+    target = output or settings.baseline_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        click.echo(save_baseline(report, settings, target, update=update))
+    except BaselineError as error:
+        _fail(error)
+    sys.exit(USAGE_ERROR if _fatal(report.errors) else 0)
 
 
 @main.command()

@@ -29,6 +29,13 @@ MAX_FIX_PASSES = 3
 
 
 @dataclass(frozen=True)
+class Analysis:
+    findings: list[Finding]
+    suppressed: tuple[Finding, ...]
+    planner: Planner
+
+
+@dataclass(frozen=True)
 class Engine:
     ruleset: RuleSet
     settings: Settings
@@ -55,10 +62,10 @@ class Engine:
             parsed = parse_source(source)
         except SyntaxProblem as problem:
             return self._check_unparsable(path, source, problem)
-        findings, planner = self._analyse(path, parsed)
+        analysis = self._analyse(path, parsed)
         if fix is None:
-            return FileResult(path, tuple(findings), source=source)
-        return self._fix(path, source, parsed, findings, planner, fix, only)
+            return FileResult(path, tuple(analysis.findings), source=source, suppressed=analysis.suppressed)
+        return self._fix(path, source, parsed, analysis, fix, only)
 
     def _check_unparsable(self, path: str, source: str, problem: SyntaxProblem) -> FileResult:
         """Report the syntax error, and the complete SDK calls found around it (no fixes offered)."""
@@ -66,17 +73,17 @@ class Engine:
         repaired = repair(source)
         if repaired is None:
             return FileResult(path, errors=(error,), source=source)
-        findings, _ = self._analyse(path, parse_source(repaired.text))
+        analysis = self._analyse(path, parse_source(repaired.text))
         reason = (f"found without full resolution: the file does not parse (line {problem.line}: {problem.message}); "
                   "no fix is offered until it does")
         partial = tuple(replace(f, fix=Safety.MANUAL, reason=reason, resolution=Resolution.PARTIAL)
-                        for f in findings if f.line not in repaired.replaced)
-        return FileResult(path, partial, (error,), source=source)
+                        for f in analysis.findings if f.line not in repaired.replaced)
+        return FileResult(path, partial, (error,), source=source, suppressed=analysis.suppressed)
 
-    def _analyse(self, path: str, parsed: ParsedModule) -> tuple[list[Finding], Planner]:
+    def _analyse(self, path: str, parsed: ParsedModule) -> Analysis:
         resolver = Resolver(parsed.module, self.ruleset)
         matches = [m for m in detect(resolver, self.ruleset) if self.settings.allows(m.rule.id, Path(path))]
-        matches = self._unsuppressed(path, parsed, matches)
+        matches, suppressed = self._unsuppressed(path, parsed, matches)
         planner = Planner(parsed.module, parsed.positions, resolver, self.ruleset, matches, self.field_maps)
         safe, unsafe = planner.plan(Safety.SAFE), planner.plan(Safety.UNSAFE)
         findings = []
@@ -90,22 +97,25 @@ class Engine:
             else:
                 safety, reason = Safety.MANUAL, unsafe.decisions[key].reason
             findings.append(self._finding(path, parsed, match, safety, reason))
-        return sorted(findings, key=lambda f: (f.span, f.rule)), planner
+        return Analysis(sorted(findings, key=lambda f: (f.span, f.rule)), suppressed, planner)
 
-    def _unsuppressed(self, path: str, parsed: ParsedModule, matches: list[Match]) -> list[Match]:
+    def _unsuppressed(self, path: str, parsed: ParsedModule, matches: list[Match]
+                      ) -> tuple[list[Match], tuple[Finding, ...]]:
+        """The matches no `# cloudshift: ignore` comment covers, and the suppressed ones as findings."""
         provisional = [self._finding(path, parsed, m, Safety.MANUAL, "") for m in matches]
-        kept, _, _ = apply_suppressions(provisional, parsed.module.code)
+        kept, suppressed, _ = apply_suppressions(provisional, parsed.module.code)
         kept_ids = {id(f) for f in kept}
-        return [m for m, f in zip(matches, provisional) if id(f) in kept_ids]
+        return [m for m, f in zip(matches, provisional) if id(f) in kept_ids], tuple(suppressed)
 
     def _finding(self, path: str, parsed: ParsedModule, match: Match, safety: Safety, reason: str) -> Finding:
         span = span_of(parsed, match.node)
         snippet = re.sub(r"\s+", " ", parsed.module.code_for_node(match.node)).strip()
         return Finding(path, span, match.rule.id, match.rule.provider, match.rule.message, safety, reason, snippet)
 
-    def _fix(self, path: str, source: str, parsed: ParsedModule, findings: list[Finding], planner: Planner,
-             level: Safety, only: Callable[[Finding], bool] | None) -> FileResult:
+    def _fix(self, path: str, source: str, parsed: ParsedModule, analysis: Analysis, level: Safety,
+             only: Callable[[Finding], bool] | None) -> FileResult:
         applied: list[Finding] = []
+        findings, planner = analysis.findings, analysis.planner
         text = source
         for _ in range(MAX_FIX_PASSES):
             wanted = [f for f in findings if _within(f.fix, level) and (only is None or only(f))]
@@ -125,10 +135,12 @@ class Engine:
             applied.extend(wanted)
             text = new_text
             parsed = parse_source(text)
-            findings, planner = self._analyse(path, parsed)
+            analysis = self._analyse(path, parsed)
+            findings, planner = analysis.findings, analysis.planner
             if only is not None:
                 break
-        return FileResult(path, tuple(findings), source=source, fixed_source=text, applied=tuple(applied))
+        return FileResult(path, tuple(findings), source=source, fixed_source=text, applied=tuple(applied),
+                          suppressed=analysis.suppressed)
 
 
 def _within(safety: Safety, level: Safety) -> bool:

@@ -101,6 +101,7 @@ class FileResult:
     source: str | None = None
     fixed_source: str | None = None
     applied: tuple[Finding, ...] = field(default=())  # findings whose fix was applied
+    suppressed: tuple[Finding, ...] = field(default=())  # covered by `# cloudshift: ignore` comments
 
     @property
     def changed(self) -> bool:

@@ -68,7 +68,7 @@ def exit_code(report: Report, *, exit_zero: bool = False, fail_on_unused: bool =
     `exit_zero` turns 1 into 0 (report-only runs) but never hides 2: a file the gate could
     not read is a broken gate, not a finding.
     """
-    if report.errors:
+    if any(not error.syntax for error in report.errors):  # a file that does not parse is still scanned
         return 2
     failed = bool(report.findings) or (fail_on_unused and bool(report.unused_ignores))
     return 1 if failed and not exit_zero else 0

@@ -37,7 +37,9 @@ def decode_source(data: bytes) -> SourceFile:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise SourceError(f"unknown source encoding: {error}") from error
+        if "encoding problem" in str(error):  # a coding comment naming a codec Python does not know
+            raise SourceError(f"unknown source encoding: {error}") from error
+        encoding = "utf-8"  # undecodable bytes in the first two lines: the decode below names the line
     bom = data.startswith(codecs.BOM_UTF8)
     if bom:
         data = data[len(codecs.BOM_UTF8):]

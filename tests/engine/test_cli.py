@@ -1,0 +1,156 @@
+"""The `cloudshift` command end to end, as a user runs it: exit codes, formats, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+S3_CODE = """\
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def save(key, data):
+    s3.put_object(Bucket="reports", Key=key, Body=data)
+"""
+
+
+def cloudshift(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "codemod", *args], cwd=cwd, input=stdin, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(S3_CODE, encoding="utf-8")
+    (tmp_path / "clean.py").write_text("print('no cloud here')\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_scan_reports_path_line_column_rule(project: Path) -> None:
+    done = cloudshift("scan", cwd=project)
+    assert done.returncode == 1, done.stderr
+    assert "app.py:7:5: aws-s3-put-object " in done.stdout
+
+
+def test_scan_json_has_the_documented_fields(project: Path) -> None:
+    done = cloudshift("scan", "--format", "json", ".", cwd=project)
+    document = json.loads(done.stdout)
+    [finding] = document["findings"]
+    assert {k: finding[k] for k in ("path", "line", "column", "end_line", "end_column", "rule", "provider", "fix")} == {
+        "path": "app.py", "line": 7, "column": 5, "end_line": 7, "end_column": 56,
+        "rule": "aws-s3-put-object", "provider": "aws", "fix": "safe"}
+    assert document["summary"]["findings"] == 1
+
+
+def test_scan_clean_tree_exits_zero(project: Path) -> None:
+    assert cloudshift("scan", "clean.py", cwd=project).returncode == 0
+
+
+def test_missing_path_is_a_clear_usage_error(project: Path) -> None:
+    done = cloudshift("scan", "nowhere", cwd=project)
+    assert done.returncode == 2
+    assert "nowhere" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_directory_without_python_files_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    done = cloudshift("scan", ".", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "no Python files" in done.stderr
+
+
+def test_non_utf8_file_is_reported_and_the_run_goes_on(project: Path) -> None:
+    (project / "latin.py").write_bytes("x = 'caf\xe9'\n".encode("latin-1"))
+    done = cloudshift("scan", ".", cwd=project)
+    assert "latin.py" in done.stdout and "not valid utf-8" in done.stdout
+    assert "app.py:7:5: aws-s3-put-object" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_syntax_error_file_still_reports_its_complete_calls(project: Path) -> None:
+    (project / "half.py").write_text(S3_CODE + "\ns3.get_object(Bucket=\n", encoding="utf-8")
+    done = cloudshift("scan", "--format", "json", "half.py", cwd=project)
+    document = json.loads(done.stdout)
+    assert [f["rule"] for f in document["findings"]] == ["aws-s3-put-object"]
+    assert document["findings"][0]["resolution"] == "partial"
+    assert document["errors"][0]["path"] == "half.py"
+    assert done.returncode == 1
+
+
+def test_bad_rule_file_names_file_and_line(project: Path) -> None:
+    rules = project / "myrules"
+    rules.mkdir()
+    (rules / "bad.yaml").write_text(
+        "provider: aws\nservice: s3\nmodules: [boto3]\nobjects:\n  thing:\n    summary: x\n"
+        "    created_by:\n      - call: boto3.thing\nrules:\n  - id: aws-thing-go\n    method: thing.go\n"
+        "    message: go\n    fix:\n      - template: '{shim}()'\n        safety: maybe\n",
+        encoding="utf-8")
+    done = cloudshift("scan", "--rules", "myrules", ".", cwd=project)
+    assert done.returncode == 2
+    assert "bad.yaml:15" in done.stderr and "maybe" in done.stderr
+
+
+def test_fix_rewrites_in_place_and_is_idempotent(project: Path) -> None:
+    done = cloudshift("fix", ".", cwd=project)
+    assert done.returncode == 0, done.stderr
+    fixed = (project / "app.py").read_text(encoding="utf-8")
+    assert 'create_storage_client("reports").put(key, data)' in fixed
+    assert "import boto3" not in fixed
+    again = cloudshift("fix", ".", cwd=project)
+    assert again.returncode == 0 and (project / "app.py").read_text(encoding="utf-8") == fixed
+
+
+def test_fix_keeps_crlf_bom_and_mode(project: Path) -> None:
+    path = project / "app.py"
+    path.write_bytes(b"\xef\xbb\xbf" + S3_CODE.replace("\n", "\r\n").encode("utf-8"))
+    os.chmod(path, 0o750)
+    assert cloudshift("fix", "app.py", cwd=project).returncode == 0
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert oct(path.stat().st_mode & 0o777) == oct(0o750)
+
+
+def test_fix_diff_writes_nothing(project: Path) -> None:
+    done = cloudshift("fix", "--diff", ".", cwd=project)
+    assert done.returncode == 1
+    assert "+from storage_shim import create_storage_client" in done.stdout
+    assert (project / "app.py").read_text(encoding="utf-8") == S3_CODE
+
+
+def test_fix_stdin_mode_writes_fixed_source_to_stdout(project: Path) -> None:
+    done = cloudshift("fix", "--stdin-filename", "app.py", "-", cwd=project, stdin=S3_CODE)
+    assert done.returncode == 0, done.stderr
+    assert 'create_storage_client("reports").put(key, data)' in done.stdout
+    assert (project / "app.py").read_text(encoding="utf-8") == S3_CODE
+
+
+def test_rules_list_works_from_an_installed_wheel(tmp_path: Path) -> None:
+    """rules/ ships inside the wheel: list the rules from another folder, with only the wheel installed."""
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(wheels), str(REPO)], check=True, capture_output=True, timeout=300)
+    [wheel] = wheels.glob("cloudshift-*.whl")
+    assert any(name.startswith("codemod/bundled_rules/") and name.endswith(".yaml")
+               for name in zipfile.ZipFile(wheel).namelist())
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    done = subprocess.run([sys.executable, "-I", "-c", "import sys; sys.path.insert(0, %r); "
+                           "from codemod.cli import main; main()" % str(target), "rules", "list"],
+                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "aws-s3-put-object" in done.stdout
+    assert str(REPO) not in done.stdout
