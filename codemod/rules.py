@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -197,7 +196,7 @@ def bundled_rules_dir() -> Path:
     checkout = Path(__file__).resolve().parent.parent / "rules"
     if checkout.is_dir() and any(checkout.glob("*.yaml")):
         return checkout
-    return Path(str(resources.files("codemod.bundled_rules")))
+    return Path(__file__).resolve().parent / "bundled_rules"
 
 
 def load_rules(extra_dirs: Iterable[Path] = ()) -> RuleSet:
