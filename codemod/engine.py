@@ -54,10 +54,21 @@ class Engine:
                      only: Callable[[Finding], bool] | None = None) -> FileResult:
         """Findings for one file's text; with `fix`, also the text with fixes up to that safety applied.
 
-        `only` limits which findings are fixed (the editor's one-finding quick fix).
+        `only` limits which findings are fixed (the editor's one-finding quick fix). An unexpected
+        failure inside cloudshift is reported as that file's error, never a crash of the whole run.
         """
         if not self.prefilter.is_candidate(source):
             return FileResult(path, source=source, fixed_source=source if fix else None)
+        try:
+            return self._check_candidate(path, source, fix, only)
+        except RecursionError:
+            error = FileError(path, "cloudshift could not analyse this file: nesting too deep")
+        except Exception as bug:  # noqa: BLE001 - one file's bug must not stop a repository-wide run
+            error = FileError(path, f"cloudshift internal error, file left unchanged: {type(bug).__name__}: {bug}")
+        return FileResult(path, errors=(error,), source=source, fixed_source=source if fix else None)
+
+    def _check_candidate(self, path: str, source: str, fix: Safety | None,
+                         only: Callable[[Finding], bool] | None) -> FileResult:
         try:
             parsed = parse_source(source)
         except SyntaxProblem as problem:
