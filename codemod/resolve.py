@@ -9,6 +9,7 @@ which keeps look-alikes (`s3 = MyUploader()`) out. Nothing is imported or run.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence, Union
 
@@ -421,6 +422,8 @@ class Resolver:
             return self._unify_sources(found) if found is not None else None
         if isinstance(node, cst.Attribute):
             return self._infer_attribute(node, scope)
+        if isinstance(node, cst.Subscript):
+            return self._infer_subscript(node, scope)
         if isinstance(node, cst.Call):
             return self._infer_call(node, scope)
         if isinstance(node, cst.Await):
@@ -449,6 +452,19 @@ class Resolver:
             return BoundMember(base, name)
         if isinstance(base, Instance):
             return self._instance_attribute(base.info, name, set())
+        return None
+
+    def _infer_subscript(self, node: cst.Subscript, scope: Scope) -> Value:
+        """`obj["key"]` of an SDK object that is a dict (a boto3 response): an entry the rules declare."""
+        base = self.infer(node.value, scope)
+        key = subscript_key(node)
+        if not isinstance(base, SdkValue) or key is None:
+            return None
+        for creation in self.ruleset.creations_by_member.get((base.object, key), ()):
+            if creation.kind == "attribute":
+                return self._derive(base, creation, node)
+            if creation.kind == "iterate":
+                return Iterable(self._derive(base, creation, node))
         return None
 
     def _instance_attribute(self, info: ClassInfo, name: str, seen: set[int]) -> Value:
@@ -652,6 +668,14 @@ def when_holds(when: dict[str, tuple[str, ...]], bound: dict[str, cst.Arg] | Non
     if bound is None:
         return False
     return all(name in bound and string_value(bound[name].value) in allowed for name, allowed in when.items())
+
+
+def subscript_key(node: cst.Subscript) -> str | None:
+    """`["Key"]` for a subscript by one plain string literal (how rule files name dict entries), else None."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    key = string_value(node.slice[0].slice.value)
+    return f"[{json.dumps(key)}]" if key is not None else None
 
 
 def string_value(node: cst.BaseExpression) -> str | None:

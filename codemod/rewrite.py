@@ -7,6 +7,7 @@ produce valid Python raises `RewriteError` and the caller keeps the original tex
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -14,11 +15,15 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemod.detect import Match
-from codemod.plan import PLACEHOLDER, CreationFix, Decision, Plan, _dict_entries
+from codemod.pattern import block_placeholder, replacement
+from codemod.plan import CreationFix, Decision, Plan, _dict_entries
 from codemod.resolve import Resolver, bind_arguments
 from codemod.rules import RuleSet
 
 SHIM_FACTORY = "create_storage_client"
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_SPELLED = re.compile(rf"\{{(?P<placeholder>{_NAME}(?:\.{_NAME})?)\}}")  # {shim}, {Param}, {Param.Key}
+_SPELLED_WITH_VARIABLES = re.compile(rf"{_SPELLED.pattern}|\$(?P<variable>{_NAME})")  # and a pattern's $name
 ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.SimpleString, cst.ConcatenatedString,
           cst.FormattedString, cst.Integer, cst.Float, cst.List, cst.Dict, cst.Tuple, cst.Set)
 
@@ -66,25 +71,76 @@ class _Rewriter(cst.CSTTransformer):
         self.plan = plan
         self.shim = shim
         self.updated_calls: dict[int, cst.Call] = {}
+        found = [d.found for _, d in plan.targets.values() if d.found is not None]
+        self.removed = {id(node) for match in found for node in match.nodes[:-1]}  # statements before a pattern's last
+        self.removed_lines: dict[int, Sequence[cst.EmptyLine]] = {}  # their comments and blank lines above
+        self.captured = {id(node) for match in found for node in match.captures.values()}
+        self.updated_captures: dict[int, cst.CSTNode] = {}
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+                 ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
         key = id(original_node)
         if key in self.plan.decisions and isinstance(updated_node, cst.Call):
             self.updated_calls[key] = updated_node
+        if key in self.removed:
+            self.removed_lines[key] = getattr(updated_node, "leading_lines", ())
+            return cst.RemoveFromParent()
+        new = self._replacement(key, updated_node)
+        if key in self.captured:
+            assert isinstance(new, cst.CSTNode)
+            self.updated_captures[key] = new
+        return new
+
+    def _replacement(self, key: int, updated_node: cst.CSTNode) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
         if key in self.plan.targets:
             match, decision = self.plan.targets[key]
+            if decision.found is not None:
+                return self._render_pattern(match, decision, updated_node)
             return self._replace(updated_node, self._render_fix(match, decision))
         if key in self.plan.creations:
             return self._replace(updated_node, self._render_creation(self.plan.creations[key], updated_node))
         if key in self.plan.fields and isinstance(updated_node, cst.Attribute):
             return updated_node.with_changes(attr=cst.Name(self.plan.fields[key]))
+        if key in self.plan.fields and isinstance(updated_node, cst.Subscript):  # obj["Key"] -> obj.key
+            return cst.Attribute(updated_node.value, cst.Name(self.plan.fields[key]),
+                                 lpar=updated_node.lpar, rpar=updated_node.rpar)
         return updated_node
 
-    def _render_fix(self, match: Match, decision: Decision) -> cst.BaseExpression:
-        assert decision.variant is not None
+    def _render_pattern(self, match: Match, decision: Decision, updated_node: cst.CSTNode
+                        ) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
+        """The code a pattern matched, replaced by its template with the captured code put back."""
+        assert decision.variant is not None and decision.found is not None
+        pattern = decision.found.pattern
+        captures = {name: self.updated_captures.get(id(node), node) for name, node in decision.found.captures.items()}
+        args, receiver = self._bound_call(match)
+
+        def variable(name: str, follows: str) -> str:
+            block = block_placeholder(pattern, name)
+            if block is not None:
+                return block
+            captured = captures[name]
+            assert isinstance(captured, cst.BaseExpression)
+            return _code(captured, parenthesize=follows in ".[(")
+
+        nodes = replacement(pattern, self._fill(decision.variant.template, args, receiver, variable), captures)
+        if pattern.is_expression:
+            assert isinstance(nodes[0], cst.BaseExpression)
+            return self._replace(updated_node, nodes[0])
+        first = decision.found.nodes[0]
+        lines = self.removed_lines.get(id(first), getattr(updated_node, "leading_lines", ()))
+        nodes[0] = nodes[0].with_changes(leading_lines=lines)
+        return cst.FlattenSentinel(nodes) if len(nodes) > 1 else nodes[0]
+
+    def _bound_call(self, match: Match) -> tuple[dict[str, cst.Arg], cst.BaseExpression | None]:
+        """The rewritten call's arguments bound to the rule's parameters, and its receiver."""
         call = self.updated_calls[id(match.node)]
         args = bind_arguments(match.rule.signature, call.args) or {}
         receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+        return args, receiver
+
+    def _render_fix(self, match: Match, decision: Decision) -> cst.BaseExpression:
+        assert decision.variant is not None
+        args, receiver = self._bound_call(match)
         keywords: list[tuple[str, cst.BaseExpression]] = []
         for param, keyword in decision.variant.keywords.items():
             if param in args:
@@ -108,11 +164,22 @@ class _Rewriter(cst.CSTTransformer):
 
     def _render(self, template: str, args: dict[str, cst.Arg], receiver: cst.BaseExpression | None,
                 keywords: list[tuple[str, cst.BaseExpression]]) -> cst.BaseExpression:
+        expression = cst.parse_expression(self._fill(template, args, receiver, None))
+        if keywords:
+            expression = _add_keywords(expression, keywords)
+        return expression
+
+    def _fill(self, template: str, args: dict[str, cst.Arg], receiver: cst.BaseExpression | None,
+              variable: Callable[[str, str], str] | None) -> str:
+        """The template's text with `{...}` placeholders (and, for patterns, `$name`s) spelled out, in one pass."""
         def substitute(found: re.Match[str]) -> str:
-            name = found.group(1)
+            follows = template[found.end():found.end() + 1]
+            if found.groupdict().get("variable"):
+                assert variable is not None
+                return variable(found.group("variable"), follows)
+            name = found.group("placeholder")
             if name == "shim":
                 return self.shim.factory
-            follows = template[found.end():found.end() + 1]
             if name == "self":
                 assert receiver is not None
                 return _code(receiver, parenthesize=follows in ".[(")
@@ -124,10 +191,7 @@ class _Rewriter(cst.CSTTransformer):
                 value = entries[key]
             return _code(value, parenthesize=follows in ".[(")
 
-        expression = cst.parse_expression(PLACEHOLDER.sub(substitute, template))
-        if keywords:
-            expression = _add_keywords(expression, keywords)
-        return expression
+        return (_SPELLED if variable is None else _SPELLED_WITH_VARIABLES).sub(substitute, template)
 
     @staticmethod
     def _replace(original: cst.CSTNode, new: cst.BaseExpression) -> cst.BaseExpression:

@@ -15,6 +15,7 @@ import jsonschema
 import yaml
 
 from codemod.model import Safety
+from codemod.pattern import PatternError, check_template
 
 SCHEMA = json.loads((Path(__file__).with_name("rule_schema.json")).read_text(encoding="utf-8"))
 
@@ -103,6 +104,7 @@ class FixVariant:
     drop: dict[str, DroppedArgument]
     when: dict[str, tuple[str, ...]]
     same: tuple[tuple[str, ...], ...]
+    patterns: tuple[str, ...] = ()  # code around the call that the template replaces (codemod/pattern.py)
 
 
 @dataclass(frozen=True)
@@ -310,13 +312,22 @@ def _check_object(ruleset: RuleSet, name: str | None, origin: Origin) -> None:
         raise RuleError(f"{origin}: unknown object '{name}' (defined objects: {', '.join(sorted(ruleset.objects))})")
 
 
+def _member(spelled: str) -> tuple[str, str]:
+    """`obj.name` -> (obj, name); `obj["key"]` -> (obj, '["key"]'), a dict entry."""
+    if "[" in spelled:
+        on, _, key = spelled.partition("[")
+        return on, "[" + key
+    on, _, name = spelled.partition(".")
+    return on, name
+
+
 def _when(spec: dict[str, Any] | None) -> dict[str, tuple[str, ...]]:
     return {key: (value,) if isinstance(value, str) else tuple(value) for key, value in (spec or {}).items()}
 
 
 def _creation(result: str, entry: dict[str, Any], origin: Origin) -> Creation:
     kind = next(k for k in ("call", "method", "attribute", "iterate") if k in entry)
-    on, target = (None, entry[kind]) if kind == "call" else entry[kind].split(".", 1)
+    on, target = (None, entry[kind]) if kind == "call" else _member(entry[kind])
     signature = Signature.parse(entry.get("params"))
     when = _when(entry.get("when"))
     _check_params(signature, when, "when", origin)
@@ -355,7 +366,21 @@ def _fix(spec: dict[str, Any], signature: Signature, origin: Origin) -> FixVaria
     iterated = result == "iterated" or bool(spec.get("iterated", False))
     return FixVariant(result, iterated, safety, spec.get("reason", ""), spec["template"],
                       dict(spec.get("keywords", {})), {k: dict(v) for k, v in spec.get("dict_keywords", {}).items()},
-                      drop, when, tuple(tuple(group) for group in spec.get("same", ())))
+                      drop, when, tuple(tuple(group) for group in spec.get("same", ())), _patterns(spec, origin))
+
+
+def _patterns(spec: dict[str, Any], origin: Origin) -> tuple[str, ...]:
+    """The fix's `pattern` alternatives, each checked against its template."""
+    given = spec.get("pattern", ())
+    patterns = (given,) if isinstance(given, str) else tuple(given)
+    if patterns and any(key in spec for key in ("result", "iterated", "keywords", "dict_keywords")):
+        raise RuleError(f"{origin}: a fix with a 'pattern' takes no 'result', 'iterated', 'keywords' or 'dict_keywords'")
+    for pattern in patterns:
+        try:
+            check_template(pattern, spec["template"])
+        except PatternError as error:
+            raise RuleError(f"{origin}: {error}") from error
+    return patterns
 
 
 def _check_params(signature: Signature, names: Iterable[str], key: str, origin: Origin) -> None:
