@@ -124,6 +124,8 @@ class Planner:
         if target is None:
             return Decision(Safety.MANUAL, "")
         values, consumed, problem = self._placeholders(variant, args, match.scope)
+        if values is None:
+            return Decision(Safety.MANUAL, "")
         if found is not None and not problem:
             problem = self._dropped_name_problem(found, variant.template, match.scope)
         if problem:
@@ -157,7 +159,7 @@ class Planner:
             found = find_match(parse_pattern(text), variant.template, match.node, self.parents,
                                lambda node: self.resolver.dotted_name(node, match.scope))
             if found is not None:
-                return found.nodes[-1], found  # the rewriter replaces the last node, once every captured one is done
+                return found.nodes[0], found
         return None, None
 
     def _dropped_name_problem(self, found: PatternMatch, template: str, scope: Scope) -> str:
@@ -204,8 +206,11 @@ class Planner:
         return dropped.safety, dropped.reason
 
     def _placeholders(self, variant: FixVariant, args: dict[str, cst.Arg], scope: Scope
-                      ) -> tuple[dict[str, cst.BaseExpression], set[str], str]:
-        """Bind every placeholder and keyword of the variant; returns (values, consumed params, problem)."""
+                      ) -> tuple[dict[str, cst.BaseExpression] | None, set[str], str]:
+        """Bind every placeholder and keyword of the variant: (values, consumed params, problem).
+
+        Values are None when the template needs an argument the call does not pass.
+        """
         values: dict[str, cst.BaseExpression] = {}
         consumed: set[str] = set(variant.when)
         dict_fields: dict[str, set[str]] = {}
@@ -214,7 +219,7 @@ class Planner:
                 continue
             param, _, key = name.partition(".")
             if param not in args:  # the variant does not apply, as when `when` fails; another one may
-                return {}, set(), ""
+                return None, set(), ""
             consumed.add(param)
             if not key:
                 values[name] = args[param].value
