@@ -159,7 +159,7 @@ class Planner:
             found = find_match(parse_pattern(text), variant.template, match.node, self.parents,
                                lambda node: self.resolver.dotted_name(node, match.scope))
             if found is not None:
-                return found.nodes[0], found
+                return found.nodes[-1], found  # the rewriter replaces the last node, once every captured one is done
         return None, None
 
     def _dropped_name_problem(self, found: PatternMatch, template: str, scope: Scope) -> str:
