@@ -304,9 +304,18 @@ class Planner:
         if caught and safety is Safety.SAFE:
             safety, reason = Safety.UNSAFE, (f"the surrounding `except {caught}` will not catch the shim's errors "
                                              "(storage_shim.StorageError, NotFound)")
+        if self._asynchronous(decision.target or match.node):
+            safety, reason = Safety.MANUAL, "the call is awaited (an async SDK client); the shim's API is synchronous"
         if safety is Safety.MANUAL:
             return Decision(safety, reason)
         return Decision(safety, reason, decision.variant, decision.target, decision.values, decision.found)
+
+    def _asynchronous(self, node: cst.CSTNode) -> bool:
+        """Whether the value is awaited or iterated with `async for`: no shim method is awaitable."""
+        parent = self.parents.get(node)
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+            return parent.asynchronous is not None
+        return isinstance(parent, cst.Await)
 
     def _caught_sdk_error(self, node: cst.CSTNode, scope: Scope) -> str:
         child, parent = node, self.parents.get(node)
