@@ -331,7 +331,7 @@ class Resolver:
         module.visit(self.collector)
         self._memo: dict[tuple[int, int], Value] = {}
         self._in_progress: set[tuple[int, int]] = set()
-        self._call_sites: dict[int, list[CallSite]] | None = None
+        self._call_sites: dict[str | None, list[CallSite]] | None = None  # by the callee's name
         self._groups: list[tuple[list[Source], list[tuple[cst.CSTNode, Scope]]]] | None = None
 
     # public API
@@ -612,13 +612,23 @@ class Resolver:
         return self.infer(arg.value, site.scope) if arg is not None else NONE
 
     def _sites_of(self, function: Function) -> list[CallSite]:
+        """The calls of `function`.
+
+        Only calls spelled with the function's name (`f(...)`, `x.f(...)`) are inferred: inferring
+        every call of the module from here would re-enter the inference under way (a parameter
+        used as a receiver), cut it short as a cycle and memoise the half-resolved values.
+        """
         if self._call_sites is None:
             self._call_sites = {}
             for site in self.collector.calls:
-                callee = self.infer(site.node.func, site.scope)
-                if isinstance(callee, FunctionRef):
-                    self._call_sites.setdefault(id(callee.function), []).append(site)
-        return self._call_sites.get(id(function), [])
+                self._call_sites.setdefault(_callee_name(site.node.func), []).append(site)
+        name = function.node.name.value if isinstance(function.node, cst.FunctionDef) else None
+        candidates = self._call_sites.get(name, []) if name else [s for sites in self._call_sites.values() for s in sites]
+        return [site for site in candidates if self._calls(site, function)]
+
+    def _calls(self, site: CallSite, function: Function) -> bool:
+        callee = self.infer(site.node.func, site.scope)
+        return isinstance(callee, FunctionRef) and callee.function is function
 
 
 def _unify(values: Sequence[Value]) -> Value:
@@ -696,6 +706,15 @@ def _dotted(node: cst.CSTNode) -> str:
 
 def _name_of(node: cst.CSTNode) -> str:
     return node.value if isinstance(node, cst.Name) else _dotted(node)
+
+
+def _callee_name(func: cst.BaseExpression) -> str | None:
+    """The name a call is spelled with: `f` for `f(...)` and `x.f(...)`, else None."""
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
 
 
 def _decorator_name(decorator: cst.Decorator) -> str:
