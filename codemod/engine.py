@@ -32,7 +32,7 @@ MAX_FIX_PASSES = 3
 class Analysis:
     findings: list[Finding]
     suppressed: tuple[Finding, ...]
-    planner: Planner
+    planner: Planner | None  # None when there is nothing to plan
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,8 @@ class Engine:
         resolver = Resolver(parsed.module, self.ruleset)
         matches = [m for m in detect(resolver, self.ruleset) if self.settings.allows(m.rule.id, Path(path))]
         matches, suppressed = self._unsuppressed(path, parsed, matches)
+        if not matches:
+            return Analysis([], suppressed, None)
         planner = Planner(parsed.module, parsed.positions, resolver, self.ruleset, matches, self.field_maps)
         safe, unsafe = planner.plan(Safety.SAFE), planner.plan(Safety.UNSAFE)
         findings = []
@@ -113,6 +115,8 @@ class Engine:
     def _unsuppressed(self, path: str, parsed: ParsedModule, matches: list[Match]
                       ) -> tuple[list[Match], tuple[Finding, ...]]:
         """The matches no `# cloudshift: ignore` comment covers, and the suppressed ones as findings."""
+        if not matches:
+            return [], ()
         provisional = [self._finding(path, parsed, m, Safety.MANUAL, "") for m in matches]
         kept, suppressed, _ = apply_suppressions(provisional, parsed.module.code)
         kept_ids = {id(f) for f in kept}
@@ -132,6 +136,7 @@ class Engine:
             wanted = [f for f in findings if _within(f.fix, level) and (only is None or only(f))]
             if not wanted:
                 break
+            assert planner is not None
             plan = planner.plan(level)
             if only is not None:
                 _restrict(plan, {(f.span, f.rule) for f in wanted}, parsed)

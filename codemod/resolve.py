@@ -333,6 +333,7 @@ class Resolver:
         self._in_progress: set[tuple[int, int]] = set()
         self._call_sites: dict[str | None, list[CallSite]] | None = None  # by the callee's name
         self._groups: list[tuple[list[Source], list[tuple[cst.CSTNode, Scope]]]] | None = None
+        self._type_names = {dotted.rsplit(".", 1)[-1] for dotted in ruleset.types}
 
     # public API
     @property
@@ -571,6 +572,8 @@ class Resolver:
     def _annotation(self, node: cst.BaseExpression, scope: Scope) -> SdkValue | None:
         """An SDK object declared by annotation: `S3Client`, `"S3Client"`, `Optional[...]`, `X | None`."""
         if isinstance(node, cst.SimpleString):
+            if not any(name in node.value for name in self._type_names):
+                return None  # a string annotation that names no SDK type: not worth parsing
             try:
                 return self._annotation(cst.parse_expression(node.evaluated_value), scope)
             except cst.ParserSyntaxError:
