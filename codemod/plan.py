@@ -131,7 +131,10 @@ class Planner:
         if problem:
             return Decision(Safety.MANUAL, problem)
         for group in variant.same:
-            codes = {_normalized(self.module.code_for_node(values[name])) for name in group if name in values}
+            nodes = self._same_nodes(group, values, args, found)
+            codes = {_normalized(self.module.code_for_node(node)) for node in nodes}
+            if len(codes) > 1 and any(name.startswith("$") for name in group):
+                return Decision(Safety.MANUAL, "")  # the code is not the idiom the pattern spells
             if len(codes) > 1:
                 return Decision(Safety.MANUAL, f"{' and '.join(group)} differ; the shim works within one bucket")
         safety, reason = Safety.SAFE, ""
@@ -149,6 +152,19 @@ class Planner:
         if safety is Safety.MANUAL:
             return Decision(safety, reason)
         return Decision(safety, reason, variant, target, values, found)
+
+    @staticmethod
+    def _same_nodes(group: tuple[str, ...], values: dict[str, cst.BaseExpression], args: dict[str, cst.Arg],
+                    found: PatternMatch | None) -> list[cst.CSTNode]:
+        """The code of each `same` entry that is there: a placeholder, a passed argument or a pattern's `$name`."""
+        nodes: list[cst.CSTNode] = []
+        for name in group:
+            if name.startswith("$"):
+                captured = found.captures.get(name[1:]) if found is not None else None
+                nodes.extend([captured] if captured is not None else [])
+            elif name in values or name in args:
+                nodes.append(values[name] if name in values else args[name].value)
+        return nodes
 
     def _fix_target(self, match: Match, variant: FixVariant) -> tuple[cst.CSTNode | None, PatternMatch | None]:
         """What the variant replaces: the code its pattern matches, else what its `result` names."""
