@@ -230,7 +230,9 @@ class Planner:
         values: dict[str, cst.BaseExpression] = {}
         consumed: set[str] = set(variant.when)
         dict_fields: dict[str, set[str]] = {}
-        for name in PLACEHOLDER.findall(variant.template):
+        compared = [name for group in variant.same for name in group  # bound too, so `same` can compare them
+                    if not name.startswith("$")]  # a pattern's capture, not a parameter
+        for name in [*PLACEHOLDER.findall(variant.template), *compared]:
             if name in ("shim", "self"):
                 continue
             param, _, key = name.partition(".")
