@@ -13,6 +13,7 @@ from typing import Iterable, NoReturn
 import click
 
 from codemod.baseline import BaselineError
+from codemod.cache import ResultCache
 from codemod.config import ConfigError, Settings, load_settings
 from codemod.discovery import DiscoveryError, discover, is_excluded
 from codemod.gate import only_new, save_baseline, unused_suppressions
@@ -119,10 +120,11 @@ def main() -> None:
               help="Fail only on findings not in this baseline file.")
 @click.option("--diff-base", metavar="REF", help="Fail only on lines changed since the merge base with REF.")
 @click.option("--report-unused-ignores", is_flag=True, help="Report (and fail on) suppressions that match nothing.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.cloudshift_cache).")
 def scan(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], rule_dirs: tuple[Path, ...],
          jobs: int | None, stdin_filename: Path | None, format_name: str, output: Path | None, exit_zero: bool,
          no_gitignore: bool, force_exclude: bool, baseline_file: Path | None, diff_base: str | None,
-         report_unused_ignores: bool) -> None:
+         report_unused_ignores: bool, no_cache: bool) -> None:
     """Report direct SDK calls: exit 0 when none, 1 when found, 2 on errors."""
     given = (stdin_filename,) if stdin_filename else paths
     settings = _settings(given, select, ignore, rule_dirs, no_gitignore, force_exclude)
@@ -130,7 +132,8 @@ def scan(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ..
     if stdin_filename is not None:
         results = [_check_stdin(engine, paths, stdin_filename, None)]
     else:
-        results = [c.result for c in check_files(engine, _files(paths, settings), jobs=jobs)]
+        results = [c.result for c in check_files(engine, _files(paths, settings), jobs=jobs,
+                                                 cache=_cache(engine, no_cache))]
     report = _report(results, report_unused_ignores)
     try:
         report = only_new(report, settings, baseline_file=baseline_file or settings.baseline,
@@ -155,6 +158,10 @@ def _report(results: list[FileResult], with_unused_ignores: bool) -> Report:
                   unused_ignores=unused)
 
 
+def _cache(engine: Engine, disabled: bool) -> ResultCache | None:
+    return None if disabled else ResultCache(engine.settings, engine.ruleset.files)
+
+
 def _report_root() -> Path:
     """SARIF and GitHub paths are relative to the checkout's top when in git."""
     try:
@@ -168,15 +175,17 @@ def _report_root() -> Path:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="The baseline file (default: the configured one, else .cloudshift-baseline.json).")
 @click.option("--update", is_flag=True, help="Only drop fixed findings and refresh lines; add nothing.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.cloudshift_cache).")
 def baseline_command(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
                      rule_dirs: tuple[Path, ...], jobs: int | None, stdin_filename: Path | None,
-                     output: Path | None, update: bool) -> None:
+                     output: Path | None, update: bool, no_cache: bool) -> None:
     """Record the current findings so that `scan --baseline` fails only on new ones."""
     if stdin_filename is not None:
         _fail(ValueError("baseline records files on disk; --stdin-filename does not apply"))
     settings = _settings(paths, select, ignore, rule_dirs)
     engine = _engine(settings)
-    report = _report([c.result for c in check_files(engine, _files(paths, settings), jobs=jobs)], False)
+    checked = check_files(engine, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache))
+    report = _report([c.result for c in checked], False)
     target = output or settings.baseline_path
     target.parent.mkdir(parents=True, exist_ok=True)
     try:

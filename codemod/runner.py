@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from codemod.cache import ResultCache
 from codemod.config import Settings
 from codemod.engine import Engine
 from codemod.model import FileError, FileResult, Safety
@@ -39,8 +40,8 @@ def display_path(path: Path) -> str:
 
 
 def check_files(engine: Engine, paths: Iterable[Path], *, fix: Safety | None = None,
-                jobs: int | None = None) -> Iterator[Checked]:
-    """Every file's result, in the order given."""
+                jobs: int | None = None, cache: ResultCache | None = None) -> Iterator[Checked]:
+    """Every file's result, in the order given; scan results come from and go to `cache` when given."""
     pending: list[tuple[Path, str, SourceFile]] = []
     done: dict[Path, Checked] = {}
     order: list[Path] = []
@@ -52,12 +53,18 @@ def check_files(engine: Engine, paths: Iterable[Path], *, fix: Safety | None = N
         except SourceError as error:
             done[path] = Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None)
             continue
-        if engine.prefilter.is_candidate(source.text):
-            pending.append((path, shown, source))
-        else:
+        if not engine.prefilter.is_candidate(source.text):
             done[path] = Checked(path, FileResult(shown, source=source.text), source)
+            continue
+        cached = cache.get(shown, source.text) if cache is not None and fix is None else None
+        if cached is not None:
+            done[path] = Checked(path, cached, source)
+        else:
+            pending.append((path, shown, source))
     for (path, _, source), result in zip(pending, _analyse(engine, pending, fix, jobs)):
         done[path] = Checked(path, result, source)
+        if cache is not None and fix is None:
+            cache.put(result, source.text)
     for path in order:
         yield done[path]
 

@@ -154,3 +154,23 @@ def test_rules_list_works_from_an_installed_wheel(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "aws-s3-put-object" in done.stdout
     assert str(REPO) not in done.stdout
+
+
+def test_scan_cache_gives_the_same_report_and_follows_edits(project: Path) -> None:
+    first = cloudshift("scan", "--format", "json", ".", cwd=project)
+    cache_files = list((project / ".cloudshift_cache").rglob("*.json"))
+    assert len(cache_files) == 1, "one candidate file, one cache entry"
+    assert (project / ".cloudshift_cache" / ".gitignore").read_text(encoding="utf-8").strip().endswith("*")
+    second = cloudshift("scan", "--format", "json", ".", cwd=project)
+    assert json.loads(second.stdout)["findings"] == json.loads(first.stdout)["findings"]
+    cache_files[0].write_text("{not json", encoding="utf-8")  # a damaged entry is ignored, not trusted
+    assert json.loads(cloudshift("scan", "--format", "json", ".", cwd=project).stdout)["findings"] == \
+        json.loads(first.stdout)["findings"]
+    (project / "app.py").write_text(S3_CODE + "    s3.delete_object(Bucket='reports', Key=key)\n", encoding="utf-8")
+    edited = json.loads(cloudshift("scan", "--format", "json", ".", cwd=project).stdout)
+    assert [f["rule"] for f in edited["findings"]] == ["aws-s3-put-object", "aws-s3-delete-object"]
+
+
+def test_no_cache_leaves_no_cache_folder(project: Path) -> None:
+    assert cloudshift("scan", "--no-cache", ".", cwd=project).returncode == 1
+    assert not (project / ".cloudshift_cache").exists()
