@@ -335,3 +335,11 @@ def _module_name(package: Path) -> str:
         parts.insert(0, parent.name)
         parent = parent.parent
     return ".".join(parts)
+
+
+@main.command()
+def lsp() -> None:
+    """Run the language server over stdio (diagnostics and quick fixes in editors)."""
+    from codemod.lsp import serve  # imported here so other commands never load pygls
+
+    serve()

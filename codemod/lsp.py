@@ -1,0 +1,663 @@
+"""`cloudshift lsp`: diagnostics while typing, a quick fix per finding, fix-all and ignore-this-line.
+
+Editors send buffer text, not files: every analysis runs `Engine.check_source` on the text the
+editor holds, with the configuration found from the document's path upward, in one worker
+thread so the server keeps answering while the engine works. Positions cross over here: the
+engine counts 1-based lines and code points, LSP counts 0-based lines and the code units the
+client negotiated (UTF-16 unless it chose otherwise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import traceback
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.uris import to_fs_path
+
+from codemod.config import ConfigError, Settings, find_config, load_settings
+from codemod.discovery import is_excluded
+from codemod.engine import Engine
+from codemod.model import Finding, Resolution, Safety, Span
+from codemod.rules import RuleError
+from codemod.suppress import Suppression, parse_suppressions
+
+DEBOUNCE_SECONDS = 0.3  # typing pauses shorter than this do not start an analysis
+MAX_BUFFER_CHARS = 2_000_000  # larger buffers get one notice instead of an analysis
+SOURCE = "cloudshift"
+FIX_ALL_KIND = "source.fixAll.cloudshift"
+WATCHED_CONFIG = "**/pyproject.toml"
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # LSP's line breaks (str.splitlines knows more)
+_WRITTEN_SUPPRESSION = re.compile(r"cloudshift:\s*ignore\[[^\]]*\]")
+Units = Callable[[str], int]  # how many client code units a piece of text is
+
+
+# --- positions -----------------------------------------------------------------------------
+
+
+class TextMap:
+    """Offsets, engine positions and LSP positions of one text, in the client's code units."""
+
+    def __init__(self, text: str, units: Units) -> None:
+        self.text = text
+        self.units = units
+        self.starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+
+    def line_end(self, index: int) -> int:
+        """The offset just past line `index` (0-based), its line break included."""
+        return self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
+
+    def line(self, index: int) -> str:
+        """Line `index` (0-based) without its line break."""
+        return self.text[self.starts[index] : self.line_end(index)].rstrip("\r\n")
+
+    def lines_with_breaks(self) -> list[str]:
+        pieces = [self.text[start : self.line_end(index)] for index, start in enumerate(self.starts)]
+        return [piece for piece in pieces if piece]
+
+    def position(self, offset: int) -> types.Position:
+        index = bisect_right(self.starts, offset) - 1
+        return types.Position(line=index, character=self.units(self.text[self.starts[index] : offset]))
+
+    def offset(self, line: int, column: int) -> int:
+        """The offset of the engine's 1-based line and column (in code points)."""
+        index = min(max(line, 1), len(self.starts)) - 1
+        return min(self.starts[index] + column - 1, self.line_end(index))
+
+    def range(self, span: Span) -> types.Range:
+        return types.Range(
+            start=self.position(self.offset(span.line, span.column)),
+            end=self.position(self.offset(span.end_line, span.end_column)),
+        )
+
+    def edit(self, start: int, end: int, new_text: str) -> types.TextEdit:
+        return types.TextEdit(range=types.Range(start=self.position(start), end=self.position(end)), new_text=new_text)
+
+
+def text_edits(before: TextMap, after: str) -> list[types.TextEdit]:
+    """The edits turning `before` into `after`: changed runs of lines, trimmed to the characters that differ."""
+    old, new = before.lines_with_breaks(), TextMap(after, before.units).lines_with_breaks()
+    edits = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        start = before.starts[i1] if i1 < len(before.starts) else len(before.text)
+        end = before.starts[i2] if i2 < len(before.starts) else len(before.text)
+        removed, added = before.text[start:end], "".join(new[j1:j2])
+        head = len(os.path.commonprefix([removed, added]))
+        tail = len(os.path.commonprefix([removed[head:][::-1], added[head:][::-1]]))
+        edits.append(before.edit(start + head, end - tail, added[head : len(added) - tail]))
+    return edits
+
+
+def ignore_edit(text: TextMap, line: int, rule: str) -> types.TextEdit | None:
+    """Add `# cloudshift: ignore[RULE]` to a 1-based line, or extend the suppression already there.
+
+    None when a comment cannot go there (a backslash continuation, a string left open).
+    """
+    index = line - 1
+    content = text.line(index)
+    code = content.rstrip()
+    if code.endswith("\\"):
+        return None
+    start = text.starts[index]
+    written = list(_WRITTEN_SUPPRESSION.finditer(content))
+    existing = parse_suppressions(content)
+    if written and existing and existing[-1].rules:
+        comment = Suppression(line, (*existing[-1].rules, rule)).text()
+        edit = (start + written[-1].start(), start + written[-1].end(), comment)
+    else:
+        edit = (start + len(code), start + len(content), f"  # {Suppression(line, (rule,)).text()}")
+    new_line = content[: edit[0] - start] + edit[2] + content[edit[1] - start :]
+    if not any(rule in suppression.rules for suppression in parse_suppressions(new_line)):
+        return None
+    return text.edit(*edit)
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(position: types.Position) -> tuple[int, int]:
+        return position.line, position.character
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+# --- projects: settings and engines, in the worker thread ------------------------------------
+
+Stamp = tuple[tuple[str, int, int], ...]
+
+
+def _stamp(paths: Iterable[Path]) -> Stamp:
+    """What changes when any of these files is edited, created or removed."""
+    found = []
+    for path in paths:
+        try:
+            status = path.stat()
+        except OSError:
+            continue
+        found.append((str(path), status.st_mtime_ns, status.st_size))
+    return tuple(found)
+
+
+def _config_stamp(settings: Settings) -> Stamp:
+    """The pyproject and the user's rule files the settings came from."""
+    rule_files = [path for folder in settings.rules for path in sorted(folder.glob("*.y*ml"))]
+    return _stamp([*([settings.config_file] if settings.config_file else []), *rule_files])
+
+
+class Projects:
+    """An engine per project configuration, built once and rebuilt when its files change.
+
+    A project is the nearest pyproject.toml with `[tool.cloudshift]`, as for the CLI; without
+    one, the workspace folder holding the document (where `cloudshift scan .` would run).
+    Only the worker thread calls it, so it holds no lock.
+    """
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self._log = log
+        self._nearest: dict[Path, Path | None] = {}
+        self._engines: dict[Path, tuple[Stamp, Engine]] = {}
+
+    def forget(self) -> None:
+        """Look for configuration files again (one was created, moved or deleted)."""
+        self._nearest.clear()
+        self._engines.clear()
+
+    def engine_for(self, directory: Path, fallback_root: Path) -> Engine:
+        if directory not in self._nearest:
+            self._nearest[directory] = find_config(directory)
+        source = self._nearest[directory] or fallback_root
+        cached = self._engines.get(source)
+        if cached is not None and cached[0] == _config_stamp(cached[1].settings):
+            return cached[1]
+        settings = load_settings(source)
+        for warning in settings.warnings:
+            self._log(f"cloudshift: warning: {warning}")
+        engine = Engine.create(settings)
+        self._engines[source] = (_config_stamp(settings), engine)
+        return engine
+
+
+# --- analysis -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of one open buffer, and where it lives."""
+
+    uri: str
+    version: int | None
+    text: str
+    path: Path | None  # the file the buffer belongs to; None for untitled buffers
+    directory: Path  # where its configuration is looked for
+    root: Path  # the project root when no configuration is found
+
+    @property
+    def name(self) -> str:
+        return str(self.path) if self.path else str(self.directory / "untitled.py")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Why a buffer has no findings to show: too large, misconfigured, or the engine failed."""
+
+    message: str
+    severity: types.DiagnosticSeverity
+
+
+@dataclass(frozen=True)
+class Analysis:
+    snapshot: Snapshot
+    findings: tuple[Finding, ...] = ()
+    notice: Notice | None = None
+
+
+@dataclass(frozen=True)
+class FixRequest:
+    """Which fix a code action applies: one finding's (span and rule) or every safe one."""
+
+    level: Safety
+    rule: str | None = None
+    span: Span | None = None
+
+    def to_data(self, snapshot: Snapshot) -> dict[str, Any]:
+        return {"uri": snapshot.uri, "version": snapshot.version, "level": self.level.value, "rule": self.rule,
+                "span": None if self.span is None else [self.span.line, self.span.column, self.span.end_line,
+                                                        self.span.end_column]}
+
+    @classmethod
+    def from_data(cls, data: Any) -> tuple[str, int | None, FixRequest] | None:
+        """(uri, version, request) back from a code action's data; None if it is not ours."""
+        try:
+            span = data["span"]
+            return data["uri"], data["version"], cls(Safety(data["level"]), data["rule"],
+                                                     None if span is None else Span(*map(int, span)))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+class Analyser:
+    """The engine side of the server; it runs in the worker thread only."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.projects = Projects(log)
+        self._log = log
+
+    def analyse(self, snapshot: Snapshot) -> Analysis:
+        if len(snapshot.text) > MAX_BUFFER_CHARS:
+            size = f"{len(snapshot.text) / 1e6:.1f}M characters"
+            message = (f"cloudshift does not analyse buffers over {MAX_BUFFER_CHARS / 1e6:.0f}M characters "
+                       f"in the editor (this one has {size}); run `cloudshift scan` on the file instead")
+            return Analysis(snapshot, notice=Notice(message, types.DiagnosticSeverity.Information))
+        try:
+            engine = self.projects.engine_for(snapshot.directory, snapshot.root)
+        except (ConfigError, RuleError) as error:
+            notice = Notice(f"cloudshift cannot run: {error}", types.DiagnosticSeverity.Error)
+            return Analysis(snapshot, notice=notice)
+        if snapshot.path is not None and is_excluded(snapshot.path, engine.settings):
+            return Analysis(snapshot)
+        return Analysis(snapshot, engine.check_source(snapshot.name, snapshot.text).findings)
+
+    def fixed_text(self, snapshot: Snapshot, request: FixRequest) -> str | None:
+        """The buffer with the requested fix applied, or None when the engine made no change."""
+        engine = self.projects.engine_for(snapshot.directory, snapshot.root)
+
+        def chosen(finding: Finding) -> bool:
+            return finding.span == request.span and finding.rule == request.rule
+
+        only = None if request.span is None else chosen
+        result = engine.check_source(snapshot.name, snapshot.text, fix=request.level, only=only)
+        for error in result.errors:
+            self._log(f"cloudshift: {snapshot.uri}: {error.message}")
+        return result.fixed_source if result.changed and not result.errors else None
+
+
+def diagnostic(finding: Finding, text: TextMap) -> types.Diagnostic:
+    return types.Diagnostic(range=text.range(finding.span), message=_diagnostic_message(finding),
+                            severity=types.DiagnosticSeverity.Warning, code=finding.rule, source=SOURCE)
+
+
+def _diagnostic_message(finding: Finding) -> str:
+    if finding.resolution is Resolution.PARTIAL:
+        return f"{finding.message} ({finding.reason})"
+    if finding.fix is Safety.SAFE:
+        return f"{finding.message} (fix: safe)"
+    return f"{finding.message} (fix: {finding.fix.value}: {finding.reason})"
+
+
+def _fixable(finding: Finding) -> bool:
+    return finding.resolution is Resolution.FULL and finding.fix is not Safety.MANUAL
+
+
+def _fix_title(finding: Finding) -> str:
+    title = f"Rewrite onto storage_shim ({finding.rule})"
+    return title if finding.fix is Safety.SAFE else f"{title} (unsafe: {finding.reason})"
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+class _Protocol(LanguageServerProtocol):
+    """Answers a request whose params do not match the LSP schema with an error, instead of dropping it."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if "id" in data and "method" in data:
+                return _Rejected(data["id"], error)
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _Rejected):
+            self._send_response(message.id, None, message.error.to_response_error())
+            return
+        super().handle_message(message)
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    id: int | str
+    error: JsonRpcException
+
+
+def _file_path(uri: str) -> Path | None:
+    """The local file a `file:` URI names; None for other schemes (untitled buffers, remote files)."""
+    if not uri.startswith("file:"):
+        return None
+    path = to_fs_path(uri)
+    return Path(path) if path else None
+
+
+def _version() -> str:
+    try:
+        return metadata.version("cloudshift")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class _FixCache:
+    """Fixed texts already computed for one version of one buffer (editors ask again on every cursor move)."""
+
+    text: str
+    fixes: dict[FixRequest, str | None] = field(default_factory=dict)
+
+
+class CloudshiftServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("cloudshift", _version(), protocol_cls=_Protocol)
+        self.analyser = Analyser(self.log)
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cloudshift-engine")
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.pending: dict[str, asyncio.Task[None]] = {}
+        self.analyses: dict[str, Analysis] = {}
+        self.fixes: dict[str, _FixCache] = {}
+
+    # logging, from any thread
+    def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        params = types.LogMessageParams(type=kind, message=message)
+        if self.loop is not None and self.loop.is_running() and not self._on_loop():
+            self.loop.call_soon_threadsafe(self.window_log_message, params)
+        else:
+            self.window_log_message(params)
+
+    def _on_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            return False
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log what went wrong instead of popping a message up in the editor; the server goes on."""
+        self.log(f"cloudshift: {getattr(source, '__name__', source)}: {error!r}", types.MessageType.Error)
+
+    # documents
+    def open_uris(self) -> list[str]:
+        return [document.uri for document in self.workspace.text_documents.values()]
+
+    def snapshot(self, uri: str) -> Snapshot | None:
+        """The buffer's current text, or None for a document that is not open."""
+        document = self.workspace.text_documents.get(unquote(uri))
+        if document is None:
+            return None
+        path = _file_path(uri)
+        root = self._project_root(path)
+        return Snapshot(uri, document.version, document.source, path, path.parent if path else root, root)
+
+    def _project_root(self, path: Path | None) -> Path:
+        """Where `cloudshift scan .` would run: the deepest workspace folder holding the file.
+
+        Outside every folder, the file's own directory; for an untitled buffer, the first
+        workspace folder (or the server's working directory).
+        """
+        folders = [Path(fs_path) for folder in self.workspace.folders.values()
+                   if (fs_path := _file_path(folder.uri)) is not None]
+        holding = [folder for folder in folders if path is not None and folder in path.parents]
+        if holding:
+            return max(holding, key=lambda folder: len(folder.parts))
+        if path is not None:
+            return path.parent
+        return folders[0] if folders else Path.cwd()
+
+    def is_current(self, snapshot: Snapshot) -> bool:
+        document = self.workspace.text_documents.get(unquote(snapshot.uri))
+        return document is not None and document.version == snapshot.version and document.source == snapshot.text
+
+    def text_map(self, snapshot: Snapshot) -> TextMap:
+        return TextMap(snapshot.text, self.workspace.position_codec.client_num_units)
+
+    # analysis
+    def schedule(self, uri: str, delay: float) -> None:
+        """Analyse `uri` after `delay`; a newer request for the same document replaces this one."""
+        previous = self.pending.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        task = asyncio.ensure_future(self._refresh(uri, delay))
+        self.pending[uri] = task
+        task.add_done_callback(lambda done: self._finished(uri, done))
+
+    def _finished(self, uri: str, task: asyncio.Task[None]) -> None:
+        if self.pending.get(uri) is task:
+            del self.pending[uri]
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            self.log(f"cloudshift: {uri}: {''.join(traceback.format_exception(error))}", types.MessageType.Error)
+
+    async def _refresh(self, uri: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        snapshot = self.snapshot(uri)
+        if snapshot is None:
+            return
+        analysis = await self.analysis_of(snapshot)
+        if self.is_current(snapshot):
+            self.publish(analysis)
+
+    async def analysis_of(self, snapshot: Snapshot) -> Analysis:
+        """The findings for this very text: the last analysis when the text is the same, else a new one."""
+        known = self.analyses.get(snapshot.uri)
+        if known is not None and known.snapshot == snapshot:
+            return known
+        try:
+            analysis = await self._in_worker(self.analyser.analyse, snapshot)
+        except Exception as error:  # an engine bug must cost one analysis, never the server
+            self.log(f"cloudshift: {snapshot.uri}: {''.join(traceback.format_exception(error))}",
+                     types.MessageType.Error)
+            message = f"cloudshift failed on this buffer ({error!r}); details are in the cloudshift log"
+            analysis = Analysis(snapshot, notice=Notice(message, types.DiagnosticSeverity.Error))
+        if self.is_current(snapshot):
+            self.analyses[snapshot.uri] = analysis
+        return analysis
+
+    async def _in_worker(self, function: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.worker, function, *args)
+
+    def publish(self, analysis: Analysis) -> None:
+        text = self.text_map(analysis.snapshot)
+        diagnostics = [diagnostic(finding, text) for finding in analysis.findings]
+        if analysis.notice is not None:
+            start = types.Position(line=0, character=0)
+            diagnostics.append(types.Diagnostic(range=types.Range(start=start, end=start),
+                                                message=analysis.notice.message,
+                                                severity=analysis.notice.severity, source=SOURCE))
+        self.send_diagnostics(analysis.snapshot.uri, diagnostics, analysis.snapshot.version)
+
+    def send_diagnostics(self, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None) -> None:
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+
+    def forget(self, uri: str) -> None:
+        task = self.pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+        self.analyses.pop(uri, None)
+        self.fixes.pop(uri, None)
+
+    async def reload_configuration(self) -> None:
+        """Configuration files changed: look them up again and re-analyse every open document."""
+        await self._in_worker(self.analyser.projects.forget)
+        self.analyses.clear()
+        self.fixes.clear()
+        for uri in self.open_uris():
+            self.schedule(uri, 0)
+
+    # fixes
+    async def fix_edits(self, snapshot: Snapshot, request: FixRequest) -> list[types.TextEdit] | None:
+        cache = self.fixes.get(snapshot.uri)
+        if cache is None or cache.text != snapshot.text:
+            cache = self.fixes[snapshot.uri] = _FixCache(snapshot.text)
+        if request not in cache.fixes:
+            try:
+                cache.fixes[request] = await self._in_worker(self.analyser.fixed_text, snapshot, request)
+            except Exception as error:  # an engine bug must cost one action, never the server
+                self.log(f"cloudshift: fix failed on {snapshot.uri}: {''.join(traceback.format_exception(error))}",
+                         types.MessageType.Error)
+                cache.fixes[request] = None
+        fixed = cache.fixes[request]
+        return None if fixed is None else text_edits(self.text_map(snapshot), fixed)
+
+    def workspace_edit(self, snapshot: Snapshot, edits: list[types.TextEdit]) -> types.WorkspaceEdit:
+        """The edit, pinned to the buffer version it was computed for when the client supports it."""
+        supports_versions = self._client_supports("workspace.workspace_edit.document_changes")
+        if supports_versions:
+            document = types.OptionalVersionedTextDocumentIdentifier(uri=snapshot.uri, version=snapshot.version)
+            return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(text_document=document, edits=edits)])
+        return types.WorkspaceEdit(changes={snapshot.uri: edits})
+
+    def resolves_edits(self) -> bool:
+        """Whether the client asks for a code action's edit only once the user picks it."""
+        support = self._client_capability("text_document.code_action.resolve_support")
+        return support is not None and "edit" in support.properties
+
+    def _client_supports(self, dotted: str) -> bool:
+        return bool(self._client_capability(dotted))
+
+    def _client_capability(self, dotted: str) -> Any:
+        value: Any = self.client_capabilities
+        for name in dotted.split("."):
+            value = getattr(value, name, None)
+        return value
+
+
+# --- code actions ---------------------------------------------------------------------------
+
+
+def _wanted(only: list[str] | None, kind: str) -> bool:
+    return only is None or any(kind == prefix or kind.startswith(prefix + ".") for prefix in only)
+
+
+async def code_actions(server: CloudshiftServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    snapshot = server.snapshot(params.text_document.uri)
+    if snapshot is None:
+        return None
+    analysis = await server.analysis_of(snapshot)
+    text = server.text_map(snapshot)
+    only = params.context.only
+    actions: list[types.CodeAction] = []
+    if _wanted(only, types.CodeActionKind.QuickFix):
+        for finding in analysis.findings:
+            found = diagnostic(finding, text)
+            if _overlaps(found.range, params.range):
+                actions.extend(_quick_fixes(server, snapshot, text, finding, found))
+    if _wanted(only, FIX_ALL_KIND) and any(_fixable(f) and f.fix is Safety.SAFE for f in analysis.findings):
+        actions.append(types.CodeAction(title="Apply all safe cloudshift fixes", kind=FIX_ALL_KIND,
+                                        data=FixRequest(Safety.SAFE).to_data(snapshot)))
+    if server.resolves_edits():
+        return actions
+    resolved = [await resolve_code_action(server, action) if action.edit is None else action for action in actions]
+    return [action for action in resolved if action.edit is not None]
+
+
+def _quick_fixes(server: CloudshiftServer, snapshot: Snapshot, text: TextMap, finding: Finding,
+                 found: types.Diagnostic) -> list[types.CodeAction]:
+    """The finding's fix (edit filled in later: it costs an engine run) and its ignore-this-line action."""
+    actions = []
+    if _fixable(finding):
+        request = FixRequest(finding.fix, finding.rule, finding.span)
+        actions.append(types.CodeAction(title=_fix_title(finding), kind=types.CodeActionKind.QuickFix,
+                                        diagnostics=[found], is_preferred=finding.fix is Safety.SAFE,
+                                        data=request.to_data(snapshot)))
+    edit = ignore_edit(text, finding.line, finding.rule)
+    if edit is not None:
+        actions.append(types.CodeAction(title=f"Ignore {finding.rule} on this line",
+                                        kind=types.CodeActionKind.QuickFix, diagnostics=[found],
+                                        edit=server.workspace_edit(snapshot, [edit])))
+    return actions
+
+
+async def resolve_code_action(server: CloudshiftServer, action: types.CodeAction) -> types.CodeAction:
+    """Fill in the edit of a fix action, computed on the buffer version the action was offered for."""
+    found = FixRequest.from_data(action.data)
+    if found is None:
+        return action
+    uri, version, request = found
+    snapshot = server.snapshot(uri)
+    if snapshot is None or snapshot.version != version:
+        return action
+    edits = await server.fix_edits(snapshot, request)
+    if edits:
+        action.edit = server.workspace_edit(snapshot, edits)
+    return action
+
+
+# --- wiring ---------------------------------------------------------------------------------
+
+
+def build_server() -> CloudshiftServer:
+    server = CloudshiftServer()
+    action_kinds = [types.CodeActionKind.QuickFix, FIX_ALL_KIND]
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: CloudshiftServer, params: types.InitializedParams) -> None:
+        ls.loop = asyncio.get_running_loop()
+        if ls._client_supports("workspace.did_change_watched_files.dynamic_registration"):
+            await _watch_configuration(ls)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: CloudshiftServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: CloudshiftServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: CloudshiftServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: CloudshiftServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.forget(params.text_document.uri)
+        ls.send_diagnostics(params.text_document.uri, [])
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def watched_files(ls: CloudshiftServer, params: types.DidChangeWatchedFilesParams) -> None:
+        await ls.reload_configuration()
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=action_kinds, resolve_provider=True))
+    async def code_action(ls: CloudshiftServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        return await code_actions(ls, params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls: CloudshiftServer, params: types.CodeAction) -> types.CodeAction:
+        return await resolve_code_action(ls, params)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: CloudshiftServer, params: None) -> None:
+        for uri in list(ls.pending):
+            ls.forget(uri)
+        ls.worker.shutdown(wait=False, cancel_futures=True)
+
+    return server
+
+
+async def _watch_configuration(server: CloudshiftServer) -> None:
+    """Ask the client to report pyproject.toml files created, changed or deleted anywhere in the workspace."""
+    watcher = types.FileSystemWatcher(glob_pattern=WATCHED_CONFIG)
+    registration = types.Registration(id="cloudshift-config", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                                      register_options=types.DidChangeWatchedFilesRegistrationOptions([watcher]))
+    try:
+        await server.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+    except Exception as error:  # a client that refuses still gets diagnostics; edits are still seen by mtime
+        server.log(f"cloudshift: could not watch {WATCHED_CONFIG}: {error!r}", types.MessageType.Warning)
+
+
+def serve() -> None:
+    """Speak LSP over stdin and stdout until the client says exit."""
+    build_server().start_io()
