@@ -1,0 +1,1 @@
+"""catalog: product reports in S3, exports mirrored to Google Cloud Storage."""

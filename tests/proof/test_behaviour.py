@@ -1,0 +1,83 @@
+"""Fixed code behaves like the original: every runnable fixture case, run on both sides.
+
+For a case with run.json, input.py runs with the provider's SDK and expected.py with the
+shim (STORAGE_PROVIDER set), each against the same emulator, each from the same freshly
+seeded buckets. The values `main()` returns and the objects left behind (keys, bytes,
+content types, user metadata), read back through the SDK, must be equal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codemod.config import Settings
+from codemod.engine import Engine
+from codemod.golden import Case, find_cases
+from codemod.model import Safety
+from tests.proof.runner import RunSpec, observed_result, run_side, side_environment
+from tests.proof.stores import (
+    Snapshot,
+    Store,
+    StoreFor,
+    prepare,
+    provider_for_rule,
+    reset,
+    snapshot,
+    snapshot_differences,
+)
+from tests.servers import Emulator
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+RUNNABLE = [case for case in find_cases(FIXTURES) if case.runnable]
+SIDES = {"sdk": "input.py", "shim": "expected.py"}
+
+
+def test_runnable_cases_exist() -> None:
+    assert RUNNABLE, f"no fixture under {FIXTURES} has a run.json"
+
+
+@pytest.mark.parametrize("case", RUNNABLE, ids=[case.id for case in RUNNABLE])
+def test_fixed_code_behaves_like_the_original(
+    case: Case, store_for: StoreFor, tmp_path: Path
+) -> None:
+    spec = RunSpec.load(case.directory / "run.json")
+    if spec.ignore:
+        _require_unsafe_fix_naming(case, "content type")
+    emulator, store = store_for(provider_for_rule(case.rule))
+    seed = spec.seed()
+    prepare(store, spec.buckets, seed)
+    sdk_result, sdk_objects = run_and_observe(case, "sdk", spec, emulator, store, tmp_path)
+    reset(store, sdk_objects, seed)
+    shim_result, shim_objects = run_and_observe(case, "shim", spec, emulator, store, tmp_path)
+    assert shim_result == sdk_result, "main() returned different values (sdk vs shim)"
+    differences = snapshot_differences(sdk_objects, shim_objects, spec.ignore)
+    assert not differences, "objects left behind differ (sdk vs shim):\n" + "\n".join(differences)
+
+
+def run_and_observe(
+    case: Case, side: str, spec: RunSpec, emulator: Emulator, store: Store, tmp_path: Path
+) -> tuple[object, Snapshot]:
+    """Run one side from the seeded buckets: what it returned (or its URL did) and left behind."""
+    workdir = tmp_path / side
+    workdir.mkdir()
+    env = side_environment(emulator, shim=side == "shim")
+    value = run_side(case.directory / SIDES[side], env, workdir)
+    return observed_result(spec, value, emulator), snapshot(store, spec.buckets)
+
+
+def _require_unsafe_fix_naming(case: Case, what: str) -> None:
+    """A case may ignore a difference only if its rule's fix is unsafe and says so."""
+    engine = Engine.create(Settings(root=FIXTURES))
+    source = (case.directory / "input.py").read_text(encoding="utf-8")
+    findings = engine.check_source(str(case.directory / "input.py"), source).findings
+    admitted = [
+        f
+        for f in findings
+        if f.rule == case.rule and f.fix is Safety.UNSAFE and what in f.reason.lower()
+    ]
+    assert admitted, (
+        f"run.json ignores a difference, but no {case.rule} finding in input.py is unsafe "
+        f"with a reason mentioning {what!r}"
+    )

@@ -1,0 +1,165 @@
+"""The proof harness itself: it must notice differences, failures and what URLs really do.
+
+A harness that compares too little proves nothing, so its parts are checked here against
+moto and Azurite with small programs written for each test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.proof.runner import (
+    PUT_BYTES,
+    RunSpec,
+    SideFailed,
+    observed_result,
+    run_side,
+    side_environment,
+)
+from tests.proof.stores import (
+    AzureStore,
+    S3Store,
+    prepare,
+    reset,
+    snapshot,
+    snapshot_differences,
+    stored,
+)
+from tests.servers import Emulator
+
+SEED = {"harness/a.txt": b"alpha", "harness/b.txt": b"bravo"}
+
+
+def _program(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "program.py"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    (tmp_path / "work").mkdir()
+    return path
+
+
+def _run(tmp_path: Path, emulator: Emulator, body: str, shim: bool = False) -> object:
+    program = _program(tmp_path, body)
+    return run_side(program, side_environment(emulator, shim=shim), tmp_path / "work")
+
+
+def test_a_side_returns_the_json_of_main(s3_server: Emulator, tmp_path: Path) -> None:
+    prepare(S3Store(s3_server), ["harness"], SEED)
+    value = _run(
+        tmp_path,
+        s3_server,
+        """
+        import boto3
+
+        def main():
+            body = boto3.client("s3").get_object(Bucket="harness", Key="a.txt")["Body"].read()
+            return {"text": body.decode(), "sizes": (1, 2)}
+    """,
+    )
+    assert value == {"text": "alpha", "sizes": [1, 2]}
+
+
+def test_a_failing_side_fails_with_its_stderr(s3_server: Emulator, tmp_path: Path) -> None:
+    with pytest.raises(SideFailed, match="NoSuchKey"):
+        _run(
+            tmp_path,
+            s3_server,
+            """
+            import boto3
+
+            def main():
+                return boto3.client("s3").get_object(Bucket="harness", Key="missing")
+        """,
+        )
+
+
+def test_only_the_shim_side_gets_storage_provider(s3_server: Emulator, tmp_path: Path) -> None:
+    sdk = side_environment(s3_server, shim=False)
+    shim = side_environment(s3_server, shim=True)
+    assert "STORAGE_PROVIDER" not in sdk
+    assert shim["STORAGE_PROVIDER"] == "s3"
+    assert shim["AWS_ENDPOINT_URL"] == s3_server.endpoint
+
+
+def test_a_get_url_result_is_what_the_url_serves(s3_server: Emulator, tmp_path: Path) -> None:
+    prepare(S3Store(s3_server), ["harness"], SEED)
+    url = _run(
+        tmp_path,
+        s3_server,
+        """
+        import boto3
+
+        def main():
+            params = {"Bucket": "harness", "Key": "b.txt"}
+            return boto3.client("s3").generate_presigned_url("get_object", Params=params)
+    """,
+    )
+    spec = RunSpec(buckets=("harness",), result="url-get")
+    assert observed_result(spec, url, s3_server) == {"GET": 200, "body": "bravo"}
+
+
+def test_a_url_that_does_not_work_fails_the_side(s3_server: Emulator) -> None:
+    spec = RunSpec(buckets=("harness",), result="url-get")
+    with pytest.raises(SideFailed, match="404"):
+        observed_result(spec, f"{s3_server.endpoint}/harness/no-such-key.txt", s3_server)
+
+
+def test_a_put_url_result_stores_the_harness_bytes_with_the_providers_headers(
+    azure_server: Emulator, tmp_path: Path
+) -> None:
+    store = AzureStore(azure_server)
+    prepare(store, ["harness"], {})
+    url = _run(
+        tmp_path,
+        azure_server,
+        """
+        from storage_shim import create_storage_client
+
+        def main():
+            return create_storage_client("harness").get_presigned_url("in/x.bin", method="PUT")
+    """,
+        shim=True,
+    )
+    spec = RunSpec(buckets=("harness",), result="url-put")
+    assert observed_result(spec, url, azure_server) == {"PUT": 201}
+    uploaded = snapshot(store, ["harness"])["harness/in/x.bin"]
+    assert uploaded.sha256 == hashlib.sha256(PUT_BYTES).hexdigest()
+
+
+def test_reset_puts_back_exactly_the_seed(s3_server: Emulator) -> None:
+    store = S3Store(s3_server)
+    prepare(store, ["harness"], SEED)
+    seeded = snapshot(store, ["harness"])
+    store.client.delete_object(Bucket="harness", Key="a.txt")
+    store.client.put_object(Bucket="harness", Key="b.txt", Body=b"bravo", ContentType="text/csv")
+    store.client.put_object(Bucket="harness", Key="new.txt", Body=b"extra")
+    reset(store, snapshot(store, ["harness"]), SEED)
+    assert snapshot(store, ["harness"]) == seeded
+
+
+def test_differences_name_the_object_and_the_field() -> None:
+    sdk = {"b/k": stored(b"x", "text/plain", {"a": "1"}), "b/gone": stored(b"", None, {})}
+    shim = {"b/k": stored(b"x", "application/octet-stream", {"a": "1"})}
+    assert snapshot_differences(sdk, shim, ()) == [
+        "b/gone: only after the SDK run",
+        "b/k: content_type sdk='text/plain' shim='application/octet-stream'",
+    ]
+    assert snapshot_differences({"b/k": sdk["b/k"]}, shim, ("content_type",)) == []
+
+
+def test_run_json_keys_are_checked(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    path.write_text('{"buckets": ["b"], "result": "url-post"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="result must be one of"):
+        RunSpec.load(path)
+    path.write_text('{"buckets": ["b"], "objects": {"other/k": "x"}}', encoding="utf-8")
+    with pytest.raises(ValueError, match="not in a listed bucket"):
+        RunSpec.load(path)
+    path.write_text('{"buckets": ["b"], "many_keys": 2, "many_prefix": "logs/"}', encoding="utf-8")
+    assert RunSpec.load(path).seed() == {
+        "b/logs/00000": b"object 0\n",
+        "b/logs/00001": b"object 1\n",
+    }
