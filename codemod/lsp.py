@@ -41,6 +41,7 @@ MAX_BUFFER_CHARS = 2_000_000  # larger buffers get one notice instead of an anal
 SOURCE = "cloudshift"
 FIX_ALL_KIND = "source.fixAll.cloudshift"
 WATCHED_CONFIG = "**/pyproject.toml"
+PYTHON_SUFFIXES = (".py", ".pyi")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # LSP's line breaks (str.splitlines knows more)
 _WRITTEN_SUPPRESSION = re.compile(r"cloudshift:\s*ignore\[[^\]]*\]")
@@ -343,6 +344,11 @@ def _file_path(uri: str) -> Path | None:
     return Path(path) if path else None
 
 
+def _is_python(language_id: str | None, path: Path | None) -> bool:
+    """Clients that send every file they open get findings for Python ones only."""
+    return language_id == "python" or (path is not None and path.suffix in PYTHON_SUFFIXES)
+
+
 def _version() -> str:
     try:
         return metadata.version("cloudshift")
@@ -367,6 +373,7 @@ class CloudshiftServer(LanguageServer):
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.analyses: dict[str, Analysis] = {}
         self.fixes: dict[str, _FixCache] = {}
+        self._reporting = False
 
     # logging, from any thread
     def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
@@ -376,6 +383,10 @@ class CloudshiftServer(LanguageServer):
         else:
             self.window_log_message(params)
 
+    def log_failure(self, doing: str, error: BaseException | None) -> None:
+        trace = "".join(traceback.format_exception(error)) if error is not None else "no exception"
+        self.log(f"cloudshift: failed {doing}:\n{trace}", types.MessageType.Error)
+
     def _on_loop(self) -> bool:
         try:
             return asyncio.get_running_loop() is self.loop
@@ -383,19 +394,28 @@ class CloudshiftServer(LanguageServer):
             return False
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """Log what went wrong instead of popping a message up in the editor; the server goes on."""
-        self.log(f"cloudshift: {getattr(source, '__name__', source)}: {error!r}", types.MessageType.Error)
+        """Log what went wrong instead of popping a message up in the editor; the server goes on.
+
+        Not re-entered: if sending the log message fails too, that failure is not reported again.
+        """
+        if self._reporting:
+            return
+        self._reporting = True
+        try:
+            self.log(f"cloudshift: {getattr(source, '__name__', source)}: {error!r}", types.MessageType.Error)
+        finally:
+            self._reporting = False
 
     # documents
     def open_uris(self) -> list[str]:
         return [document.uri for document in self.workspace.text_documents.values()]
 
     def snapshot(self, uri: str) -> Snapshot | None:
-        """The buffer's current text, or None for a document that is not open."""
+        """The buffer's current text, or None for a document that is not open or not Python."""
         document = self.workspace.text_documents.get(unquote(uri))
-        if document is None:
-            return None
         path = _file_path(uri)
+        if document is None or not _is_python(document.language_id, path):
+            return None
         root = self._project_root(path)
         return Snapshot(uri, document.version, document.source, path, path.parent if path else root, root)
 
@@ -435,8 +455,7 @@ class CloudshiftServer(LanguageServer):
         if self.pending.get(uri) is task:
             del self.pending[uri]
         if not task.cancelled() and task.exception() is not None:
-            error = task.exception()
-            self.log(f"cloudshift: {uri}: {''.join(traceback.format_exception(error))}", types.MessageType.Error)
+            self.log_failure(f"analysing {uri}", task.exception())
 
     async def _refresh(self, uri: str, delay: float) -> None:
         if delay:
@@ -456,8 +475,7 @@ class CloudshiftServer(LanguageServer):
         try:
             analysis = await self._in_worker(self.analyser.analyse, snapshot)
         except Exception as error:  # an engine bug must cost one analysis, never the server
-            self.log(f"cloudshift: {snapshot.uri}: {''.join(traceback.format_exception(error))}",
-                     types.MessageType.Error)
+            self.log_failure(f"analysing {snapshot.uri}", error)
             message = f"cloudshift failed on this buffer ({error!r}); details are in the cloudshift log"
             analysis = Analysis(snapshot, notice=Notice(message, types.DiagnosticSeverity.Error))
         if self.is_current(snapshot):
@@ -465,7 +483,8 @@ class CloudshiftServer(LanguageServer):
         return analysis
 
     async def _in_worker(self, function: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.worker, function, *args)
+        self.loop = asyncio.get_running_loop()  # known before the worker can log anything
+        return await self.loop.run_in_executor(self.worker, function, *args)
 
     def publish(self, analysis: Analysis) -> None:
         text = self.text_map(analysis.snapshot)
@@ -505,8 +524,7 @@ class CloudshiftServer(LanguageServer):
             try:
                 cache.fixes[request] = await self._in_worker(self.analyser.fixed_text, snapshot, request)
             except Exception as error:  # an engine bug must cost one action, never the server
-                self.log(f"cloudshift: fix failed on {snapshot.uri}: {''.join(traceback.format_exception(error))}",
-                         types.MessageType.Error)
+                self.log_failure(f"fixing {snapshot.uri}", error)
                 cache.fixes[request] = None
         fixed = cache.fixes[request]
         return None if fixed is None else text_edits(self.text_map(snapshot), fixed)
@@ -604,7 +622,6 @@ def build_server() -> CloudshiftServer:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: CloudshiftServer, params: types.InitializedParams) -> None:
-        ls.loop = asyncio.get_running_loop()
         if ls._client_supports("workspace.did_change_watched_files.dynamic_registration"):
             await _watch_configuration(ls)
 

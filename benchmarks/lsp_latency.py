@@ -1,0 +1,255 @@
+"""How long diagnostics take to reach the editor after an edit, for a 2,000-line file of boto3 code.
+
+    python benchmarks/lsp_latency.py [--lines 2000] [--edits 9]
+
+Starts `python -m codemod lsp` over stdio (as an editor does), opens a generated module of
+realistic S3 code, then makes edits one at a time: each changes one line (a new key in a
+put_object call) and waits for the diagnostics of that version. Prints the time to the first
+diagnostics on open, the median and range from edit to diagnostics (the server waits for a
+300 ms typing pause before it starts, so that is included), the same for an edit saved at once
+(a save starts the analysis without the pause), and how long the quick fix and the fix-all
+edits take to resolve. Speed is reported, never
+asserted: this is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+REPO = Path(__file__).resolve().parent.parent
+
+HEADER = '''\
+"""Data lake maintenance jobs (generated for the cloudshift LSP latency benchmark)."""
+
+import json
+import logging
+from dataclasses import dataclass
+
+import boto3
+from botocore.exceptions import ClientError
+
+log = logging.getLogger(__name__)
+s3 = boto3.client("s3")
+'''
+
+# One job per block; the blocks rotate so the file holds every common call shape, with ordinary
+# code between the calls as real modules have. {n} makes every name unique.
+BLOCKS = (
+    '''
+
+@dataclass
+class Partition{n}:
+    bucket: str
+    prefix: str
+
+    def manifest_key(self) -> str:
+        return f"{{self.prefix}}/manifest-{n}.json"
+
+
+def write_manifest_{n}(part: Partition{n}, entries: list[dict]) -> None:
+    """Store the partition manifest next to its data."""
+    body = json.dumps({{"entries": entries, "count": len(entries)}}).encode("utf-8")
+    s3.put_object(Bucket=part.bucket, Key=part.manifest_key(), Body=body, ContentType="application/json")
+    log.info("manifest %s written (%d entries)", part.manifest_key(), len(entries))
+''',
+    '''
+
+def read_manifest_{n}(bucket: str, prefix: str) -> dict:
+    data = s3.get_object(Bucket=bucket, Key=f"{{prefix}}/manifest-{n}.json")["Body"].read()
+    manifest = json.loads(data)
+    if manifest.get("count") != len(manifest.get("entries", [])):
+        raise ValueError(f"manifest {{prefix}} is inconsistent")
+    return manifest
+''',
+    '''
+
+def manifest_exists_{n}(bucket: str, prefix: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=f"{{prefix}}/manifest-{n}.json")
+        return True
+    except ClientError:
+        return False
+''',
+    '''
+
+def list_partition_{n}(bucket: str, prefix: str) -> list[str]:
+    keys = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            keys.append(obj["Key"])
+    return sorted(keys)
+''',
+    '''
+
+def ship_export_{n}(path: str, bucket: str, day: str) -> str:
+    key = f"exports/{{day}}/part-{n}.parquet"
+    s3.upload_file(path, bucket, key, ExtraArgs={{"ContentType": "application/octet-stream"}})
+    log.debug("uploaded %s", key)
+    return key
+
+
+def fetch_export_{n}(bucket: str, day: str, target: str) -> None:
+    s3.download_file(bucket, f"exports/{{day}}/part-{n}.parquet", target)
+''',
+    '''
+
+def retire_{n}(bucket: str, keys: list[str]) -> int:
+    removed = 0
+    for key in keys:
+        if key.endswith(".tmp"):
+            s3.delete_object(Bucket=bucket, Key=key)
+            removed += 1
+    return removed
+
+
+def share_link_{n}(bucket: str, key: str) -> str:
+    return s3.generate_presigned_url("get_object", Params={{"Bucket": bucket, "Key": key}}, ExpiresIn=3600)
+''',
+)
+
+
+def generate(lines: int) -> str:
+    """A module of at least `lines` lines, built from the blocks in turn."""
+    parts = [HEADER]
+    count, n = HEADER.count("\n"), 0
+    while count < lines:
+        block = BLOCKS[n % len(BLOCKS)].format(n=n)
+        parts.append(block)
+        count += block.count("\n")
+        n += 1
+    return "".join(parts)
+
+
+class Client(LanguageClient):
+    def __init__(self) -> None:
+        super().__init__("cloudshift-benchmark", "1")
+        self.arrived: dict[int | None, asyncio.Future[Any]] = {}
+
+    def expect(self, version: int) -> asyncio.Future[Any]:
+        self.arrived[version] = asyncio.get_running_loop().create_future()
+        return self.arrived[version]
+
+
+def make_client() -> Client:
+    client = Client()
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def diagnostics(ls: Client, params: types.PublishDiagnosticsParams) -> None:
+        waiting = ls.arrived.get(params.version)
+        if waiting is not None and not waiting.done():
+            waiting.set_result((time.perf_counter(), len(params.diagnostics)))
+
+    return client
+
+
+async def timed(client: Client, version: int, send: Any) -> tuple[float, int]:
+    """Seconds from `send()` to the diagnostics of `version`, and how many there were."""
+    arrived = client.expect(version)
+    start = time.perf_counter()
+    send()
+    at, count = await arrived
+    return at - start, count
+
+
+def change(client: Client, uri: str, version: int, text: str) -> None:
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+def edit_and_save(client: Client, uri: str, version: int, text: str) -> None:
+    """An edit saved at once: the save starts the analysis without waiting for a typing pause."""
+    change(client, uri, version, text)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+
+
+def edited(text: str, round_: int) -> str:
+    """The text with one call's key changed, as a user would edit it."""
+    return text.replace('f"{prefix}/manifest-1.json"', f'f"{{prefix}}/manifest-1-r{round_}.json"', 1)
+
+
+async def code_action_seconds(client: Client, uri: str, line: int, only: list[str]) -> float:
+    start = time.perf_counter()
+    end = types.Position(line=line, character=200)
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(
+            start=types.Position(line=line, character=0), end=end),
+        context=types.CodeActionContext(diagnostics=[], only=only)))
+    fix = next(a for a in actions or [] if isinstance(a, types.CodeAction) and a.data is not None)
+    resolved = await client.code_action_resolve_async(fix)
+    assert resolved.edit is not None, "the fix came back without an edit"
+    return time.perf_counter() - start
+
+
+def show(label: str, seconds: list[float]) -> None:
+    if len(seconds) == 1:
+        print(f"{label:<34} {seconds[0] * 1000:8.0f} ms")
+        return
+    print(f"{label:<34} median {statistics.median(seconds) * 1000:6.0f} ms   "
+          f"min {min(seconds) * 1000:6.0f} ms   max {max(seconds) * 1000:6.0f} ms   (n={len(seconds)})")
+
+
+async def run(lines: int, edits: int) -> None:
+    text = generate(lines)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "jobs.py"
+        path.write_text(text, encoding="utf-8")
+        uri = path.as_uri()
+        client = make_client()
+        await client.start_io(sys.executable, "-m", "codemod", "lsp", cwd=str(REPO))
+        capabilities = types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
+            code_action=types.CodeActionClientCapabilities(
+                resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"]))))
+        await client.initialize_async(types.InitializeParams(capabilities=capabilities,
+                                                             root_uri=Path(folder).as_uri()))
+        client.initialized(types.InitializedParams())
+
+        opened, findings = await timed(client, 1, lambda: client.text_document_did_open(
+            types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=text))))
+        print(f"file: {text.count(chr(10))} lines, {findings} findings")
+        show("open -> diagnostics (cold)", [opened])
+
+        typing, saving = [], []
+        version = 1
+        for round_ in range(edits):
+            version += 1
+            current = edited(text, 2 * round_)
+            typing.append((await timed(client, version, partial(change, client, uri, version, current)))[0])
+            version += 1
+            current = edited(text, 2 * round_ + 1)
+            saving.append((await timed(client, version, partial(edit_and_save, client, uri, version, current)))[0])
+        show("edit -> diagnostics (typing pause)", typing)
+        show("edit + save -> diagnostics", saving)
+
+        line = next(i for i, source in enumerate(current.splitlines()) if "s3.get_object" in source)
+        show("quick fix (actions + resolve)", [await code_action_seconds(client, uri, line, ["quickfix"])])
+        show("fix all (actions + resolve)", [await code_action_seconds(client, uri, 0, ["source.fixAll"])])
+
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=2000, help="size of the generated module")
+    parser.add_argument("--edits", type=int, default=9, help="edits to time (the median is printed)")
+    args = parser.parse_args()
+    asyncio.run(run(args.lines, args.edits))
+
+
+if __name__ == "__main__":
+    main()
