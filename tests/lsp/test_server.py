@@ -169,6 +169,9 @@ async def test_config_from_the_nearest_pyproject(client: RecordingClient, projec
     assert await client.diagnostics_for(generated) == []
 
     config.write_text('[tool.cloudshift]\nselect = ["aws-s3-put-object"]\n')
+    (registration,) = client.registrations  # VS Code lets the server watch pyproject.toml files
+    assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    assert registration.register_options["watchers"] == [{"globPattern": "**/pyproject.toml"}]
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
         changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)]))
     await client.wait_until(lambda: set(by_line(client.diagnostics.get(uri, [])).values()) == {"aws-s3-put-object"})
@@ -183,6 +186,21 @@ async def test_new_pyproject_is_found_after_the_watcher_reports_it(client: Recor
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
         changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Created)]))
     await client.wait_until(lambda: client.diagnostics.get(uri) is not None and not client.diagnostics[uri])
+
+
+async def test_untitled_buffers_are_checked_and_other_languages_are_not(client: RecordingClient) -> None:
+    notes = "untitled:Untitled-2"
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=notes, language_id="markdown", version=1, text=REPORTS)))
+    untitled = "untitled:Untitled-1"
+    client.versions[untitled], client.texts[untitled] = 1, REPORTS
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=untitled, language_id="python", version=1, text=REPORTS)))
+    assert len(await client.diagnostics_for(untitled)) == 6
+    assert [p.uri for p in client.published] == [untitled]
+    actions = await client.actions_at(untitled, line_of(REPORTS, "s3.get_object"), ["quickfix"])
+    assert [action.title for action in actions] == [
+        "Rewrite onto storage_shim (aws-s3-get-object)", "Ignore aws-s3-get-object on this line"]
 
 
 async def test_bad_configuration_is_reported_on_the_document(client: RecordingClient, project: Path) -> None:
