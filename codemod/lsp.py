@@ -59,9 +59,13 @@ class TextMap:
         self.units = units
         self.starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
 
+    def line_start(self, index: int) -> int:
+        """The offset where line `index` (0-based) starts; the end of the text past the last line."""
+        return self.starts[index] if index < len(self.starts) else len(self.text)
+
     def line_end(self, index: int) -> int:
         """The offset just past line `index` (0-based), its line break included."""
-        return self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
+        return self.line_start(index + 1)
 
     def line(self, index: int) -> str:
         """Line `index` (0-based) without its line break."""
@@ -97,8 +101,7 @@ def text_edits(before: TextMap, after: str) -> list[types.TextEdit]:
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
-        start = before.starts[i1] if i1 < len(before.starts) else len(before.text)
-        end = before.starts[i2] if i2 < len(before.starts) else len(before.text)
+        start, end = before.line_start(i1), before.line_start(i2)
         removed, added = before.text[start:end], "".join(new[j1:j2])
         head = len(os.path.commonprefix([removed, added]))
         tail = len(os.path.commonprefix([removed[head:][::-1], added[head:][::-1]]))
@@ -111,23 +114,23 @@ def ignore_edit(text: TextMap, line: int, rule: str) -> types.TextEdit | None:
 
     None when a comment cannot go there (a backslash continuation, a string left open).
     """
-    index = line - 1
-    content = text.line(index)
+    content = text.line(line - 1)
     code = content.rstrip()
     if code.endswith("\\"):
         return None
-    start = text.starts[index]
     written = list(_WRITTEN_SUPPRESSION.finditer(content))
     existing = parse_suppressions(content)
     if written and existing and existing[-1].rules:
-        comment = Suppression(line, (*existing[-1].rules, rule)).text()
-        edit = (start + written[-1].start(), start + written[-1].end(), comment)
+        begin, end = written[-1].span()
+        replacement = Suppression(line, (*existing[-1].rules, rule)).text()
     else:
-        edit = (start + len(code), start + len(content), f"  # {Suppression(line, (rule,)).text()}")
-    new_line = content[: edit[0] - start] + edit[2] + content[edit[1] - start :]
-    if not any(rule in suppression.rules for suppression in parse_suppressions(new_line)):
+        begin, end = len(code), len(content)
+        replacement = f"  # {Suppression(line, (rule,)).text()}"
+    changed = content[:begin] + replacement + content[end:]
+    if not any(rule in suppression.rules for suppression in parse_suppressions(changed)):
         return None
-    return text.edit(*edit)
+    start = text.line_start(line - 1)
+    return text.edit(start + begin, start + end, replacement)
 
 
 def _overlaps(a: types.Range, b: types.Range) -> bool:

@@ -8,6 +8,7 @@ The clients announce the capabilities real editors send (pytest-lsp ships them):
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -108,6 +109,9 @@ class RecordingClient(LanguageClient):
         return text
 
 
+_LSP_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
 def _units(character: str, encoding: str) -> int:
     if encoding == "utf-8":
         return len(character.encode("utf-8"))
@@ -118,7 +122,7 @@ def _units(character: str, encoding: str) -> int:
 
 def offset_of(text: str, position: types.Position, encoding: str) -> int:
     """The string index of an LSP position, counting the columns in the negotiated encoding."""
-    lines = text.splitlines(keepends=True)
+    lines = _LSP_LINES.findall(text)  # LSP breaks lines at \r\n, \r and \n only (not \f, \v, ...)
     if position.line >= len(lines):
         return len(text)
     start = sum(len(line) for line in lines[: position.line])
