@@ -19,6 +19,7 @@ from codemod.model import FileError, FileResult, Finding, Resolution, Safety, Sp
 from codemod.parse import ParsedModule, SyntaxProblem, parse_source
 from codemod.plan import Plan, Planner
 from codemod.prefilter import Prefilter, build_prefilter
+from codemod.project import Project, ProjectIndex
 from codemod.recover import repair
 from codemod.resolve import Resolver
 from codemod.rewrite import RewriteError, Shim, apply_plan, verify
@@ -42,6 +43,7 @@ class Engine:
     prefilter: Prefilter
     shim: Shim
     field_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    project: Project | None = None  # the other modules of this run, for names imported from them
 
     @classmethod
     def create(cls, settings: Settings) -> "Engine":
@@ -50,6 +52,28 @@ class Engine:
         field_maps = {name: obj.fields for name, obj in ruleset.objects.items() if obj.fields}
         return cls(ruleset, settings, build_prefilter(ruleset), Shim(settings.shim_module), field_maps)
 
+    def with_project(self, index: ProjectIndex) -> "Engine":
+        """This engine, resolving names imported from the other modules in `index`."""
+        def resolver_for(module: cst.Module, name: str) -> Resolver:
+            is_package = index.modules[name].name == "__init__.py"
+            return Resolver(module, self.ruleset, project, name, is_package)
+
+        project = Project(index, resolver_for)
+        return replace(self, project=project)
+
+    def is_candidate(self, source: str) -> bool:
+        """Whether the text can hold SDK calls: it imports an SDK, or a project module that does."""
+        if self.prefilter.is_candidate(source):
+            return True
+        return self.project is not None and self.project.index.imports_exporter(source)
+
+    def _resolver(self, module: cst.Module, path: str) -> Resolver:
+        if self.project is None:
+            return Resolver(module, self.ruleset)
+        name = self.project.index.module_of(Path(path)) or ""
+        is_package = Path(path).name == "__init__.py"
+        return Resolver(module, self.ruleset, self.project, name, is_package)
+
     def check_source(self, path: str, source: str, *, fix: Safety | None = None,
                      only: Callable[[Finding], bool] | None = None) -> FileResult:
         """Findings for one file's text; with `fix`, also the text with fixes up to that safety applied.
@@ -57,10 +81,14 @@ class Engine:
         `only` limits which findings are fixed (the editor's one-finding quick fix). An unexpected
         failure inside cloudshift is reported as that file's error, never a crash of the whole run.
         """
-        if not self.prefilter.is_candidate(source):
+        if not self.is_candidate(source):
             return FileResult(path, source=source, fixed_source=source if fix else None)
+        lookups = self.project.lookups if self.project is not None else 0
         try:
-            return self._check_candidate(path, source, fix, only)
+            result = self._check_candidate(path, source, fix, only)
+            if self.project is not None and self.project.lookups != lookups:
+                result = replace(result, standalone=False)
+            return result
         except RecursionError:
             error = FileError(path, "cloudshift could not analyse this file: nesting too deep")
         except Exception as bug:  # noqa: BLE001 - one file's bug must not stop a repository-wide run
@@ -92,7 +120,7 @@ class Engine:
         return FileResult(path, partial, (error,), source=source, suppressed=analysis.suppressed)
 
     def _analyse(self, path: str, parsed: ParsedModule) -> Analysis:
-        resolver = Resolver(parsed.module, self.ruleset)
+        resolver = self._resolver(parsed.module, path)
         matches = [m for m in detect(resolver, self.ruleset) if self.settings.allows(m.rule.id, Path(path))]
         matches, suppressed = self._unsuppressed(path, parsed, matches)
         if not matches:

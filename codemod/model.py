@@ -102,6 +102,7 @@ class FileResult:
     fixed_source: str | None = None
     applied: tuple[Finding, ...] = field(default=())  # findings whose fix was applied
     suppressed: tuple[Finding, ...] = field(default=())  # covered by `# cloudshift: ignore` comments
+    standalone: bool = True  # the result depends on this file's text alone (it may be cached)
 
     @property
     def changed(self) -> bool:

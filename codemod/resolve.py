@@ -16,6 +16,7 @@ from typing import Iterator, Sequence, Union
 import libcst as cst
 
 from codemod.model import Safety
+from codemod.project import Project
 from codemod.rules import Creation, RuleSet, Signature
 
 SAFETY_ORDER = [Safety.SAFE, Safety.UNSAFE, Safety.MANUAL]
@@ -117,6 +118,7 @@ class Source:
     scope: "Scope | None"
     dotted: str = ""
     function: Function | None = None
+    info: ClassInfo | None = None
 
 
 UNKNOWN = Source("unknown", None, None)
@@ -158,7 +160,8 @@ class AttributeUse:
 class Collector(cst.CSTVisitor):
     """Records scopes, bindings, classes, functions, calls and attribute reads in one pass."""
 
-    def __init__(self) -> None:
+    def __init__(self, package: str = "") -> None:
+        self.package = package  # the package relative imports start from ("" for a top-level module)
         self.module_scope = Scope("module", None)
         self.stack: list[Scope] = [self.module_scope]
         self.class_stack: list[ClassInfo] = []
@@ -188,21 +191,35 @@ class Collector(cst.CSTVisitor):
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        if isinstance(node.names, cst.ImportStar):
             return False
-        module = _dotted(node.module)
+        module = self._absolute_module(node)
+        if module is None:
+            return False
         for alias in node.names:
             name = _dotted(alias.name)
             local = _name_of(alias.asname.name) if alias.asname is not None else name
             self.scope.bind(local, Source("import", None, None, f"{module}.{name}"))
         return False
 
+    def _absolute_module(self, node: cst.ImportFrom) -> str | None:
+        """The module a `from ... import` names, with relative imports made absolute when possible."""
+        named = _dotted(node.module) if node.module is not None else ""
+        if not node.relative:
+            return named or None
+        base = self.package.split(".") if self.package else []
+        up = len(node.relative) - 1
+        if up > len(base) or (not base and not named):
+            return None
+        parts = base[: len(base) - up] + ([named] if named else [])
+        return ".".join(parts) or None
+
     # scopes
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._not_loads.add(id(node.name))
         info = ClassInfo(node, self.scope)
         self.classes[node] = info
-        self.scope.bind(node.name.value, Source("class", node, self.scope))
+        self.scope.bind(node.name.value, Source("class", node, self.scope, info=info))
         self.class_stack.append(info)
         self.stack.append(Scope("class", self.scope))
 
@@ -214,9 +231,10 @@ class Collector(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._not_loads.add(id(node.name))
-        self.scope.bind(node.name.value, Source("def", node, self.scope))
-        owner = self.class_stack[-1] if self.scope.kind == "class" else None
+        outer = self.scope
+        owner = self.class_stack[-1] if outer.kind == "class" else None
         self._enter_function(node, owner)
+        outer.bind(node.name.value, Source("def", node, outer, function=self.functions[node]))
         if owner is not None:
             owner.methods[node.name.value] = self.functions[node]
 
@@ -325,9 +343,12 @@ class Collector(cst.CSTVisitor):
 class Resolver:
     """Answers "what is this expression?" for one module, lazily and memoised."""
 
-    def __init__(self, module: cst.Module, ruleset: RuleSet) -> None:
+    def __init__(self, module: cst.Module, ruleset: RuleSet, project: Project | None = None,
+                 module_name: str = "", is_package: bool = False) -> None:
         self.ruleset = ruleset
-        self.collector = Collector()
+        self.project = project
+        package = module_name if is_package else module_name.rpartition(".")[0]
+        self.collector = Collector(package)
         module.visit(self.collector)
         self._memo: dict[tuple[int, int], Value] = {}
         self._in_progress: set[tuple[int, int]] = set()
@@ -392,6 +413,20 @@ class Resolver:
             if bindings is not None:
                 yield bindings, statement
 
+    def module_value(self, name: str) -> Value:
+        """What a top-level name of this module is (for another module that imports it)."""
+        sources = self.collector.module_scope.bindings.get(name)
+        value = self._unify_sources(sources) if sources else None
+        return None if value is NONE else value
+
+    def _qualified(self, dotted: str) -> Value:
+        """A dotted name reached through imports: another project module's binding, else the name itself."""
+        if self.project is not None:
+            value = self.project.value(dotted)
+            if value is not None:
+                return value
+        return QualName(dotted)
+
     def sdk_value(self, node: cst.BaseExpression, scope: Scope) -> SdkValue | None:
         value = self.infer(node, scope)
         return value if isinstance(value, SdkValue) else None
@@ -442,7 +477,7 @@ class Resolver:
         base = self.infer(node.value, scope)
         name = node.attr.value
         if isinstance(base, QualName):
-            return QualName(f"{base.dotted}.{name}")
+            return self._qualified(f"{base.dotted}.{name}")
         if isinstance(base, SdkValue):
             read = id(node) not in self.collector.callee_nodes
             for creation in self.ruleset.creations_by_member.get((base.object, name), ()):
@@ -548,12 +583,14 @@ class Resolver:
 
     def _infer_source(self, source: Source) -> Value:
         if source.kind == "import":
-            return QualName(source.dotted)
+            return self._qualified(source.dotted)
         if source.kind == "class":
             assert isinstance(source.node, cst.ClassDef)
-            return ClassRef(self.collector.classes[source.node])
+            assert source.info is not None
+            return ClassRef(source.info)
         if source.kind == "def":
-            return FunctionRef(self.collector.functions[source.node])
+            assert source.function is not None
+            return FunctionRef(source.function)
         if source.scope is None or source.node is None:
             return None
         if source.kind == "annotated":

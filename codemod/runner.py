@@ -16,6 +16,7 @@ from codemod.cache import ResultCache
 from codemod.config import Settings
 from codemod.engine import Engine
 from codemod.model import FileError, FileResult, Safety
+from codemod.project import ProjectIndex
 from codemod.source import SourceError, SourceFile, read_source
 
 PARALLEL_THRESHOLD = 16  # below this many candidate files, worker start-up costs more than it saves
@@ -44,16 +45,18 @@ def check_files(engine: Engine, paths: Iterable[Path], *, fix: Safety | None = N
     """Every file's result, in the order given; scan results come from and go to `cache` when given."""
     pending: list[tuple[Path, str, SourceFile]] = []
     done: dict[Path, Checked] = {}
-    order: list[Path] = []
-    for path in paths:
-        order.append(path)
-        shown = display_path(path)
+    sources: dict[Path, SourceFile] = {}
+    order = list(paths)
+    for path in order:
         try:
-            source = read_source(path)
+            sources[path] = read_source(path)
         except SourceError as error:
+            shown = display_path(path)
             done[path] = Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None)
-            continue
-        if not engine.prefilter.is_candidate(source.text):
+    engine = engine.with_project(ProjectIndex.build({p: s.text for p, s in sources.items()}, engine.is_candidate))
+    for path, source in sources.items():
+        shown = display_path(path)
+        if not engine.is_candidate(source.text):
             done[path] = Checked(path, FileResult(shown, source=source.text), source)
             continue
         cached = cache.get(shown, source.text) if cache is not None and fix is None else None
@@ -63,7 +66,7 @@ def check_files(engine: Engine, paths: Iterable[Path], *, fix: Safety | None = N
             pending.append((path, shown, source))
     for (path, _, source), result in zip(pending, _analyse(engine, pending, fix, jobs)):
         done[path] = Checked(path, result, source)
-        if cache is not None and fix is None:
+        if cache is not None and fix is None and result.standalone:
             cache.put(result, source.text)
     for path in order:
         yield done[path]
@@ -75,7 +78,8 @@ def _analyse(engine: Engine, pending: list[tuple[Path, str, SourceFile]], fix: S
     workers = jobs or os.cpu_count() or 1
     if workers < 2 or len(work) < PARALLEL_THRESHOLD:
         return (engine.check_source(shown, text, fix=level) for shown, text, level in work)
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(engine.settings,))
+    index = engine.project.index if engine.project is not None else None
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(engine.settings, index))
     results = pool.map(_check_in_worker, work, chunksize=max(1, len(work) // (workers * 4)))
     return _closing(pool, results)
 
@@ -85,9 +89,11 @@ def _closing(pool: ProcessPoolExecutor, results: Iterator[FileResult]) -> Iterat
         yield from results
 
 
-def _start_worker(settings: Settings) -> None:
+def _start_worker(settings: Settings, index: ProjectIndex | None) -> None:
     global _worker_engine
     _worker_engine = Engine.create(settings)
+    if index is not None:
+        _worker_engine = _worker_engine.with_project(index)
 
 
 def _check_in_worker(item: tuple[str, str, Safety | None]) -> FileResult:
