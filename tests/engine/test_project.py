@@ -1,0 +1,87 @@
+"""Names imported from the project's other modules resolve there: shared clients and factory helpers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLIENTS = """\
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def get_s3():
+    return boto3.client("s3")
+"""
+
+FAKES = """\
+class FakeS3:
+    def put_object(self, **kwargs):
+        return kwargs
+
+
+def get_s3():
+    return FakeS3()
+"""
+
+REPORTS = """\
+from ..clients import get_s3, s3
+from app import clients
+from app import fakes
+
+
+def save(key, data):
+    get_s3().put_object(Bucket="reports", Key=key, Body=data)
+    s3.delete_object(Bucket="reports", Key=key)
+    clients.s3.upload_file("/tmp/report.csv", "reports", key)
+    fakes.get_s3().put_object(Bucket="reports", Key=key, Body=data)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    package = tmp_path / "app"
+    (package / "store").mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "store" / "__init__.py").write_text("", encoding="utf-8")
+    (package / "clients.py").write_text(CLIENTS, encoding="utf-8")
+    (package / "fakes.py").write_text(FAKES, encoding="utf-8")
+    (package / "store" / "reports.py").write_text(REPORTS, encoding="utf-8")
+    return tmp_path
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "codemod", *args], cwd=project, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_clients_from_other_modules_are_found_and_look_alikes_are_not(project: Path) -> None:
+    document = json.loads(run(project, "scan", "--format", "json", ".").stdout)
+    found = [(f["path"], f["line"], f["rule"]) for f in document["findings"]]
+    assert found == [
+        ("app/store/reports.py", 7, "aws-s3-put-object"),
+        ("app/store/reports.py", 8, "aws-s3-delete-object"),
+        ("app/store/reports.py", 9, "aws-s3-upload-file"),
+    ]
+
+
+def test_fix_rewrites_calls_through_imported_clients(project: Path) -> None:
+    assert run(project, "fix", "--unsafe-fixes", ".").returncode == 0
+    fixed = (project / "app" / "store" / "reports.py").read_text(encoding="utf-8")
+    assert 'create_storage_client("reports").put(key, data)' in fixed
+    assert 'create_storage_client("reports").delete(key)' in fixed
+    assert 'create_storage_client("reports").upload("/tmp/report.csv", key)' in fixed
+    assert 'fakes.get_s3().put_object(Bucket="reports", Key=key, Body=data)' in fixed
+    assert (project / "app" / "clients.py").read_text(encoding="utf-8") == CLIENTS
+
+
+def test_a_changed_client_module_is_seen_by_the_next_cached_scan(project: Path) -> None:
+    assert len(json.loads(run(project, "scan", "--format", "json", ".").stdout)["findings"]) == 3
+    (project / "app" / "clients.py").write_text(FAKES.replace("FakeS3", "Other") + "s3 = Other()\n",
+                                                encoding="utf-8")
+    assert json.loads(run(project, "scan", "--format", "json", ".").stdout)["findings"] == []
