@@ -3,6 +3,7 @@
 A module helper builds the client; it is passed by keyword to the helpers that use it.
 """
 
+import mimetypes
 import os
 
 import boto3 as aws
@@ -15,7 +16,10 @@ def _get_s3_client():
 
 
 def _upload_file(s3_client, local_file: str, bucket: str, key: str) -> None:
-    s3_client.upload_file(Filename=local_file, Bucket=bucket, Key=key)
+    content_type = mimetypes.guess_type(local_file)[0] or "application/octet-stream"
+    s3_client.upload_file(
+        Filename=local_file, Bucket=bucket, Key=key, ExtraArgs={"ContentType": content_type}
+    )
 
 
 def _download_file(s3_client, bucket: str, key: str, local_file: str) -> None:
