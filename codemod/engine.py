@@ -199,8 +199,7 @@ def span_of(parsed: ParsedModule, node: cst.CSTNode) -> Span:
 
 def _restrict(plan: Plan, chosen: set[tuple[Span, str]], parsed: ParsedModule) -> None:
     """Keep only the chosen fixes, unless one of them rewrites a shim-object group (then keep all)."""
-    grouped = any(d.uses_self or (d.variant is not None and d.variant.iterated)
-                  for m, d in plan.targets.values() if (span_of(parsed, m.node), m.rule.id) in chosen)
+    grouped = any(d.grouped for m, d in plan.targets.values() if (span_of(parsed, m.node), m.rule.id) in chosen)
     if grouped:
         return
     plan.targets = {k: (m, d) for k, (m, d) in plan.targets.items() if (span_of(parsed, m.node), m.rule.id) in chosen}

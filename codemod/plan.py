@@ -247,8 +247,8 @@ class Planner:
                 return {}, set(), f"{param} is not a dict literal with a {key!r} entry"
             values[name] = entries[key]
             dict_fields.setdefault(param, set()).add(key)
-        for param, used in dict_fields.items():
-            extra = sorted(set(_dict_entries(args[param].value) or {}) - used)
+        for param, used in dict_fields.items():  # every entry is read by the template or a dict keyword
+            extra = sorted(set(_dict_entries(args[param].value) or {}) - used - set(variant.dict_keywords.get(param, {})))
             if extra:
                 return {}, set(), f"{param} holds {', '.join(extra)}, which the shim cannot express"
         for param in variant.keywords:
@@ -262,7 +262,7 @@ class Planner:
             if entries is None:
                 return {}, set(), (f"{param} is not a dict literal or an SDK settings object built inline, "
                                    "so its settings cannot be mapped")
-            unknown = sorted(set(entries) - set(mapping))
+            unknown = sorted(set(entries) - set(mapping) - dict_fields.get(param, set()))
             if unknown:
                 return {}, set(), f"{param} holds {', '.join(unknown)}, which the shim cannot express"
             consumed.add(param)

@@ -242,25 +242,72 @@ def _remove_dead_objects(original: cst.Module, rewritten: cst.Module, ruleset: R
     return rewritten
 
 
-def _sdk_assignments(module: cst.Module, ruleset: RuleSet) -> dict[str, bool]:
-    """`target = value` statements whose value is an SDK object, keyed by their text, and whether used."""
+AssignmentKey = tuple[tuple[str, ...], str]  # the enclosing class and function names, the statement's text
+
+
+def _sdk_assignments(module: cst.Module, ruleset: RuleSet) -> dict[AssignmentKey, bool]:
+    """`target = value` statements whose value is an SDK object, keyed by where they are and their text, and
+    whether they are used. The place tells apart equal lines in different functions."""
     resolver = Resolver(module, ruleset)
     loaded = {id(bindings) for bindings, uses in resolver.sdk_groups() if uses}
-    found: dict[str, bool] = {}
+    places = _Places()
+    module.visit(places)
+    found: dict[AssignmentKey, bool] = {}
     for bindings, statement in resolver.sdk_assignments():
-        key = _normalized_statement(statement)
+        key = (places.of[id(statement)], _normalized_statement(statement))
         found[key] = found.get(key, False) or id(bindings) in loaded
     return found
 
 
-class _DropAssignments(cst.CSTTransformer):
-    def __init__(self, dead: set[str]) -> None:
+class _Enclosing:
+    """Tracks the names of the classes and functions around the node being visited.
+
+    Its leave methods serve a visitor (called with the original node) and a transformer
+    (called with the original and the updated node, which they hand back).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.stack.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, *updated: cst.ClassDef) -> cst.ClassDef | None:
+        self.stack.pop()
+        return updated[0] if updated else None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.stack.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, *updated: cst.FunctionDef) -> cst.FunctionDef | None:
+        self.stack.pop()
+        return updated[0] if updated else None
+
+
+class _Places(_Enclosing, cst.CSTVisitor):
+    """Where each assignment is: the names of the classes and functions around it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.of: dict[int, tuple[str, ...]] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.of[id(node)] = tuple(self.stack)
+
+
+class _DropAssignments(_Enclosing, cst.CSTTransformer):
+    def __init__(self, dead: set[AssignmentKey]) -> None:
+        super().__init__()
         self.dead = dead
+
+    def _is_dead(self, statement: cst.BaseSmallStatement) -> bool:
+        return isinstance(statement, cst.Assign) and (tuple(self.stack), _normalized_statement(statement)) in self.dead
 
     def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
                                   updated_node: cst.SimpleStatementLine
                                   ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
-        kept = [s for s in updated_node.body if not (isinstance(s, cst.Assign) and _normalized_statement(s) in self.dead)]
+        kept = [s for s in updated_node.body if not self._is_dead(s)]
         if len(kept) == len(updated_node.body):
             return updated_node
         if not kept:
