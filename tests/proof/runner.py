@@ -9,6 +9,7 @@ so that what is compared is what the URL does, not how it is spelled.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -150,6 +151,15 @@ def observed_result(spec: RunSpec, value: Any, emulator: Emulator) -> Any:
         )
         _require_success(response, value)
         return {"PUT": response.status_code}
+
+
+def local_files(workdir: Path) -> dict[str, str]:
+    """The files a side left in its working directory: relative path -> sha256 of the bytes."""
+    return {
+        path.relative_to(workdir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(workdir.rglob("*"))
+        if path.is_file()
+    }
 
 
 def presigned_put_headers(provider: str) -> dict[str, str]:

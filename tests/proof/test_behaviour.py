@@ -16,7 +16,13 @@ from codemod.config import Settings
 from codemod.engine import Engine
 from codemod.golden import Case, find_cases
 from codemod.model import Safety
-from tests.proof.runner import RunSpec, observed_result, run_side, side_environment
+from tests.proof.runner import (
+    RunSpec,
+    local_files,
+    observed_result,
+    run_side,
+    side_environment,
+)
 from tests.proof.stores import (
     Snapshot,
     Store,
@@ -51,7 +57,7 @@ def test_fixed_code_behaves_like_the_original(
     sdk_result, sdk_objects = run_and_observe(case, "sdk", spec, emulator, store, tmp_path)
     reset(store, sdk_objects, seed)
     shim_result, shim_objects = run_and_observe(case, "shim", spec, emulator, store, tmp_path)
-    assert shim_result == sdk_result, "main() returned different values (sdk vs shim)"
+    assert shim_result == sdk_result, "main() returned different values or wrote other files"
     differences = snapshot_differences(sdk_objects, shim_objects, spec.ignore)
     assert not differences, "objects left behind differ (sdk vs shim):\n" + "\n".join(differences)
 
@@ -59,12 +65,16 @@ def test_fixed_code_behaves_like_the_original(
 def run_and_observe(
     case: Case, side: str, spec: RunSpec, emulator: Emulator, store: Store, tmp_path: Path
 ) -> tuple[object, Snapshot]:
-    """Run one side from the seeded buckets: what it returned (or its URL did) and left behind."""
+    """Run one side from the seeded buckets: what it returned (or its URL did) and left behind.
+
+    Files written to the working directory count as part of what a side returned.
+    """
     workdir = tmp_path / side
     workdir.mkdir()
     env = side_environment(emulator, shim=side == "shim")
     value = run_side(case.directory / SIDES[side], env, workdir)
-    return observed_result(spec, value, emulator), snapshot(store, spec.buckets)
+    returned = {"main": observed_result(spec, value, emulator), "files": local_files(workdir)}
+    return returned, snapshot(store, spec.buckets)
 
 
 def _require_unsafe_fix_naming(case: Case, what: str) -> None:
