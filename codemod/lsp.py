@@ -10,14 +10,18 @@ client negotiated (UTF-16 unless it chose otherwise).
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import re
+import sys
 import traceback
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -168,11 +172,10 @@ class Projects:
 
     A project is the nearest pyproject.toml with `[tool.cloudshift]`, as for the CLI; without
     one, the workspace folder holding the document (where `cloudshift scan .` would run).
-    Only the worker thread calls it, so it holds no lock.
+    It lives in the worker process.
     """
 
-    def __init__(self, log: Callable[[str], None]) -> None:
-        self._log = log
+    def __init__(self) -> None:
         self._nearest: dict[Path, Path | None] = {}
         self._engines: dict[Path, tuple[Stamp, Engine]] = {}
 
@@ -181,19 +184,18 @@ class Projects:
         self._nearest.clear()
         self._engines.clear()
 
-    def engine_for(self, directory: Path, fallback_root: Path) -> Engine:
+    def engine_for(self, directory: Path, fallback_root: Path) -> tuple[Engine, tuple[str, ...]]:
+        """The engine for files in `directory`, and the configuration's warnings when it was (re)loaded."""
         if directory not in self._nearest:
             self._nearest[directory] = find_config(directory)
         source = self._nearest[directory] or fallback_root
         cached = self._engines.get(source)
         if cached is not None and cached[0] == _config_stamp(cached[1].settings):
-            return cached[1]
+            return cached[1], ()
         settings = load_settings(source)
-        for warning in settings.warnings:
-            self._log(f"cloudshift: warning: {warning}")
         engine = Engine.create(settings)
         self._engines[source] = (_config_stamp(settings), engine)
-        return engine
+        return engine, tuple(f"cloudshift: warning: {warning}" for warning in settings.warnings)
 
 
 # --- analysis -------------------------------------------------------------------------------
@@ -228,6 +230,13 @@ class Analysis:
     snapshot: Snapshot
     findings: tuple[Finding, ...] = ()
     notice: Notice | None = None
+    log: tuple[str, ...] = ()  # for the client's log: configuration warnings
+
+
+@dataclass(frozen=True)
+class Fixed:
+    text: str | None  # the buffer with the fix applied; None when the engine changed nothing
+    log: tuple[str, ...] = ()  # why not, when the engine says
 
 
 @dataclass(frozen=True)
@@ -255,11 +264,10 @@ class FixRequest:
 
 
 class Analyser:
-    """The engine side of the server; it runs in the worker thread only."""
+    """The engine side of the server; it runs in the worker process only."""
 
-    def __init__(self, log: Callable[[str], None]) -> None:
-        self.projects = Projects(log)
-        self._log = log
+    def __init__(self) -> None:
+        self.projects = Projects()
 
     def analyse(self, snapshot: Snapshot) -> Analysis:
         if len(snapshot.text) > MAX_BUFFER_CHARS:
@@ -268,26 +276,87 @@ class Analyser:
                        f"in the editor (this one has {size}); run `cloudshift scan` on the file instead")
             return Analysis(snapshot, notice=Notice(message, types.DiagnosticSeverity.Information))
         try:
-            engine = self.projects.engine_for(snapshot.directory, snapshot.root)
+            engine, log = self.projects.engine_for(snapshot.directory, snapshot.root)
         except (ConfigError, RuleError) as error:
             notice = Notice(f"cloudshift cannot run: {error}", types.DiagnosticSeverity.Error)
             return Analysis(snapshot, notice=notice)
         if snapshot.path is not None and is_excluded(snapshot.path, engine.settings):
-            return Analysis(snapshot)
-        return Analysis(snapshot, engine.check_source(snapshot.name, snapshot.text).findings)
+            return Analysis(snapshot, log=log)
+        return Analysis(snapshot, engine.check_source(snapshot.name, snapshot.text).findings, log=log)
 
-    def fixed_text(self, snapshot: Snapshot, request: FixRequest) -> str | None:
-        """The buffer with the requested fix applied, or None when the engine made no change."""
-        engine = self.projects.engine_for(snapshot.directory, snapshot.root)
+    def fixed_text(self, snapshot: Snapshot, request: FixRequest) -> Fixed:
+        engine, log = self.projects.engine_for(snapshot.directory, snapshot.root)
 
         def chosen(finding: Finding) -> bool:
             return finding.span == request.span and finding.rule == request.rule
 
         only = None if request.span is None else chosen
         result = engine.check_source(snapshot.name, snapshot.text, fix=request.level, only=only)
-        for error in result.errors:
-            self._log(f"cloudshift: {snapshot.uri}: {error.message}")
-        return result.fixed_source if result.changed and not result.errors else None
+        log += tuple(f"cloudshift: {snapshot.uri}: {error.message}" for error in result.errors)
+        return Fixed(result.fixed_source if result.changed and not result.errors else None, log)
+
+
+# --- the worker process ---------------------------------------------------------------------
+# The engine runs in a child process: LibCST's native parser overflows its stack on deeply
+# nested code (a segfault, not an exception), and that must cost one analysis, never the server.
+
+
+@lru_cache(maxsize=1)
+def _analyser() -> Analyser:
+    return Analyser()
+
+
+def _start_worker() -> None:
+    """The worker inherits the server's stdout, which is the LSP stream: what it prints goes to stderr."""
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+
+def _analyse(snapshot: Snapshot) -> Analysis:
+    return _analyser().analyse(snapshot)
+
+
+def _fix(snapshot: Snapshot, request: FixRequest) -> Fixed:
+    return _analyser().fixed_text(snapshot, request)
+
+
+def _forget_projects() -> None:
+    _analyser().projects.forget()
+
+
+def _prepare(root: Path) -> tuple[str, ...]:
+    """Load the rules for the workspace before the first file is opened."""
+    try:
+        return _analyser().projects.engine_for(root, root)[1]
+    except (ConfigError, RuleError):
+        return ()  # reported on each document when it is analysed
+
+
+class Worker:
+    """One child process running the engine, started again after a crash."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        pool = self._pool or self._start()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+        except BrokenProcessPool:
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False)
+            raise
+
+    def _start(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the server has threads of its own, and the child needs none of its state
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start_worker)
+        return self._pool
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def diagnostic(finding: Finding, text: TextMap) -> types.Diagnostic:
@@ -352,6 +421,13 @@ def _is_python(language_id: str | None, path: Path | None) -> bool:
     return language_id == "python" or (path is not None and path.suffix in PYTHON_SUFFIXES)
 
 
+def _failure_message(error: Exception) -> str:
+    if isinstance(error, BrokenProcessPool):
+        return ("cloudshift's analysis process stopped while checking this buffer (its parser crashed; "
+                "very deeply nested code can cause that); it starts again for the next check")
+    return f"cloudshift failed on this buffer ({error!r}); details are in the cloudshift log"
+
+
 def _version() -> str:
     try:
         return metadata.version("cloudshift")
@@ -370,31 +446,20 @@ class _FixCache:
 class CloudshiftServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("cloudshift", _version(), protocol_cls=_Protocol)
-        self.analyser = Analyser(self.log)
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cloudshift-engine")
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.worker = Worker()
+        self.preparing: asyncio.Task[None] | None = None
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.analyses: dict[str, Analysis] = {}
         self.fixes: dict[str, _FixCache] = {}
         self._reporting = False
 
-    # logging, from any thread
+    # logging
     def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
-        params = types.LogMessageParams(type=kind, message=message)
-        if self.loop is not None and self.loop.is_running() and not self._on_loop():
-            self.loop.call_soon_threadsafe(self.window_log_message, params)
-        else:
-            self.window_log_message(params)
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
     def log_failure(self, doing: str, error: BaseException | None) -> None:
         trace = "".join(traceback.format_exception(error)) if error is not None else "no exception"
         self.log(f"cloudshift: failed {doing}:\n{trace}", types.MessageType.Error)
-
-    def _on_loop(self) -> bool:
-        try:
-            return asyncio.get_running_loop() is self.loop
-        except RuntimeError:
-            return False
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Log what went wrong instead of popping a message up in the editor; the server goes on.
@@ -476,18 +541,15 @@ class CloudshiftServer(LanguageServer):
         if known is not None and known.snapshot == snapshot:
             return known
         try:
-            analysis = await self._in_worker(self.analyser.analyse, snapshot)
+            analysis = await self.worker.run(_analyse, snapshot)
         except Exception as error:  # an engine bug must cost one analysis, never the server
             self.log_failure(f"analysing {snapshot.uri}", error)
-            message = f"cloudshift failed on this buffer ({error!r}); details are in the cloudshift log"
-            analysis = Analysis(snapshot, notice=Notice(message, types.DiagnosticSeverity.Error))
+            analysis = Analysis(snapshot, notice=Notice(_failure_message(error), types.DiagnosticSeverity.Error))
+        for message in analysis.log:
+            self.log(message, types.MessageType.Warning)
         if self.is_current(snapshot):
             self.analyses[snapshot.uri] = analysis
         return analysis
-
-    async def _in_worker(self, function: Callable[..., Any], *args: Any) -> Any:
-        self.loop = asyncio.get_running_loop()  # known before the worker can log anything
-        return await self.loop.run_in_executor(self.worker, function, *args)
 
     def publish(self, analysis: Analysis) -> None:
         text = self.text_map(analysis.snapshot)
@@ -512,7 +574,7 @@ class CloudshiftServer(LanguageServer):
 
     async def reload_configuration(self) -> None:
         """Configuration files changed: look them up again and re-analyse every open document."""
-        await self._in_worker(self.analyser.projects.forget)
+        await self.worker.run(_forget_projects)
         self.analyses.clear()
         self.fixes.clear()
         for uri in self.open_uris():
@@ -525,12 +587,23 @@ class CloudshiftServer(LanguageServer):
             cache = self.fixes[snapshot.uri] = _FixCache(snapshot.text)
         if request not in cache.fixes:
             try:
-                cache.fixes[request] = await self._in_worker(self.analyser.fixed_text, snapshot, request)
+                fixed = await self.worker.run(_fix, snapshot, request)
             except Exception as error:  # an engine bug must cost one action, never the server
                 self.log_failure(f"fixing {snapshot.uri}", error)
-                cache.fixes[request] = None
-        fixed = cache.fixes[request]
-        return None if fixed is None else text_edits(self.text_map(snapshot), fixed)
+                fixed = Fixed(None)
+            for message in fixed.log:
+                self.log(message, types.MessageType.Warning)
+            cache.fixes[request] = fixed.text
+        text = cache.fixes[request]
+        return None if text is None else text_edits(self.text_map(snapshot), text)
+
+    async def prepare(self) -> None:
+        """Start the worker and load the rules while the editor is still opening files."""
+        try:
+            for message in await self.worker.run(_prepare, self._project_root(None)):
+                self.log(message, types.MessageType.Warning)
+        except Exception as error:  # the first analysis will report what is wrong
+            self.log_failure("starting the worker", error)
 
     def workspace_edit(self, snapshot: Snapshot, edits: list[types.TextEdit]) -> types.WorkspaceEdit:
         """The edit, pinned to the buffer version it was computed for when the client supports it."""
@@ -625,6 +698,7 @@ def build_server() -> CloudshiftServer:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: CloudshiftServer, params: types.InitializedParams) -> None:
+        ls.preparing = asyncio.ensure_future(ls.prepare())
         if ls._client_supports("workspace.did_change_watched_files.dynamic_registration"):
             await _watch_configuration(ls)
 
@@ -662,7 +736,7 @@ def build_server() -> CloudshiftServer:
     def shutdown(ls: CloudshiftServer, params: None) -> None:
         for uri in list(ls.pending):
             ls.forget(uri)
-        ls.worker.shutdown(wait=False, cancel_futures=True)
+        ls.worker.shutdown()
 
     return server
 

@@ -15,7 +15,7 @@ REPORT_BUCKET = "acme-reports"
 
 def publish(report: dict, name: str) -> None:
     body = json.dumps(report).encode("utf-8")
-    s3.put_object(Bucket=REPORT_BUCKET, Key=f"daily/{name}.json", Body=body)
+    s3.put_object(Bucket=REPORT_BUCKET, Key=f"daily/{name}.json", Body=body, ContentType="application/json")
     log.info("published %s", name)
 
 

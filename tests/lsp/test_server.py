@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from concurrent.futures import Future
@@ -25,6 +26,13 @@ def cli_fix(path: Path, text: str) -> str:
     path.write_text(text, encoding="utf-8")
     subprocess.run([sys.executable, "-m", "codemod", "fix", str(path)], cwd=REPO, capture_output=True, check=False)
     return path.read_text(encoding="utf-8")
+
+
+def cli_scan(path: Path) -> dict[int, str]:
+    """What `cloudshift scan` finds in a file: rule by 0-based line."""
+    done = subprocess.run([sys.executable, "-m", "codemod", "scan", "--format", "json", str(path)], cwd=REPO,
+                          capture_output=True, text=True, check=False)
+    return {finding["line"] - 1: finding["rule"] for finding in json.loads(done.stdout)["findings"]}
 
 
 def by_line(diagnostics: list[types.Diagnostic]) -> dict[int, str]:
@@ -98,8 +106,7 @@ async def test_fix_all_gives_the_text_cloudshift_fix_gives(editor_client: Record
     assert fix_all.kind == FIX_ALL
     text = await editor_client.apply(uri, fix_all)
     assert text == cli_fix(tmp_path / "reports.py", REPORTS)
-    assert sorted(by_line(await editor_client.diagnostics_for(uri)).values()) == ["aws-s3-delete-objects",
-                                                                                  "aws-s3-put-object"]
+    assert by_line(await editor_client.diagnostics_for(uri)) == cli_scan(tmp_path / "reports.py")
 
 
 async def test_unsafe_fix_is_labelled_and_manual_has_none(client: RecordingClient, project: Path) -> None:
@@ -139,7 +146,8 @@ async def test_suppression_comment_hides_the_diagnostic(client: RecordingClient,
 
 
 async def test_ignore_action_inserts_and_extends_the_comment(client: RecordingClient, project: Path) -> None:
-    source = REPORTS.replace('"daily/{name}.json", Body=body)\n', '"daily/{name}.json", Body=body)  # cloudshift: ignore[aws-s3-get-object]\n')
+    published = 'ContentType="application/json")'
+    source = REPORTS.replace(published, f"{published}  # cloudshift: ignore[aws-s3-get-object]")
     uri = client.open(_write(project, "reports.py", source))
     await client.diagnostics_for(uri)
     retire = line_of(source, "s3.delete_object(")
@@ -238,6 +246,18 @@ async def test_huge_buffer_gets_one_notice(client: RecordingClient, project: Pat
     assert notice.severity == types.DiagnosticSeverity.Information
     assert "does not analyse buffers over 2M characters" in notice.message
     assert await client.actions_at(uri, line_of(REPORTS, "s3.get_object")) == []
+
+
+async def test_a_parser_crash_costs_one_analysis_not_the_server(client: RecordingClient, project: Path) -> None:
+    """LibCST's native parser overflows its stack on code nested thousands deep; the server lives on."""
+    uri = client.open(_write(project, "reports.py", REPORTS))
+    assert len(await client.diagnostics_for(uri)) == 6
+    version = client.replace_text(uri, REPORTS + "nested = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
+    (problem,) = await client.diagnostics_for(uri, version)
+    assert problem.severity == types.DiagnosticSeverity.Error
+    assert "analysis process stopped while checking this buffer" in problem.message
+    client.replace_text(uri, REPORTS.replace("def retire(", "def retire_soon("))
+    assert len(await client.diagnostics_for(uri)) == 6
 
 
 async def test_malformed_and_unknown_requests_get_errors_and_the_server_keeps_serving(
