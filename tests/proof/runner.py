@@ -21,6 +21,9 @@ from typing import Any
 
 import requests
 
+from codemod.config import Settings
+from codemod.engine import Engine
+from codemod.model import Safety
 from tests.servers import Emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -188,3 +191,18 @@ def _require_success(response: requests.Response, url: str) -> None:
         raise SideFailed(
             f"{response.request.method} {url} -> {response.status_code}: {response.text[:500]}"
         )
+
+
+def unsafe_fix_admits(input_file: Path, rule: str, difference: str) -> bool:
+    """Whether a `rule` finding in `input_file` is unsafe with a reason naming `difference`.
+
+    Only then may run.json ignore that difference: the rule must say how behaviour differs.
+    """
+    engine = Engine.create(Settings(root=input_file.parent))
+    findings = engine.check_source(str(input_file), input_file.read_text(encoding="utf-8")).findings
+    return any(
+        f.rule == rule
+        and f.fix is Safety.UNSAFE
+        and difference in f.reason.lower().replace("_", " ")
+        for f in findings
+    )

@@ -12,16 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from codemod.config import Settings
-from codemod.engine import Engine
 from codemod.golden import Case, find_cases
-from codemod.model import Safety
 from tests.proof.runner import (
     RunSpec,
     local_files,
     observed_result,
     run_side,
     side_environment,
+    unsafe_fix_admits,
 )
 from tests.proof.stores import (
     Snapshot,
@@ -50,7 +48,10 @@ def test_fixed_code_behaves_like_the_original(
 ) -> None:
     spec = RunSpec.load(case.directory / "run.json")
     if spec.ignore:
-        _require_unsafe_fix_naming(case, "content type")
+        assert unsafe_fix_admits(case.directory / "input.py", case.rule, "content type"), (
+            f"run.json ignores content types, but no {case.rule} finding in input.py is unsafe "
+            "with a reason that names the content type"
+        )
     emulator, store = store_for(provider_for_rule(case.rule))
     seed = spec.seed()
     prepare(store, spec.buckets, seed)
@@ -75,19 +76,3 @@ def run_and_observe(
     value = run_side(case.directory / SIDES[side], env, workdir)
     returned = {"main": observed_result(spec, value, emulator), "files": local_files(workdir)}
     return returned, snapshot(store, spec.buckets)
-
-
-def _require_unsafe_fix_naming(case: Case, what: str) -> None:
-    """A case may ignore a difference only if its rule's fix is unsafe and says so."""
-    engine = Engine.create(Settings(root=FIXTURES))
-    source = (case.directory / "input.py").read_text(encoding="utf-8")
-    findings = engine.check_source(str(case.directory / "input.py"), source).findings
-    admitted = [
-        f
-        for f in findings
-        if f.rule == case.rule and f.fix is Safety.UNSAFE and what in f.reason.lower()
-    ]
-    assert admitted, (
-        f"run.json ignores a difference, but no {case.rule} finding in input.py is unsafe "
-        f"with a reason mentioning {what!r}"
-    )

@@ -19,6 +19,7 @@ from tests.proof.runner import (
     observed_result,
     run_side,
     side_environment,
+    unsafe_fix_admits,
 )
 from tests.proof.stores import (
     AzureStore,
@@ -163,3 +164,20 @@ def test_run_json_keys_are_checked(tmp_path: Path) -> None:
         "b/logs/00000": b"object 0\n",
         "b/logs/00001": b"object 1\n",
     }
+
+
+def test_ignoring_content_types_needs_an_unsafe_fix_that_says_so(tmp_path: Path) -> None:
+    source = tmp_path / "input.py"
+    source.write_text(
+        textwrap.dedent("""
+            from google.cloud import storage
+
+            def main():
+                blob = storage.Client().bucket("b").blob("table.csv")
+                blob.upload_from_filename("table.csv")
+                storage.Client().bucket("b").blob("n.txt").upload_from_string("n")
+        """),
+        encoding="utf-8",
+    )
+    assert unsafe_fix_admits(source, "gcs-blob-upload-from-filename", "content type")
+    assert not unsafe_fix_admits(source, "gcs-blob-upload-from-string", "content type")
