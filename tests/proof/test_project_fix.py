@@ -37,6 +37,7 @@ WORKFLOWS = {
 }
 # What the fix must leave, reviewed like the golden files: the response dict is used, and
 # the copy source is a variable.
+CACHES = {"__pycache__", ".cloudshift_cache"}
 LEFT_FOR_A_HUMAN = [
     "catalog/backups.py:10:5: aws-s3-copy-object [manual]",
     "catalog/reports.py:25:20: aws-s3-get-object [manual]",
@@ -69,10 +70,11 @@ def tool_environment() -> dict[str, str]:
 
 
 def project_files(root: Path) -> dict[str, bytes]:
+    """The project's own files (not Python's or cloudshift's caches), by relative path."""
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file() and not set(path.relative_to(root).parts) & CACHES
     }
 
 
@@ -80,8 +82,8 @@ def project_files(root: Path) -> dict[str, bytes]:
 def fixed_project(tmp_path_factory: pytest.TempPathFactory) -> FixedProject:
     base = tmp_path_factory.mktemp("project")
     original, fixed = base / "original", base / "fixed"
-    shutil.copytree(PROJECT, original)
-    shutil.copytree(PROJECT, fixed)
+    shutil.copytree(PROJECT, original, ignore=shutil.ignore_patterns(*CACHES))
+    shutil.copytree(PROJECT, fixed, ignore=shutil.ignore_patterns(*CACHES))
     output = run_cloudshift("fix", "--unsafe-fixes", ".", cwd=fixed)
     return FixedProject(original, fixed, output)
 
@@ -107,7 +109,7 @@ def test_fix_writes_the_reviewed_golden_files(fixed_project: FixedProject) -> No
 def test_fix_leaves_files_without_fixable_findings_byte_for_byte(
     fixed_project: FixedProject,
 ) -> None:
-    scan = run_cloudshift("scan", "--format", "json", ".", cwd=fixed_project.original)
+    scan = run_cloudshift("scan", "--no-cache", "--format", "json", ".", cwd=fixed_project.original)
     with_findings = {finding["path"] for finding in json.loads(scan.stdout)["findings"]}
     before, after = project_files(PROJECT), project_files(fixed_project.fixed)
     changed = {name for name in after if after[name] != before[name]}
