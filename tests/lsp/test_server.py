@@ -139,7 +139,8 @@ async def test_half_typed_buffer(client: RecordingClient, project: Path) -> None
 
 
 async def test_suppression_comment_hides_the_diagnostic(client: RecordingClient, project: Path) -> None:
-    source = REPORTS.replace('Key=f"daily/{name}.json")\n', 'Key=f"daily/{name}.json")  # cloudshift: ignore[aws-s3-delete-object]\n')
+    retire = 'Key=f"daily/{name}.json")\n'
+    source = REPORTS.replace(retire, retire.replace("\n", "  # cloudshift: ignore[aws-s3-delete-object]\n"))
     uri = client.open(_write(project, "reports.py", source))
     rules = by_line(await client.diagnostics_for(uri))
     assert "aws-s3-delete-object" not in rules.values() and len(rules) == 5
