@@ -2,7 +2,8 @@
 
 Editors send buffer text, not files: every analysis runs `Engine.check_source` on the text the
 editor holds, with the configuration found from the document's path upward, in one worker
-thread so the server keeps answering while the engine works. Positions cross over here: the
+process so the server keeps answering while the engine works (and survives it crashing).
+Positions cross over here: the
 engine counts 1-based lines and code points, LSP counts 0-based lines and the code units the
 client negotiated (UTF-16 unless it chose otherwise).
 """
@@ -144,7 +145,7 @@ def _overlaps(a: types.Range, b: types.Range) -> bool:
     return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
 
 
-# --- projects: settings and engines, in the worker thread ------------------------------------
+# --- projects: settings and engines, in the worker process -----------------------------------
 
 Stamp = tuple[tuple[str, int, int], ...]
 
