@@ -3,9 +3,8 @@
 Editors send buffer text, not files: every analysis runs `Engine.check_source` on the text the
 editor holds, with the configuration found from the document's path upward, in one worker
 process so the server keeps answering while the engine works (and survives it crashing).
-Positions cross over here: the
-engine counts 1-based lines and code points, LSP counts 0-based lines and the code units the
-client negotiated (UTF-16 unless it chose otherwise).
+Positions cross over here: the engine counts 1-based lines and code points, LSP counts 0-based
+lines and the code units the client negotiated (UTF-16 unless it chose otherwise).
 """
 
 from __future__ import annotations
