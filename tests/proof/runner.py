@@ -24,6 +24,7 @@ import requests
 from codemod.config import Settings
 from codemod.engine import Engine
 from codemod.model import Safety
+from storage_shim.backends import backend_class
 from tests.servers import Emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -167,8 +168,6 @@ def local_files(workdir: Path) -> dict[str, str]:
 
 def presigned_put_headers(provider: str) -> dict[str, str]:
     """The headers the provider needs on a PUT to a presigned URL, as the shim states them."""
-    from storage_shim.backends import backend_class
-
     return dict(backend_class(provider).presigned_put_headers)
 
 

@@ -23,6 +23,7 @@ from tests.proof.runner import (
 )
 from tests.proof.stores import (
     AzureStore,
+    OciStore,
     S3Store,
     prepare,
     reset,
@@ -100,6 +101,36 @@ def test_a_get_url_result_is_what_the_url_serves(s3_server: Emulator, tmp_path: 
     )
     spec = RunSpec(buckets=("harness",), result="url-get")
     assert observed_result(spec, url, s3_server) == {"GET": 200, "body": "bravo"}
+
+
+def test_an_oci_url_built_by_sdk_code_is_fetched_through_the_test_servers_proxy(
+    oci_server: Emulator, tmp_path: Path
+) -> None:
+    prepare(OciStore(oci_server), ["harness"], SEED)
+    url = _run(
+        tmp_path,
+        oci_server,
+        """
+        from datetime import datetime, timedelta, timezone
+
+        import oci
+
+        def main():
+            config = oci.config.from_file()
+            client = oci.object_storage.ObjectStorageClient(config)
+            namespace = client.get_namespace().data
+            details = oci.object_storage.models.CreatePreauthenticatedRequestDetails(
+                name="share", object_name="a.txt", access_type="ObjectRead",
+                time_expires=datetime.now(timezone.utc) + timedelta(hours=1),
+            )
+            par = client.create_preauthenticated_request(namespace, "harness", details).data
+            host = f"https://objectstorage.{config['region']}.oraclecloud.com"
+            return host + par.access_uri
+    """,
+    )
+    assert url.startswith("https://objectstorage.")
+    spec = RunSpec(buckets=("harness",), result="url-get")
+    assert observed_result(spec, url, oci_server) == {"GET": 200, "body": "alpha"}
 
 
 def test_a_url_that_does_not_work_fails_the_side(s3_server: Emulator) -> None:
