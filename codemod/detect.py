@@ -32,7 +32,11 @@ def detect(resolver: Resolver, ruleset: RuleSet) -> list[Match]:
         owner = resolver.sdk_value(use.node.value, use.scope)
         if owner is None:
             continue
-        rules = ruleset.rules_by_member.get((owner.object, use.node.attr.value), ())
+        member = use.node.attr.value
+        rules = ruleset.rules_by_member.get((owner.object, member), ())
+        if not rules and id(use.node) in resolver.collector.argument_values and \
+                (owner.object, member) not in ruleset.creations_by_member:  # handed to a wrapper: a method?
+            rules = [rule for rule in ruleset.rules_by_member.get((owner.object, "*"), ()) if rule.passed_as_value]
         if rules:
             matches.append(Match(rules[0], use.node, use.scope, owner, None))
     return _one_per_chain(matches, resolver, ruleset)

@@ -171,6 +171,7 @@ class Collector(cst.CSTVisitor):
         self.attributes: list[AttributeUse] = []
         self.callee_nodes: set[int] = set()
         self.store_nodes: set[int] = set()
+        self.argument_values: set[int] = set()  # expressions passed as call arguments
         self.names: list[tuple[cst.Name, Scope]] = []
         self.assignments: list[tuple[cst.Assign, Scope]] = []
         self._not_loads: set[int] = set()
@@ -332,6 +333,7 @@ class Collector(cst.CSTVisitor):
         self.attributes.append(AttributeUse(node, self.scope))
 
     def visit_Arg(self, node: cst.Arg) -> None:
+        self.argument_values.add(id(node.value))
         if node.keyword is not None:
             self._not_loads.add(id(node.keyword))
 

@@ -123,6 +123,7 @@ class Rule:
     manual: str
     fixes: tuple[FixVariant, ...]
     origin: Origin
+    passed_as_value: bool = False  # a `*` rule: the object's other attributes passed as arguments are methods too
 
     @property
     def best_safety(self) -> Safety:
@@ -347,8 +348,10 @@ def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin) ->
     fixes = tuple(_fix(spec, signature, origin) for spec in entry.get("fix", ()))
     if not fixes and not entry.get("manual"):
         raise RuleError(f"{origin}: rule '{entry['id']}' has no fix, so it needs 'manual: <why>'")
+    if entry.get("passed_as_value") and method != "*":
+        raise RuleError(f"{origin}: 'passed_as_value' is only for catch-all rules ('<object>.*')")
     return Rule(entry["id"], provider, service, on, method, entry.get("call"), signature, when,
-                entry["message"], entry.get("manual", ""), fixes, origin)
+                entry["message"], entry.get("manual", ""), fixes, origin, bool(entry.get("passed_as_value")))
 
 
 def _fix(spec: dict[str, Any], signature: Signature, origin: Origin) -> FixVariant:
