@@ -76,6 +76,11 @@ class Function:
             return False
         return not any(_decorator_name(d) == "staticmethod" for d in self.node.decorators)
 
+    def is_property(self) -> bool:
+        """`@property` or `@functools.cached_property`: reading the attribute calls the method."""
+        return isinstance(self.node, cst.FunctionDef) and self.is_method() and \
+            any(_decorator_name(d) in ("property", "cached_property") for d in self.node.decorators)
+
 
 @dataclass(frozen=True)
 class FunctionRef:
@@ -508,7 +513,10 @@ class Resolver:
     def _instance_attribute(self, info: ClassInfo, name: str, seen: set[int]) -> Value:
         seen.add(id(info))
         if name in info.methods:
-            return FunctionRef(info.methods[name])
+            method = info.methods[name]
+            if method.is_property():  # read as an attribute, it is what the method returns
+                return _unify([self.infer(value, method.scope) for value in method.returns])
+            return FunctionRef(method)
         if name in info.attributes:
             return self._unify_sources(info.attributes[name])
         for base in info.node.bases:
@@ -760,5 +768,8 @@ def _callee_name(func: cst.BaseExpression) -> str | None:
 
 
 def _decorator_name(decorator: cst.Decorator) -> str:
+    """`name` for `@name` and `@module.name`."""
     target = decorator.decorator
+    if isinstance(target, cst.Attribute):
+        return target.attr.value
     return target.value if isinstance(target, cst.Name) else ""
