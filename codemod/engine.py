@@ -61,11 +61,11 @@ class Engine:
         project = Project(index, resolver_for)
         return replace(self, project=project)
 
-    def is_candidate(self, source: str) -> bool:
+    def is_candidate(self, source: str, path: Path | None = None) -> bool:
         """Whether the text can hold SDK calls: it imports an SDK, or a project module that does."""
         if self.prefilter.is_candidate(source):
             return True
-        return self.project is not None and self.project.index.imports_exporter(source)
+        return self.project is not None and self.project.index.imports_exporter(source, path)
 
     def _resolver(self, module: cst.Module, path: str) -> Resolver:
         if self.project is None:
@@ -81,7 +81,7 @@ class Engine:
         `only` limits which findings are fixed (the editor's one-finding quick fix). An unexpected
         failure inside cloudshift is reported as that file's error, never a crash of the whole run.
         """
-        if not self.is_candidate(source):
+        if not self.is_candidate(source, Path(path)):
             return FileResult(path, source=source, fixed_source=source if fix else None)
         lookups = self.project.lookups if self.project is not None else 0
         try:

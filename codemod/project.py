@@ -4,15 +4,17 @@ Real code keeps its SDK clients in one module (`clients.py`, `utils.get_s3_clien
 them in others. The index maps each scanned file to its module name; when the resolver meets
 a name imported from one of those modules, it resolves that module's top-level binding in the
 module itself (parsed once per process, never run). The prefilter widens to match: a file is a
-candidate when it imports an SDK, or imports a project module that is a candidate itself.
+candidate when it imports an SDK, or imports a project module that imports an SDK (one level:
+re-exports of re-exports are not followed, which keeps SDK-wrapping libraries fast to scan).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
@@ -21,17 +23,21 @@ from codemod.source import SourceError, read_source
 if TYPE_CHECKING:
     from codemod.resolve import Resolver, Value
 
-MAX_EXPORT_ROUNDS = 4  # re-export chains longer than this are not followed
-
 
 def module_name(path: Path) -> str:
     """`pkg/sub/mod.py` -> `pkg.sub.mod`, going up while folders are packages (`__init__.py`)."""
-    parts = [] if path.name == "__init__.py" else [path.stem]
-    folder = path.parent
-    while (folder / "__init__.py").is_file():
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts)
+    package = _package_of(path.parent)
+    if path.name == "__init__.py":
+        return package
+    return f"{package}.{path.stem}" if package else path.stem
+
+
+@lru_cache(maxsize=None)
+def _package_of(folder: Path) -> str:
+    if not (folder / "__init__.py").is_file():
+        return ""
+    above = _package_of(folder.parent)
+    return f"{above}.{folder.name}" if above else folder.name
 
 
 @dataclass(frozen=True)
@@ -39,29 +45,25 @@ class ProjectIndex:
     """Module name -> file, for the files of one run, and which modules hold SDK objects."""
 
     modules: dict[str, Path] = field(default_factory=dict)
-    exporters: frozenset[str] = frozenset()  # modules whose names may resolve to SDK objects
+    exporters: frozenset[str] = frozenset()  # modules that import an SDK themselves
 
     @classmethod
     def build(cls, texts: dict[Path, str], is_candidate: Callable[[str], bool]) -> "ProjectIndex":
         modules = {module_name(path.resolve()): path.resolve() for path in texts}
-        named = {module: texts[path] for path in texts if (module := module_name(path.resolve()))}
-        exporters = {module for module, text in named.items() if is_candidate(text)}
-        for _ in range(MAX_EXPORT_ROUNDS):
-            pattern = _import_pattern(exporters)
-            grown = exporters | {m for m, text in named.items() if pattern is not None and pattern.search(text)}
-            if grown == exporters:
-                break
-            exporters = grown
-        return cls(modules, frozenset(exporters))
+        exporters = {module_name(path.resolve()) for path, text in texts.items() if is_candidate(text)}
+        return cls(modules, frozenset(exporters - {""}))
 
     def module_of(self, path: Path) -> str | None:
         resolved = path.resolve()
         name = module_name(resolved)
         return name if self.modules.get(name) == resolved else None
 
-    def imports_exporter(self, text: str) -> bool:
-        pattern = _import_pattern(self.exporters)
-        return pattern is not None and pattern.search(text) is not None
+    def imports_exporter(self, text: str, path: Path | None) -> bool:
+        """Whether the text imports a module (or a name from a module) that imports an SDK."""
+        if not self.exporters or "import" not in text:
+            return False
+        package = _package_of(path.resolve().parent) if path is not None else ""
+        return any(module in self.exporters for module in imported_modules(text, package))
 
     def split(self, dotted: str) -> tuple[str, list[str]] | None:
         """The longest indexed module that `dotted` starts with, and the names after it."""
@@ -73,14 +75,26 @@ class ProjectIndex:
         return None
 
 
-def _import_pattern(modules: Iterable[str]) -> re.Pattern[str] | None:
-    """Import statements naming one of `modules` by its last part (relative imports included)."""
-    names = sorted({module.rsplit(".", 1)[-1] for module in modules})
-    if not names:
-        return None
-    alternatives = "|".join(map(re.escape, names))
-    return re.compile(rf"^[ \t]*(?:from[ \t]+[\w.]*\b(?:{alternatives})\b|from[ \t]+\.+[ \t]+import[ \t]+[\w ,(]*"
-                      rf"\b(?:{alternatives})\b|import[ \t]+[\w., \t]*\b(?:{alternatives})\b)", re.MULTILINE)
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w, \t]+)", re.MULTILINE)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w., \t]+)", re.MULTILINE)
+
+
+def imported_modules(text: str, package: str) -> set[str]:
+    """Every module an import line may name (`from a import b` names `a` and `a.b`), relative ones resolved."""
+    found: set[str] = set()
+    for dots, named, names in _FROM_IMPORT.findall(text):
+        base = named
+        if dots:
+            parts = package.split(".") if package else []
+            if len(dots) - 1 > len(parts):
+                continue
+            base = ".".join([*parts[: len(parts) - (len(dots) - 1)], *([named] if named else [])])
+        found.add(base)
+        found.update(f"{base}.{name.split()[0]}" if base else name.split()[0]
+                     for name in names.split(",") if name.strip())
+    for names in _IMPORT.findall(text):
+        found.update(name.split()[0] for name in names.split(",") if name.strip())
+    return found
 
 
 class Project:

@@ -56,7 +56,7 @@ def check_files(engine: Engine, paths: Iterable[Path], *, fix: Safety | None = N
     engine = engine.with_project(ProjectIndex.build({p: s.text for p, s in sources.items()}, engine.is_candidate))
     for path, source in sources.items():
         shown = display_path(path)
-        if not engine.is_candidate(source.text):
+        if not engine.is_candidate(source.text, path):
             done[path] = Checked(path, FileResult(shown, source=source.text), source)
             continue
         cached = cache.get(shown, source.text) if cache is not None and fix is None else None

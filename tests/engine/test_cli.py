@@ -20,7 +20,7 @@ s3 = boto3.client("s3")
 
 
 def save(key, data):
-    s3.put_object(Bucket="reports", Key=key, Body=data)
+    s3.put_object(Bucket="reports", Key=key, Body=data, ContentType="text/csv")
 """
 
 
@@ -47,7 +47,7 @@ def test_scan_json_has_the_documented_fields(project: Path) -> None:
     document = json.loads(done.stdout)
     [finding] = document["findings"]
     assert {k: finding[k] for k in ("path", "line", "column", "end_line", "end_column", "rule", "provider", "fix")} == {
-        "path": "app.py", "line": 7, "column": 5, "end_line": 7, "end_column": 56,
+        "path": "app.py", "line": 7, "column": 5, "end_line": 7, "end_column": 80,
         "rule": "aws-s3-put-object", "provider": "aws", "fix": "safe"}
     assert document["summary"]["findings"] == 1
 
@@ -104,7 +104,7 @@ def test_fix_rewrites_in_place_and_is_idempotent(project: Path) -> None:
     done = cloudshift("fix", ".", cwd=project)
     assert done.returncode == 0, done.stderr
     fixed = (project / "app.py").read_text(encoding="utf-8")
-    assert 'create_storage_client("reports").put(key, data)' in fixed
+    assert 'create_storage_client("reports").put(key, data, content_type="text/csv")' in fixed
     assert "import boto3" not in fixed
     again = cloudshift("fix", ".", cwd=project)
     assert again.returncode == 0 and (project / "app.py").read_text(encoding="utf-8") == fixed
@@ -130,7 +130,7 @@ def test_fix_diff_writes_nothing(project: Path) -> None:
 def test_fix_stdin_mode_writes_fixed_source_to_stdout(project: Path) -> None:
     done = cloudshift("fix", "--stdin-filename", "app.py", "-", cwd=project, stdin=S3_CODE)
     assert done.returncode == 0, done.stderr
-    assert 'create_storage_client("reports").put(key, data)' in done.stdout
+    assert 'create_storage_client("reports").put(key, data, content_type="text/csv")' in done.stdout
     assert (project / "app.py").read_text(encoding="utf-8") == S3_CODE
 
 
