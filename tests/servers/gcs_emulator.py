@@ -7,6 +7,10 @@ handler to answer 412 the way GCS does when the object's current generation (0 w
 does not exist) differs from the one required, so the SDK's real precondition path is
 exercised. Everything else is the unmodified emulator, started through its own CLI.
 
+It also stops the emulator from rewriting its whole JSON index after every write: with
+`--in-memory` that index is only ever read at start-up, and rewriting it made seeding 1,000
+objects quadratic (27 s instead of under 4 s).
+
 Run as a script (`python gcs_emulator.py start ...`), not imported by the tests.
 """
 
@@ -17,7 +21,7 @@ from http import HTTPStatus
 from typing import Any
 
 from gcp_storage_emulator import __main__ as emulator_cli
-from gcp_storage_emulator import server
+from gcp_storage_emulator import server, storage
 from gcp_storage_emulator.exceptions import NotFound
 from gcp_storage_emulator.handlers import objects
 
@@ -76,6 +80,13 @@ def install_precondition_check() -> None:
                 handlers[method] = insert_with_generation_precondition
 
 
+def skip_index_rewrites() -> None:
+    """In memory the index is read once at start-up, so writing it after each change is wasted work."""
+    storage.Storage._write_config_to_file = lambda self: None
+
+
 if __name__ == "__main__":
+    if "--in-memory" in sys.argv:
+        skip_index_rewrites()
     install_precondition_check()
     emulator_cli.main(sys.argv[1:])
