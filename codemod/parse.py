@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -37,8 +38,32 @@ class ParsedModule:
         return self._positions
 
 
+MAX_NESTING = 200  # CPython refuses deeper bracket nesting; LibCST's native parser crashes far beyond it
+_BRACKETS = re.compile(r"[()\[\]{}]")
+
+
+def check_nesting(source: str) -> None:
+    """Raise SyntaxProblem for bracket nesting CPython would refuse, before LibCST sees (and crashes on) it."""
+    if source.count("(") + source.count("[") + source.count("{") <= MAX_NESTING:
+        return
+    depth = 0
+    for bracket in _BRACKETS.finditer(source):
+        depth = depth + 1 if bracket.group() in "([{" else max(depth - 1, 0)
+        if depth > MAX_NESTING:
+            break
+    else:
+        return
+    try:  # brackets inside strings may have been counted: CPython's own parser decides, safely
+        compile(source, "<cloudshift>", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise SyntaxProblem(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1) from error
+    except (ValueError, MemoryError, RecursionError) as error:
+        raise SyntaxProblem(f"syntax error: {error}", 1, 1) from error
+
+
 def parse_source(source: str) -> ParsedModule:
     """Parse `source`; positions are the only metadata the pipeline needs, and only where it finds something."""
+    check_nesting(source)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:

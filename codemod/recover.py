@@ -17,6 +17,8 @@ import libcst as cst
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser
 
+from codemod.parse import SyntaxProblem, check_nesting
+
 MAX_EXTRA_LINES = 25  # lines blanked on LibCST's word after tree-sitter's, before giving up
 _INDENT = re.compile(r"[ \t]*")
 
@@ -35,6 +37,10 @@ def _parser() -> Parser:
 def repair(source: str) -> Repair | None:
     """A parsable stand-in for `source` with the same line numbers, or None if none was found."""
     lines = source.splitlines(keepends=True)
+    try:
+        check_nesting(source)
+    except SyntaxProblem:
+        return None  # too deep for any parser to be trusted with: report the syntax error alone
     broken = _broken_rows(source.encode("utf-8"))
     for _ in range(MAX_EXTRA_LINES + 1):
         text = _replace(lines, broken)

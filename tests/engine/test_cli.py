@@ -174,3 +174,12 @@ def test_scan_cache_gives_the_same_report_and_follows_edits(project: Path) -> No
 def test_no_cache_leaves_no_cache_folder(project: Path) -> None:
     assert cloudshift("scan", "--no-cache", ".", cwd=project).returncode == 1
     assert not (project / ".cloudshift_cache").exists()
+
+
+def test_nesting_deeper_than_python_allows_is_a_syntax_error_not_a_crash(project: Path) -> None:
+    """LibCST's native parser crashes on thousands of nested brackets; CPython refuses more than 200."""
+    (project / "deep.py").write_text(S3_CODE + "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n", encoding="utf-8")
+    done = cloudshift("scan", "--format", "json", "deep.py", cwd=project)
+    document = json.loads(done.stdout)
+    assert "too many nested parentheses" in document["errors"][0]["message"]
+    assert done.returncode == 0
