@@ -199,8 +199,9 @@ def baseline_command(paths: tuple[Path, ...], select: tuple[str, ...], ignore: t
 @common_options
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes whose behaviour may differ (each says how).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left (for editors' format-on-save).")
 def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], rule_dirs: tuple[Path, ...],
-        jobs: int | None, stdin_filename: Path | None, unsafe_fixes: bool, show_diff: bool) -> None:
+        jobs: int | None, stdin_filename: Path | None, unsafe_fixes: bool, show_diff: bool, exit_zero: bool) -> None:
     """Rewrite SDK calls onto storage_shim in place, and list what is left for a human."""
     settings = _settings((stdin_filename,) if stdin_filename else paths, select, ignore, rule_dirs)
     engine = _engine(settings)
@@ -210,7 +211,7 @@ def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...
         click.echo(result.fixed_source if result.fixed_source is not None else result.source, nl=False)
         _fix_summary(int(result.changed), len(result.applied), list(result.findings), list(result.errors), False,
                      unsafe_fixes)
-        sys.exit(USAGE_ERROR if _fatal(result.errors) else 1 if result.findings else 0)
+        sys.exit(USAGE_ERROR if _fatal(result.errors) else 1 if result.findings and not exit_zero else 0)
     checked = list(check_files(engine, _files(paths, settings), fix=level, jobs=jobs))
     changed = [item for item in checked if item.result.changed]
     for item in changed:
@@ -222,7 +223,7 @@ def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...
     left, errors = _findings(checked), _errors(checked)
     applied = sum(len(item.result.applied) for item in checked)
     _fix_summary(len(changed), applied, left, errors, show_diff, unsafe_fixes)
-    sys.exit(USAGE_ERROR if _fatal(errors) else 1 if left or (show_diff and changed) else 0)
+    sys.exit(USAGE_ERROR if _fatal(errors) else 1 if (left or (show_diff and changed)) and not exit_zero else 0)
 
 
 def _check_stdin(engine: Engine, paths: tuple[Path, ...], name: Path, level: Safety | None) -> FileResult:
