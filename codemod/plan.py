@@ -319,9 +319,9 @@ class Planner:
             if SAFETY_ORDER.index(cap) > SAFETY_ORDER.index(safety):
                 safety, reason = cap, match.receiver.cap_reason
         caught = self._caught_sdk_error(decision.target or match.node, match.scope)
-        if caught and safety is Safety.SAFE:
-            safety, reason = Safety.UNSAFE, (f"the surrounding `except {caught}` will not catch the shim's errors "
-                                             "(storage_shim.StorageError, NotFound)")
+        if caught and safety is not Safety.MANUAL:  # said even when another reason already makes it unsafe
+            handler = f"the surrounding `except {caught}` will not catch the shim's errors (storage_shim.StorageError, NotFound)"
+            safety, reason = Safety.UNSAFE, f"{reason}; {handler}" if reason else handler
         if self._asynchronous(decision.target or match.node):
             safety, reason = Safety.MANUAL, "the call is awaited (an async SDK client); the shim's API is synchronous"
         if safety is Safety.MANUAL:
