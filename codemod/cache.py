@@ -1,7 +1,8 @@
 """A per-file result cache, so that scanning an unchanged tree again is nearly free.
 
 Keyed on the file's path and text and on everything that shapes a result: cloudshift's
-version and code, every rule file's text and the settings that filter findings. Stored as JSON (never
+version and code, every rule file's text and the settings that filter findings. A result that
+used names from other modules records their digests and is reused only while they match. Stored as JSON (never
 pickle: a cache folder committed to a scanned repository must not be able to run code) in
 `.cloudshift_cache/` at the project root, which carries its own `.gitignore`. A cache that
 cannot be read or written is ignored, never an error.
@@ -16,6 +17,7 @@ import tempfile
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
+from typing import Mapping
 
 from codemod.config import Settings
 from codemod.model import FileError, FileResult, Finding, Resolution, Safety, Span
@@ -28,21 +30,29 @@ class ResultCache:
     def __init__(self, settings: Settings, rule_files: list[str]) -> None:
         self.folder = settings.root / FOLDER / _engine_key(settings, rule_files)
 
-    def get(self, shown: str, text: str) -> FileResult | None:
+    def get(self, shown: str, text: str, texts: Mapping[str, str]) -> FileResult | None:
+        """The cached result, if the file and every file its result depends on are unchanged (`texts`)."""
         try:
             document = json.loads(self._path(shown, text).read_text(encoding="utf-8"))
+            depends_on = document["depends_on"]
+            if any(path not in texts or _digest(texts[path]) != digest for path, digest in depends_on.items()):
+                return None
             return FileResult(
                 shown,
                 tuple(_finding(shown, item) for item in document["findings"]),
                 tuple(replace(FileError(**item), path=shown) for item in document["errors"]),
                 source=text,
                 suppressed=tuple(_finding(shown, item) for item in document["suppressed"]),
+                depends_on=tuple(depends_on),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, result: FileResult, text: str) -> None:
+    def put(self, result: FileResult, text: str, texts: Mapping[str, str]) -> None:
+        if any(path not in texts for path in result.depends_on):
+            return
         document = {
+            "depends_on": {path: _digest(texts[path]) for path in result.depends_on},
             "findings": [f.to_json() for f in result.findings],
             "errors": [{"path": e.path, "message": e.message, "line": e.line, "column": e.column,
                         "syntax": e.syntax} for e in result.errors],
@@ -60,8 +70,12 @@ class ResultCache:
             return
 
     def _path(self, shown: str, text: str) -> Path:
-        digest = hashlib.sha256(f"{shown}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
+        digest = _digest(f"{shown}\0{text}")
         return self.folder / digest[:2] / f"{digest}.json"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _engine_key(settings: Settings, rule_files: list[str]) -> str:

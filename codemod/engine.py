@@ -83,11 +83,13 @@ class Engine:
         """
         if not self.is_candidate(source, Path(path)):
             return FileResult(path, source=source, fixed_source=source if fix else None)
-        lookups = self.project.lookups if self.project is not None else 0
+        if self.project is not None:
+            self.project.consulted.clear()
         try:
             result = self._check_candidate(path, source, fix, only)
-            if self.project is not None and self.project.lookups != lookups:
-                result = replace(result, standalone=False)
+            if self.project is not None and self.project.consulted:
+                index = self.project.index
+                result = replace(result, depends_on=tuple(sorted(str(index.modules[m]) for m in self.project.consulted)))
             return result
         except RecursionError:
             error = FileError(path, "cloudshift could not analyse this file: nesting too deep")

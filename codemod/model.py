@@ -102,7 +102,7 @@ class FileResult:
     fixed_source: str | None = None
     applied: tuple[Finding, ...] = field(default=())  # findings whose fix was applied
     suppressed: tuple[Finding, ...] = field(default=())  # covered by `# cloudshift: ignore` comments
-    standalone: bool = True  # the result depends on this file's text alone (it may be cached)
+    depends_on: tuple[str, ...] = ()  # other files whose text the result depends on (cross-module names)
 
     @property
     def changed(self) -> bool:

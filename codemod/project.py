@@ -104,17 +104,17 @@ class Project:
         self.index = index
         self._make_resolver = make_resolver
         self._resolvers: dict[str, Resolver | None] = {}
-        self.lookups = 0  # how many names were resolved in other modules (a result that used any is not cached)
+        self.consulted: set[str] = set()  # modules whose names were looked up (the results depend on their text)
 
     def value(self, dotted: str) -> "Value":
         """What `dotted` (a project module's top-level name) is, or None when unknown or not a project name."""
         found = self.index.split(dotted)
         if found is None:
             return None
-        self.lookups += 1
         module, names = found
         if len(names) != 1 or module not in self.index.exporters:
             return None
+        self.consulted.add(module)
         resolver = self._resolver(module)
         return resolver.module_value(names[0]) if resolver is not None else None
 

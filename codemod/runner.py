@@ -53,21 +53,22 @@ def check_files(engine: Engine, paths: Iterable[Path], *, fix: Safety | None = N
         except SourceError as error:
             shown = display_path(path)
             done[path] = Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None)
+    texts = {str(p.resolve()): s.text for p, s in sources.items()}
     engine = engine.with_project(ProjectIndex.build({p: s.text for p, s in sources.items()}, engine.is_candidate))
     for path, source in sources.items():
         shown = display_path(path)
         if not engine.is_candidate(source.text, path):
             done[path] = Checked(path, FileResult(shown, source=source.text), source)
             continue
-        cached = cache.get(shown, source.text) if cache is not None and fix is None else None
+        cached = cache.get(shown, source.text, texts) if cache is not None and fix is None else None
         if cached is not None:
             done[path] = Checked(path, cached, source)
         else:
             pending.append((path, shown, source))
     for (path, _, source), result in zip(pending, _analyse(engine, pending, fix, jobs)):
         done[path] = Checked(path, result, source)
-        if cache is not None and fix is None and result.standalone:
-            cache.put(result, source.text)
+        if cache is not None and fix is None:
+            cache.put(result, source.text, texts)
     for path in order:
         yield done[path]
 
