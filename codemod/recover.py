@@ -37,21 +37,20 @@ def _parser() -> Parser:
 def repair(source: str) -> Repair | None:
     """A parsable stand-in for `source` with the same line numbers, or None if none was found."""
     lines = source.splitlines(keepends=True)
-    try:
-        check_nesting(source)
-    except SyntaxProblem:
-        return None  # too deep for any parser to be trusted with: report the syntax error alone
     broken = _broken_rows(source.encode("utf-8"))
     for _ in range(MAX_EXTRA_LINES + 1):
         text = _replace(lines, broken)
         try:
+            check_nesting(text)  # LibCST's native parser must never see nesting CPython refuses
             cst.parse_module(text)
             return Repair(text, frozenset(row + 1 for row in broken))
+        except SyntaxProblem as problem:
+            row = min(problem.line, len(lines)) - 1
         except cst.ParserSyntaxError as error:
             row = min(error.raw_line, len(lines)) - 1
-            if row < 0 or row in broken:
-                return None
-            broken.add(row)
+        if row < 0 or row in broken:
+            return None
+        broken.add(row)
     return None
 
 

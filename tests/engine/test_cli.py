@@ -182,4 +182,6 @@ def test_nesting_deeper_than_python_allows_is_a_syntax_error_not_a_crash(project
     done = cloudshift("scan", "--format", "json", "deep.py", cwd=project)
     document = json.loads(done.stdout)
     assert "too many nested parentheses" in document["errors"][0]["message"]
-    assert done.returncode == 0
+    assert [(f["line"], f["rule"], f["resolution"]) for f in document["findings"]] == [
+        (7, "aws-s3-put-object", "partial")]
+    assert done.returncode == 1
