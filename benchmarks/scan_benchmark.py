@@ -3,7 +3,8 @@
     bash benchmarks/build_corpus.sh /tmp/cloudshift-corpus
     python benchmarks/scan_benchmark.py /tmp/cloudshift-corpus [--semgrep PATH] [--ast-grep PATH]
 
-Each tool runs as a whole command (start-up included) on the same folder, best of --repeat
+Each tool runs as a whole command (start-up included, cloudshift without its result cache) on the
+same folder, best of --repeat
 runs. Speed is reported, never asserted: this is a benchmark, not a test.
 """
 
@@ -58,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     files, lines = count_lines(args.corpus)
 
-    command = [sys.executable, "-m", "codemod", "scan", "--no-gitignore", "--format", "json", "--exit-zero",
+    command = [sys.executable, "-m", "codemod", "scan", "--no-gitignore", "--no-cache", "--format", "json", "--exit-zero",
                str(args.corpus)]
     if args.jobs:
         command[3:3] = ["--jobs", str(args.jobs)]
