@@ -4,8 +4,7 @@
     python benchmarks/scan_benchmark.py /tmp/cloudshift-corpus [--semgrep PATH] [--ast-grep PATH]
 
 Each tool runs as a whole command (start-up included, cloudshift without its result cache) on the
-same folder, best of --repeat
-runs. Speed is reported, never asserted: this is a benchmark, not a test.
+same folder, best of --repeat runs. Speed is reported, never asserted: this is a benchmark, not a test.
 """
 
 from __future__ import annotations
