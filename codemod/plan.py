@@ -126,6 +126,7 @@ class Planner:
         values, consumed, problem = self._placeholders(variant, args, match.scope)
         if values is None:
             return Decision(Safety.MANUAL, "")
+        problem = problem or self._sdk_object_problem(values, match.scope)
         if found is not None and not problem:
             problem = self._dropped_name_problem(found, variant.template, match.scope)
         if problem:
@@ -220,6 +221,13 @@ class Planner:
         if value is not None and value.object == dropped.neutral_object:
             return value.cap, value.cap_reason
         return dropped.safety, dropped.reason
+
+    def _sdk_object_problem(self, values: dict[str, cst.BaseExpression], scope: Scope) -> str:
+        """Templates take plain values (names, paths, data): an SDK object there would reach the shim."""
+        for value in values.values():
+            if self.resolver.sdk_value(value, scope) is not None:
+                return f"{self.module.code_for_node(value)} is an SDK object where the shim takes a plain value"
+        return ""
 
     def _placeholders(self, variant: FixVariant, args: dict[str, cst.Arg], scope: Scope
                       ) -> tuple[dict[str, cst.BaseExpression] | None, set[str], str]:
@@ -479,9 +487,10 @@ class _GroupAnalysis:
             if args is None or not when_holds(creation.when, args):
                 continue
             names = {n for n in PLACEHOLDER.findall(creation.template) if n not in ("shim", "self")}
-            if not names <= set(args):
+            values = {n: args[n].value for n in names if n in args}
+            if len(values) < len(names) or self.p._sdk_object_problem(values, scope):
                 continue
-            return CreationFix(creation, node, {n: args[n].value for n in names})
+            return CreationFix(creation, node, values)
         return None
 
     def _member_creations(self, owner: SdkValue, member: str, kind: str) -> list[Creation]:
