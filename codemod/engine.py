@@ -169,7 +169,7 @@ class Engine:
             assert planner is not None
             plan = planner.plan(level)
             if only is not None:
-                _restrict(plan, {(f.span, f.rule) for f in wanted}, parsed)
+                plan = _restrict(plan, {(f.span, f.rule) for f in wanted}, parsed)
             new_text = apply_plan(parsed.module, plan, self.ruleset, self.shim)
             if new_text == text:
                 break
@@ -180,11 +180,11 @@ class Engine:
                 return FileResult(path, tuple(findings), (failure,), source, source, ())
             applied.extend(wanted)
             text = new_text
+            if only is not None:  # the editor's one quick fix: its text is all it needs, not a new analysis
+                break
             parsed = parse_source(text)
             analysis = self._analyse(path, parsed)
             findings, planner = analysis.findings, analysis.planner
-            if only is not None:
-                break
         return FileResult(path, tuple(findings), source=source, fixed_source=text, applied=tuple(applied),
                           suppressed=analysis.suppressed)
 
@@ -199,11 +199,10 @@ def span_of(parsed: ParsedModule, node: cst.CSTNode) -> Span:
     return Span(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
 
 
-def _restrict(plan: Plan, chosen: set[tuple[Span, str]], parsed: ParsedModule) -> None:
-    """Keep only the chosen fixes, unless one of them rewrites a shim-object group (then keep all)."""
+def _restrict(plan: Plan, chosen: set[tuple[Span, str]], parsed: ParsedModule) -> Plan:
+    """Only the chosen fixes, unless one of them rewrites a shim-object group (then all of them)."""
     grouped = any(d.grouped for m, d in plan.targets.values() if (span_of(parsed, m.node), m.rule.id) in chosen)
     if grouped:
-        return
-    plan.targets = {k: (m, d) for k, (m, d) in plan.targets.items() if (span_of(parsed, m.node), m.rule.id) in chosen}
-    plan.creations.clear()
-    plan.fields.clear()
+        return plan
+    targets = {k: (m, d) for k, (m, d) in plan.targets.items() if (span_of(parsed, m.node), m.rule.id) in chosen}
+    return replace(plan, targets=targets, creations={}, fields={})

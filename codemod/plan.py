@@ -86,9 +86,15 @@ class Planner:
         self.parents = _parent_map(module)
         self.base = {id(m.node): self._decide(m) for m in matches}
         self._match_by_node = {id(m.node): m for m in matches}
+        self._plans: dict[Safety, Plan] = {}
 
     def plan(self, level: Safety) -> Plan:
-        """Fixes at or below `level`, with groups kept whole."""
+        """Fixes at or below `level`, with groups kept whole (computed once per level)."""
+        if level not in self._plans:
+            self._plans[level] = self._plan(level)
+        return self._plans[level]
+
+    def _plan(self, level: Safety) -> Plan:
         allowed = SAFETY_ORDER[: SAFETY_ORDER.index(level) + 1]
         decisions = {key: d for key, d in self.base.items()}
         for key, decision in decisions.items():
