@@ -158,34 +158,6 @@ class RuleSet:
     exceptions: dict[str, str] = field(default_factory=dict)  # SDK exception dotted name -> provider
     files: list[str] = field(default_factory=list)
 
-    def rule(self, rule_id: str) -> Rule:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
-
-    def member_names(self) -> set[str]:
-        """Every method, attribute and function name a candidate file must mention."""
-        names = {member for (_, member) in self.creations_by_member}
-        names |= {method for (_, method) in self.rules_by_member if method != "*"}
-        names |= {dotted.rsplit(".", 1)[-1] for dotted in self.rules_by_call}
-        names |= {dotted.rsplit(".", 1)[-1] for dotted in self.creations_by_call}
-        return names
-
-    def selected(self, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> "RuleSet":
-        """A copy holding only the rules whose id matches `select` (prefixes) and not `ignore`."""
-        select, ignore = tuple(select), tuple(ignore)
-        chosen = RuleSet(objects=self.objects, creations_by_call=self.creations_by_call,
-                         creations_by_member=self.creations_by_member, types=self.types,
-                         modules=self.modules, exceptions=self.exceptions, files=self.files)
-        for rule in self.rules:
-            if select and not rule.id.startswith(select):
-                continue
-            if ignore and rule.id.startswith(ignore):
-                continue
-            chosen.add_rule(rule)
-        return chosen
-
     def add_rule(self, rule: Rule) -> None:
         self.rules.append(rule)
         if rule.call:
