@@ -51,7 +51,7 @@ def apply_plan(module: cst.Module, plan: Plan, ruleset: RuleSet, shim: Shim) -> 
     rewritten = AddImportsVisitor(context).transform_module(rewritten)
     for statement in _sdk_imports(rewritten, ruleset):
         RemoveImportsVisitor.remove_unused_import_by_node(context, statement)
-    rewritten = RemoveImportsVisitor(context).transform_module(rewritten)
+    rewritten = _RemoveImports(context).transform_module(rewritten)
     return rewritten.code
 
 
@@ -296,7 +296,73 @@ class _Places(_Enclosing, cst.CSTVisitor):
         self.of[id(node)] = tuple(self.stack)
 
 
-class _DropAssignments(_Enclosing, cst.CSTTransformer):
+class _KeepComments:
+    """Moves the comment lines above a removed statement line onto the next statement of its block
+    (or to the block's end), so that removing a client or an import never drops a comment.
+
+    A subclass calls `removed(original_node)` for a statement line it removes; a line left with
+    no statements (an import the import remover emptied) counts as removed too.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._removed: dict[int, Sequence[cst.EmptyLine]] = {}
+
+    def removed(self, original_node: cst.SimpleStatementLine) -> cst.RemovalSentinel:
+        self._removed[id(original_node)] = original_node.leading_lines
+        return cst.RemoveFromParent()
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
+                                  updated_node: cst.SimpleStatementLine
+                                  ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        return updated_node if updated_node.body else self.removed(original_node)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+                            ) -> cst.IndentedBlock:
+        body, footer = self._carried(original_node.body, updated_node.body, updated_node.footer)
+        return updated_node.with_changes(body=body, footer=footer)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body, footer = self._carried(original_node.body, updated_node.body, updated_node.footer)
+        return updated_node.with_changes(body=body, footer=footer)
+
+    def _carried(self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement],
+                 footer: Sequence[cst.EmptyLine]) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
+        """The block's statements and footer with the removed lines' comments moved to what follows them."""
+        removed = [self._removed.get(id(statement)) for statement in original]
+        body = list(updated)
+        if all(lines is None for lines in removed) or len(body) != removed.count(None):
+            return body, list(footer)
+        carried: list[cst.EmptyLine] = []
+        index = 0
+        for lines in removed:
+            if lines is not None:
+                carried.extend(lines)
+                continue
+            body[index] = body[index].with_changes(leading_lines=_with_comments(carried, body[index].leading_lines))
+            carried, index = [], index + 1
+        return body, [*_comment_lines(carried), *footer]
+
+
+def _comment_lines(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    """The lines up to the last comment: blank lines after it belonged to the removed statement."""
+    last = max((i for i, line in enumerate(lines) if line.comment is not None), default=-1)
+    return list(lines[: last + 1])
+
+
+def _with_comments(carried: Sequence[cst.EmptyLine], own: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    """A statement's leading lines after the carried comments (and their blank line if it had none)."""
+    comments = _comment_lines(carried)
+    if not comments:
+        return list(own)
+    return [*comments, *(own or carried[len(comments):])]
+
+
+class _RemoveImports(_KeepComments, RemoveImportsVisitor):
+    """LibCST's unused-import remover, keeping the comments above the imports it removes."""
+
+
+class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
     def __init__(self, dead: set[AssignmentKey]) -> None:
         super().__init__()
         self.dead = dead
@@ -311,7 +377,7 @@ class _DropAssignments(_Enclosing, cst.CSTTransformer):
         if len(kept) == len(updated_node.body):
             return updated_node
         if not kept:
-            return cst.RemoveFromParent()
+            return self.removed(original_node)
         return updated_node.with_changes(body=kept)
 
 
