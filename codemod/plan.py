@@ -133,6 +133,8 @@ class Planner:
         if values is None:
             return Decision(Safety.MANUAL, "")
         problem = problem or self._sdk_object_problem(values, match.scope)
+        if found is None:
+            problem = problem or _lost_comment_problem(target, values, match.node, variant.template)
         if found is not None and not problem:
             problem = self._dropped_name_problem(found, variant.template, match.scope)
         if problem:
@@ -651,6 +653,33 @@ class _GroupAnalysis:
                     if name is not None:
                         fields[id(parent)] = name
         return fields
+
+
+def _lost_comment_problem(target: cst.CSTNode, values: dict[str, cst.BaseExpression], call: cst.Call,
+                          template: str) -> str:
+    """Why a template would drop a comment written inside the replaced code, or "".
+
+    The arguments a template copies (and the receiver, for `{self}`) carry their own comments;
+    a comment between arguments or in dropped code has nowhere to go.
+    """
+    copied = list(values.values())
+    if "{self}" in template and isinstance(call.func, cst.Attribute):
+        copied.append(call.func.value)
+    carried = set().union(*(_comment_ids(node) for node in copied))
+    if _comment_ids(target) - carried:
+        return "a comment inside the call would be lost: move it above the statement, then fix again"
+    return ""
+
+
+def _comment_ids(node: cst.CSTNode) -> set[int]:
+    """The comments anywhere inside `node`, by identity."""
+    stack, found = [node], set()
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Comment):
+            found.add(id(current))
+        stack.extend(current.children)
+    return found
 
 
 def _parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
