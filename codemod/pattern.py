@@ -161,6 +161,12 @@ def _try(pattern: Pattern, nodes: list[cst.CSTNode], call: cst.Call, qualified: 
     return None
 
 
+def matches_expression(pattern_text: str, code: cst.BaseExpression, qualified: Qualifier) -> bool:
+    """Whether `code` is the expression `pattern_text`, dotted names compared by what imports make them."""
+    pattern = cst.parse_expression(pattern_text)
+    return _Matcher(cst.Call(func=cst.Name(CALL)), qualified).same(pattern, code)
+
+
 class _Matcher:
     """Compares a pattern tree with a code tree, recording what each `$name` captures."""
 

@@ -9,6 +9,7 @@ which keeps look-alikes (`s3 = MyUploader()`) out. Nothing is imported or run.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence, Union
@@ -16,6 +17,7 @@ from typing import Iterator, Sequence, Union
 import libcst as cst
 
 from codemod.model import Safety
+from codemod.pattern import matches_expression
 from codemod.project import Project
 from codemod.rules import Creation, RuleSet, Signature
 
@@ -557,12 +559,17 @@ class Resolver:
             given = self._neutral_object(creation, name, arg, scope)
             if given is not None:
                 value = value.capped(given.cap, given.cap_reason)
-            elif name not in creation.neutral:
+            elif name not in creation.neutral and not self._neutral_value(creation, name, arg, scope):
                 configured.append(name.replace("#", "argument "))
         if configured and creation.kind != "iterate":
             value = value.capped(Safety.UNSAFE, f"the SDK object is created with {', '.join(sorted(configured))}; "
                                                 "the shim takes these from its configuration instead")
         return value
+
+    def _neutral_value(self, creation: Creation, name: str, arg: cst.Arg, scope: Scope) -> bool:
+        """Whether the argument is one of the expressions `neutral_values` allows (read from the same setting)."""
+        qualified = functools.partial(self.dotted_name, scope=scope)
+        return any(matches_expression(code, arg.value, qualified) for code in creation.neutral_values.get(name, ()))
 
     def _neutral_object(self, creation: Creation, name: str, arg: cst.Arg, scope: Scope) -> SdkValue | None:
         """The argument, when it is the SDK object `neutral_objects` allows for this parameter."""

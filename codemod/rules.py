@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jsonschema
+import libcst as cst
 import yaml
 
 from codemod.model import Safety
@@ -81,6 +82,7 @@ class Creation:
     reason: str
     template: str | None  # how the rewrite spells this creation, when it has a shim equivalent
     origin: Origin
+    neutral_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # parameter -> expressions
 
 
 @dataclass(frozen=True)
@@ -306,8 +308,16 @@ def _creation(result: str, entry: dict[str, Any], origin: Origin) -> Creation:
     _check_params(signature, when, "when", origin)
     neutral_objects = dict(entry.get("neutral_objects", {}))
     _check_params(signature, neutral_objects, "neutral_objects", origin)
+    neutral_values = {name: tuple(codes) for name, codes in entry.get("neutral_values", {}).items()}
+    _check_params(signature, neutral_values, "neutral_values", origin)
+    for code in (code for codes in neutral_values.values() for code in codes):
+        try:
+            cst.parse_expression(code)
+        except cst.ParserSyntaxError as error:
+            raise RuleError(f"{origin}: neutral_values: {code!r} is not a Python expression") from error
     return Creation(kind, target, on, result, signature, when, frozenset(entry.get("neutral", ())), neutral_objects,
-                    Safety(entry.get("safety", "safe")), entry.get("reason", ""), entry.get("template"), origin)
+                    Safety(entry.get("safety", "safe")), entry.get("reason", ""), entry.get("template"), origin,
+                    neutral_values)
 
 
 def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin) -> Rule:
