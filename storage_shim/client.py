@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -30,7 +30,7 @@ from storage_shim.types import DEFAULT_CONTENT_TYPE, ObjectInfo
 
 PathLike = str | os.PathLike[str]
 Data = bytes | bytearray | memoryview | str | IO[bytes]
-Expiry = int | timedelta
+Expiry = int | timedelta | datetime
 
 MAX_KEY_BYTES = 1024
 MAX_PRESIGN_EXPIRY = timedelta(days=7)
@@ -232,6 +232,8 @@ class StorageClient:
     def get_presigned_url(self, key: str, *, expires_in: Expiry = 3600, method: str = "GET") -> str:
         """A URL granting `method` (GET or PUT) on the key for `expires_in` (seconds or timedelta).
 
+        A datetime is the moment the URL expires (naive means UTC, as google-cloud-storage reads
+        it), so code that signed with an absolute expiry keeps its meaning after a rewrite.
         Expiry must be between one second and seven days. Raises `PresignNotSupported` where
         a backend cannot presign (see docs/storage_shim.md for each provider).
         """
@@ -341,9 +343,13 @@ def _normalised_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _validated_expiry(expires_in: Expiry) -> timedelta:
-    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, timedelta)):
-        raise TypeError("expires_in is an int number of seconds or a timedelta")
-    expires = expires_in if isinstance(expires_in, timedelta) else timedelta(seconds=expires_in)
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, timedelta, datetime)):
+        raise TypeError("expires_in is an int number of seconds, a timedelta, or the datetime it ends")
+    if isinstance(expires_in, datetime):
+        ends = expires_in if expires_in.tzinfo is not None else expires_in.replace(tzinfo=timezone.utc)
+        expires = ends - datetime.now(timezone.utc)
+    else:
+        expires = expires_in if isinstance(expires_in, timedelta) else timedelta(seconds=expires_in)
     if not timedelta(seconds=1) <= expires <= MAX_PRESIGN_EXPIRY:
         raise ValueError(f"expires_in must be between 1 second and 7 days, got {expires}")
     return expires

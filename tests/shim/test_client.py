@@ -6,6 +6,8 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -206,3 +208,17 @@ def test_repr_names_provider_bucket_and_prefix() -> None:
         repr(create_storage_client("memory://r/p"))
         == "StorageClient(provider='memory', bucket='r', prefix='p/')"
     )
+
+
+def test_presign_expiry_may_be_the_datetime_it_ends(tmp_path: Path) -> None:
+    """GCS code signs with an absolute datetime; the rewrite passes it on and it keeps its meaning."""
+    client = create_storage_client("dated", provider="local", root=str(tmp_path))
+    client.put("report.txt", b"numbers")
+    in_an_hour = datetime.now(timezone.utc) + timedelta(hours=1)
+    assert client.get_presigned_url("report.txt", expires_in=in_an_hour).startswith("file://")
+    naive_utc = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=1)
+    assert client.get_presigned_url("report.txt", expires_in=naive_utc).startswith("file://")
+    with pytest.raises(ValueError):
+        client.get_presigned_url("report.txt", expires_in=datetime.now(timezone.utc) - timedelta(minutes=1))
+    with pytest.raises(ValueError):
+        client.get_presigned_url("report.txt", expires_in=datetime.now(timezone.utc) + timedelta(days=8))
