@@ -46,13 +46,62 @@ def apply_plan(module: cst.Module, plan: Plan, ruleset: RuleSet, shim: Shim) -> 
     if rewritten.deep_equals(module):
         return module.code
     rewritten = _remove_dead_objects(module, rewritten, ruleset)
-    context = CodemodContext()
-    AddImportsVisitor.add_needed_import(context, shim.module, shim.factory)
-    rewritten = AddImportsVisitor(context).transform_module(rewritten)
-    for statement in _sdk_imports(rewritten, ruleset):
-        RemoveImportsVisitor.remove_unused_import_by_node(context, statement)
-    rewritten = _RemoveImports(context).transform_module(rewritten)
+    # LibCST's import visitors resolve scopes over the whole module: run them only when needed.
+    if not _imports_factory(rewritten, shim):
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, shim.module, shim.factory)
+        rewritten = AddImportsVisitor(context).transform_module(rewritten)
+    names = _names_in_code(rewritten)
+    maybe_unused = [s for s in _sdk_imports(rewritten, ruleset) if _binds_unused_name(s, names)]
+    if maybe_unused:
+        context = CodemodContext()
+        for statement in maybe_unused:
+            RemoveImportsVisitor.remove_unused_import_by_node(context, statement)
+        rewritten = _RemoveImports(context).transform_module(rewritten)
     return rewritten.code
+
+
+def _imports_factory(module: cst.Module, shim: Shim) -> bool:
+    """Whether the module already has `from <shim module> import <factory>` at its top level."""
+    for line in module.body:
+        for statement in getattr(line, "body", ()) if isinstance(line, cst.SimpleStatementLine) else ():
+            if isinstance(statement, cst.ImportFrom) and statement.module is not None and not statement.relative \
+                    and _dotted_code(statement.module) == shim.module and not isinstance(statement.names, cst.ImportStar) \
+                    and any(_dotted_code(a.name) == shim.factory and a.asname is None for a in statement.names):
+                return True
+    return False
+
+
+def _binds_unused_name(statement: cst.Import | cst.ImportFrom, names: set[str]) -> bool:
+    """Whether the import binds a name the code never mentions (then LibCST's scope analysis decides)."""
+    aliases = [] if isinstance(statement.names, cst.ImportStar) else statement.names
+    for alias in aliases:
+        bound = alias.asname.name if alias.asname is not None else alias.name
+        if _dotted_code(bound).split(".")[0] not in names:
+            return True
+    return False
+
+
+def _names_in_code(module: cst.Module) -> set[str]:
+    """Every name the code outside import statements mentions (attribute names after a dot excluded)."""
+    names: set[str] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> bool:
+            return False
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+            return False
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            names.add(node.value)
+
+    module.visit(Visitor())
+    return names
 
 
 def verify(code: str, path: str) -> None:
