@@ -7,9 +7,9 @@
 Which cloud is used is configuration, not code; see docs/storage_shim.md.
 """
 
-from storage_shim.artifacts import artifact_cache_dir, download_artifact
-from storage_shim.client import ObjectHandle, StorageClient, create_storage_client
-from storage_shim.errors import (
+from .artifacts import artifact_cache_dir, download_artifact
+from .client import ObjectHandle, StorageClient, create_storage_client
+from .errors import (
     AlreadyExists,
     ChecksumMismatch,
     InvalidKey,
@@ -20,7 +20,7 @@ from storage_shim.errors import (
     PresignNotSupported,
     StorageError,
 )
-from storage_shim.types import ObjectInfo
+from .types import ObjectInfo
 
 __all__ = [
     "ObjectHandle",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from storage_shim.errors import ChecksumMismatch, InvalidKey
+from .errors import ChecksumMismatch, InvalidKey
 
 CHUNK_SIZE = 1024 * 1024
 

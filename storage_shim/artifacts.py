@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from storage_shim._files import normalised_sha256, safe_relative_path, sha256_of, write_atomically
-from storage_shim.backends import provider_for_scheme
-from storage_shim.client import PathLike, create_storage_client
-from storage_shim.errors import NotFound
+from ._files import normalised_sha256, safe_relative_path, sha256_of, write_atomically
+from .backends import provider_for_scheme
+from .client import PathLike, create_storage_client
+from .errors import NotFound
 
 
 def download_artifact(uri: str, dest: PathLike | None = None, *, sha256: str | None = None) -> Path:

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from storage_shim._files import normalised_sha256, write_atomically
-from storage_shim.backends import backend_class, provider_for_scheme
-from storage_shim.backends.base import Backend
-from storage_shim.errors import NotFound
-from storage_shim.types import DEFAULT_CONTENT_TYPE, ObjectInfo
+from ._files import normalised_sha256, write_atomically
+from .backends import backend_class, provider_for_scheme
+from .backends.base import Backend
+from .errors import NotFound
+from .types import DEFAULT_CONTENT_TYPE, ObjectInfo
 
 PathLike = str | os.PathLike[str]
 Data = bytes | bytearray | memoryview | str | IO[bytes]

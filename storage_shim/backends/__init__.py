@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import importlib
 
-from storage_shim.backends.base import Backend
+from .base import Backend
 
 _CLASSES: dict[str, tuple[str, str]] = {
-    "local": ("storage_shim.backends.local", "LocalBackend"),
-    "memory": ("storage_shim.backends.memory", "MemoryBackend"),
-    "s3": ("storage_shim.backends.s3", "S3Backend"),
-    "gcs": ("storage_shim.backends.gcs", "GCSBackend"),
-    "azure": ("storage_shim.backends.azure", "AzureBackend"),
-    "oci": ("storage_shim.backends.oci", "OCIBackend"),
+    "local": (".local", "LocalBackend"),
+    "memory": (".memory", "MemoryBackend"),
+    "s3": (".s3", "S3Backend"),
+    "gcs": (".gcs", "GCSBackend"),
+    "azure": (".azure", "AzureBackend"),
+    "oci": (".oci", "OCIBackend"),
 }
 
 PROVIDERS: tuple[str, ...] = tuple(_CLASSES)
@@ -50,7 +50,7 @@ def backend_class(provider: str) -> type[Backend]:
         raise ValueError(
             f"unknown storage provider {provider!r}; expected one of {', '.join(PROVIDERS)}"
         ) from None
-    return getattr(importlib.import_module(module_name), class_name)
+    return getattr(importlib.import_module(module_name, __name__), class_name)
 
 
 def provider_for_scheme(scheme: str) -> str:

@@ -26,21 +26,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
-from storage_shim.backends.base import (
+from .base import (
     Backend,
     as_utc,
     check_options,
     error_for_status,
     import_sdk,
 )
-from storage_shim.errors import (
+from ..errors import (
     AlreadyExists,
     NotFound,
     PermissionDenied,
     PresignNotSupported,
     StorageError,
 )
-from storage_shim.types import ObjectInfo
+from ..types import ObjectInfo
 
 EXTRA = "azure"
 _OPTIONS = frozenset(

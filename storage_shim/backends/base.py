@@ -40,14 +40,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO, ClassVar
 
-from storage_shim.errors import (
+from ..errors import (
     MissingDependency,
     NotFound,
     PermissionDenied,
     PreconditionFailed,
     StorageError,
 )
-from storage_shim.types import ObjectInfo
+from ..types import ObjectInfo
 
 
 class Backend(ABC):

@@ -22,14 +22,14 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any, BinaryIO
 
-from storage_shim.backends.base import (
+from .base import (
     Backend,
     as_utc,
     check_options,
     error_for_status,
     import_sdk,
 )
-from storage_shim.errors import (
+from ..errors import (
     AlreadyExists,
     NotFound,
     PermissionDenied,
@@ -37,7 +37,7 @@ from storage_shim.errors import (
     PresignNotSupported,
     StorageError,
 )
-from storage_shim.types import ObjectInfo
+from ..types import ObjectInfo
 
 EXTRA = "gcp"
 _OPTIONS = frozenset({"project", "credentials_file"})

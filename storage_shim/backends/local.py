@@ -23,9 +23,9 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from storage_shim._files import CHUNK_SIZE, safe_relative_path
-from storage_shim.backends.base import Backend, check_options
-from storage_shim.errors import (
+from .._files import CHUNK_SIZE, safe_relative_path
+from .base import Backend, check_options
+from ..errors import (
     AlreadyExists,
     InvalidKey,
     NotFound,
@@ -33,7 +33,7 @@ from storage_shim.errors import (
     PresignNotSupported,
     StorageError,
 )
-from storage_shim.types import DEFAULT_CONTENT_TYPE, ObjectInfo
+from ..types import DEFAULT_CONTENT_TYPE, ObjectInfo
 
 DEFAULT_ROOT = ".storage"
 _OPTIONS = frozenset({"root"})

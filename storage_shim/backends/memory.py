@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
-from storage_shim.backends.base import Backend, check_options
-from storage_shim.errors import AlreadyExists, NotFound, PresignNotSupported
-from storage_shim.types import ObjectInfo
+from .base import Backend, check_options
+from ..errors import AlreadyExists, NotFound, PresignNotSupported
+from ..types import ObjectInfo
 
 
 @dataclass(frozen=True)

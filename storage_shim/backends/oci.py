@@ -30,22 +30,22 @@ from types import ModuleType
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from storage_shim._files import CHUNK_SIZE
-from storage_shim.backends.base import (
+from .._files import CHUNK_SIZE
+from .base import (
     Backend,
     as_utc,
     check_options,
     error_for_status,
     import_sdk,
 )
-from storage_shim.errors import (
+from ..errors import (
     AlreadyExists,
     NotFound,
     PermissionDenied,
     PreconditionFailed,
     StorageError,
 )
-from storage_shim.types import ObjectInfo
+from ..types import ObjectInfo
 
 EXTRA = "oci"
 _OPTIONS = frozenset({"auth", "config_file", "profile", "region", "endpoint", "namespace"})

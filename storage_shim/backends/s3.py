@@ -14,21 +14,21 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from storage_shim.backends.base import (
+from .base import (
     Backend,
     as_utc,
     check_options,
     error_for_status,
     import_sdk,
 )
-from storage_shim.errors import (
+from ..errors import (
     AlreadyExists,
     NotFound,
     PermissionDenied,
     PreconditionFailed,
     StorageError,
 )
-from storage_shim.types import ObjectInfo
+from ..types import ObjectInfo
 
 _SESSION_OPTIONS = frozenset(
     {
