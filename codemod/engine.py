@@ -15,7 +15,7 @@ import libcst as cst
 
 from codemod.config import Settings
 from codemod.detect import Match, detect
-from codemod.model import FileError, FileResult, Finding, Resolution, Safety, Span
+from codemod.model import SAFETY_ORDER, FileError, FileResult, Finding, Resolution, Safety, Span
 from codemod.parse import ParsedModule, SyntaxProblem, parse_source
 from codemod.plan import Plan, Planner
 from codemod.prefilter import Prefilter, build_prefilter
@@ -190,8 +190,7 @@ class Engine:
 
 
 def _within(safety: Safety, level: Safety) -> bool:
-    order = [Safety.SAFE, Safety.UNSAFE, Safety.MANUAL]
-    return order.index(safety) <= order.index(level) and safety is not Safety.MANUAL
+    return SAFETY_ORDER.index(safety) <= SAFETY_ORDER.index(level) and safety is not Safety.MANUAL
 
 
 def span_of(parsed: ParsedModule, node: cst.CSTNode) -> Span:

@@ -21,6 +21,9 @@ class Safety(str, Enum):
         return self.value
 
 
+SAFETY_ORDER = (Safety.SAFE, Safety.UNSAFE, Safety.MANUAL)  # from most to least trusted
+
+
 class Resolution(str, Enum):
     """How a finding was found: with full LibCST resolution, or by the error-tolerant fallback."""
 

@@ -201,7 +201,7 @@ class _Matcher:
         if name not in self.captures:
             self.captures[name] = code
             return True
-        return _normalized(self.captures[name]) == _normalized(code)
+        return normalized_code(self.captures[name]) == normalized_code(code)
 
 
 class _InsertBlocks(cst.CSTTransformer):
@@ -342,5 +342,6 @@ def _has_comment(node: cst.CSTNode) -> bool:
     return isinstance(node, cst.Comment) or any(_has_comment(child) for child in node.children)
 
 
-def _normalized(node: cst.CSTNode) -> str:
+def normalized_code(node: cst.CSTNode) -> str:
+    """A node's code without any whitespace, to compare code regardless of layout."""
     return re.sub(r"\s+", "", cst.Module([]).code_for_node(node))

@@ -16,9 +16,9 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from codemod.detect import Match
-from codemod.model import Safety
+from codemod.model import SAFETY_ORDER, Safety
 from codemod.pattern import PatternMatch, find_match, parse_pattern, template_variables
-from codemod.resolve import (NONE, SAFETY_ORDER, Iterable, Resolver, Scope, SdkValue, Source, bind_arguments,
+from codemod.resolve import (NONE, Resolver, Scope, SdkValue, Source, bind_arguments,
                              subscript_key, when_holds)
 from codemod.rules import Creation, DroppedArgument, FixVariant, RuleSet
 

@@ -16,12 +16,11 @@ from typing import Iterator, Sequence, Union
 
 import libcst as cst
 
-from codemod.model import Safety
+from codemod.model import SAFETY_ORDER, Safety
 from codemod.pattern import matches_expression
 from codemod.project import Project
 from codemod.rules import Creation, RuleSet, Signature
 
-SAFETY_ORDER = [Safety.SAFE, Safety.UNSAFE, Safety.MANUAL]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemod.detect import Match
-from codemod.pattern import block_placeholder, replacement
+from codemod.pattern import block_placeholder, normalized_code, replacement
 from codemod.plan import CreationFix, Decision, Plan, _dict_entries
 from codemod.resolve import Resolver, bind_arguments
 from codemod.rules import RuleSet
@@ -303,7 +303,7 @@ def _sdk_assignments(module: cst.Module, ruleset: RuleSet) -> dict[AssignmentKey
     module.visit(places)
     found: dict[AssignmentKey, bool] = {}
     for bindings, statement in resolver.sdk_assignments():
-        key = (places.of[id(statement)], _normalized_statement(statement))
+        key = (places.of[id(statement)], normalized_code(statement))
         found[key] = found.get(key, False) or id(bindings) in loaded
     return found
 
@@ -417,7 +417,7 @@ class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
         self.dead = dead
 
     def _is_dead(self, statement: cst.BaseSmallStatement) -> bool:
-        return isinstance(statement, cst.Assign) and (tuple(self.stack), _normalized_statement(statement)) in self.dead
+        return isinstance(statement, cst.Assign) and (tuple(self.stack), normalized_code(statement)) in self.dead
 
     def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
                                   updated_node: cst.SimpleStatementLine
@@ -428,10 +428,6 @@ class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
         if not kept:
             return self.removed(original_node)
         return updated_node.with_changes(body=kept)
-
-
-def _normalized_statement(statement: cst.Assign) -> str:
-    return re.sub(r"\s+", "", cst.Module([]).code_for_node(statement))
 
 
 def _sdk_imports(module: cst.Module, ruleset: RuleSet) -> list[cst.Import | cst.ImportFrom]:

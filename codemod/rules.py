@@ -15,7 +15,7 @@ import jsonschema
 import libcst as cst
 import yaml
 
-from codemod.model import Safety
+from codemod.model import SAFETY_ORDER, Safety
 from codemod.pattern import PatternError, check_template
 
 SCHEMA = json.loads((Path(__file__).with_name("rule_schema.json")).read_text(encoding="utf-8"))
@@ -130,8 +130,7 @@ class Rule:
     @property
     def best_safety(self) -> Safety:
         """The safest fix this rule can offer, for `rules list`."""
-        order = [Safety.SAFE, Safety.UNSAFE, Safety.MANUAL]
-        return min((fix.safety for fix in self.fixes), key=order.index, default=Safety.MANUAL)
+        return min((fix.safety for fix in self.fixes), key=SAFETY_ORDER.index, default=Safety.MANUAL)
 
 
 @dataclass(frozen=True)
