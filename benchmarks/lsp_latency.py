@@ -2,7 +2,7 @@
 
     python benchmarks/lsp_latency.py [--lines 2000] [--edits 9]
 
-Starts `python -m codemod lsp` over stdio (as an editor does), opens a generated module of
+Starts `python -m cloudshift lsp` over stdio (as an editor does), opens a generated module of
 realistic S3 code, then makes edits one at a time: each changes one line (a new key in a
 put_object call) and waits for the diagnostics of that version. Prints the time to the first
 diagnostics on open, the median and range from edit to diagnostics (the server waits for a
@@ -208,7 +208,7 @@ async def run(lines: int, edits: int) -> None:
         path.write_text(text, encoding="utf-8")
         uri = path.as_uri()
         client = make_client()
-        await client.start_io(sys.executable, "-m", "codemod", "lsp", cwd=str(REPO))
+        await client.start_io(sys.executable, "-m", "cloudshift", "lsp", cwd=str(REPO))
         capabilities = types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
             code_action=types.CodeActionClientCapabilities(
                 resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"]))))

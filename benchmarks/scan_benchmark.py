@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     files, lines = count_lines(args.corpus)
 
-    command = [sys.executable, "-m", "codemod", "scan", "--no-gitignore", "--no-cache", "--format", "json", "--exit-zero",
+    command = [sys.executable, "-m", "cloudshift", "scan", "--no-gitignore", "--no-cache", "--format", "json", "--exit-zero",
                str(args.corpus)]
     if args.jobs:
         command[3:3] = ["--jobs", str(args.jobs)]

@@ -25,7 +25,7 @@ def save(key, data):
 
 
 def cloudshift(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "codemod", *args], cwd=cwd, input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "cloudshift", *args], cwd=cwd, input=stdin, capture_output=True,
                           text=True, timeout=120, check=False)
 
 
@@ -140,7 +140,7 @@ def test_rules_list_works_from_an_installed_wheel(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
                     str(wheels), str(REPO)], check=True, capture_output=True, timeout=300)
     [wheel] = wheels.glob("cloudshift-*.whl")
-    assert any(name.startswith("codemod/bundled_rules/") and name.endswith(".yaml")
+    assert any(name.startswith("cloudshift/bundled_rules/") and name.endswith(".yaml")
                for name in zipfile.ZipFile(wheel).namelist())
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
@@ -149,7 +149,7 @@ def test_rules_list_works_from_an_installed_wheel(tmp_path: Path) -> None:
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target)}
     done = subprocess.run([sys.executable, "-I", "-c", "import sys; sys.path.insert(0, %r); "
-                           "from codemod.cli import main; main()" % str(target), "rules", "list"],
+                           "from cloudshift.cli import main; main()" % str(target), "rules", "list"],
                           cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "aws-s3-put-object" in done.stdout

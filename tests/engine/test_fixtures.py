@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from codemod.config import Settings
-from codemod.engine import Engine
-from codemod.golden import Case, check_case, find_cases
+from cloudshift.config import Settings
+from cloudshift.engine.pipeline import Engine
+from cloudshift.rules.golden import Case, check_case, find_cases
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CASES = find_cases(FIXTURES)

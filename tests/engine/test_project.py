@@ -56,7 +56,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "codemod", *args], cwd=project, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cloudshift", *args], cwd=project, capture_output=True, text=True,
                           timeout=120, check=False)
 
 

@@ -23,7 +23,7 @@ def load(key):
 
 
 def cloudshift(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "codemod", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cloudshift", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=120, check=False)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from codemod.model import Finding, Safety, Span
+from cloudshift.model import Finding, Safety, Span
 
 
 def make_finding(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codemod.baseline import (
+from cloudshift.gate.baseline import (
     VERSION,
     BaselineError,
     canonical_call_text,
@@ -17,7 +17,7 @@ from codemod.baseline import (
     update_baseline,
     write_baseline,
 )
-from codemod.model import Finding
+from cloudshift.model import Finding
 
 from .helpers import make_finding
 

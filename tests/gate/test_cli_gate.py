@@ -78,7 +78,7 @@ def save_again(data: bytes) -> None:
 
 def cloudshift(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "codemod", *args],
+        [sys.executable, "-m", "cloudshift", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codemod.config import (
+from cloudshift.config import (
     DEFAULT_EXCLUDE,
     ConfigError,
     Settings,

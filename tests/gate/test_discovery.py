@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from codemod.config import Settings, load_settings
-from codemod.discovery import DiscoveryError, discover
+from cloudshift.config import Settings, load_settings
+from cloudshift.engine.discovery import DiscoveryError, discover
 
 from .helpers import write
 

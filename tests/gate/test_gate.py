@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from codemod.baseline import BaselineError, write_baseline
-from codemod.config import load_settings
-from codemod.gate import only_new, save_baseline, unused_suppressions
-from codemod.gitdiff import GitError
-from codemod.report import Report
-from codemod.suppress import UnusedSuppression
+from cloudshift.gate.baseline import BaselineError, write_baseline
+from cloudshift.config import load_settings
+from cloudshift.gate.compare import only_new, save_baseline, unused_suppressions
+from cloudshift.gate.gitdiff import GitError
+from cloudshift.gate.report import Report
+from cloudshift.engine.suppress import UnusedSuppression
 
 from .helpers import commit, git, make_finding, write
 

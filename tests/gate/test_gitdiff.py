@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codemod.gitdiff import (
+from cloudshift.gate.gitdiff import (
     GitError,
     changed_lines,
     find_repo_root,

@@ -10,9 +10,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from codemod.baseline import BaselineEntry, fingerprints_for
-from codemod.model import FileError, Safety
-from codemod.report import (
+from cloudshift.gate.baseline import BaselineEntry, fingerprints_for
+from cloudshift.model import FileError, Safety
+from cloudshift.gate.report import (
     FINGERPRINT_KEY,
     FORMATS,
     BaselineOutcome,
@@ -22,7 +22,7 @@ from codemod.report import (
     exit_code,
     render,
 )
-from codemod.suppress import UnusedSuppression
+from cloudshift.engine.suppress import UnusedSuppression
 
 from .helpers import make_finding
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codemod.suppress import Suppression, UnusedSuppression, apply_suppressions, parse_suppressions
+from cloudshift.engine.suppress import Suppression, UnusedSuppression, apply_suppressions, parse_suppressions
 
 from .helpers import make_finding
 

@@ -1,4 +1,4 @@
-"""The real language server (`python -m codemod lsp`) over stdio, driven by a pytest-lsp client.
+"""The real language server (`python -m cloudshift lsp`) over stdio, driven by a pytest-lsp client.
 
 The clients announce the capabilities real editors send (pytest-lsp ships them): VS Code
 (UTF-16 positions, edits resolved lazily), Neovim (UTF-8, lazily) and Emacs' eglot
@@ -151,7 +151,7 @@ def make_client() -> RecordingClient:
     return client
 
 
-SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "codemod", "lsp"], client_factory=make_client,
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "cloudshift", "lsp"], client_factory=make_client,
                             server_env=None)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codemod.lsp import TextMap, ignore_edit, text_edits
+from cloudshift.lsp.server import TextMap, ignore_edit, text_edits
 from tests.lsp.conftest import apply_edits
 
 UNITS = {

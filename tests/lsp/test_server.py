@@ -1,4 +1,4 @@
-"""The language server end to end: real `python -m codemod lsp` over stdio, real engine, real buffers."""
+"""The language server end to end: real `python -m cloudshift lsp` over stdio, real engine, real buffers."""
 
 from __future__ import annotations
 
@@ -24,13 +24,13 @@ FIX_ALL = "source.fixAll.cloudshift"
 def cli_fix(path: Path, text: str) -> str:
     """What `cloudshift fix` writes for this text at this path."""
     path.write_text(text, encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "codemod", "fix", str(path)], cwd=REPO, capture_output=True, check=False)
+    subprocess.run([sys.executable, "-m", "cloudshift", "fix", str(path)], cwd=REPO, capture_output=True, check=False)
     return path.read_text(encoding="utf-8")
 
 
 def cli_scan(path: Path) -> dict[int, str]:
     """What `cloudshift scan` finds in a file: rule by 0-based line."""
-    done = subprocess.run([sys.executable, "-m", "codemod", "scan", "--format", "json", str(path)], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "cloudshift", "scan", "--format", "json", str(path)], cwd=REPO,
                           capture_output=True, text=True, check=False)
     return {finding["line"] - 1: finding["rule"] for finding in json.loads(done.stdout)["findings"]}
 

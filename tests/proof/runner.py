@@ -21,9 +21,9 @@ from typing import Any
 
 import requests
 
-from codemod.config import Settings
-from codemod.engine import Engine
-from codemod.model import Safety
+from cloudshift.config import Settings
+from cloudshift.engine.pipeline import Engine
+from cloudshift.model import Safety
 from storage_shim.backends import backend_class
 from tests.servers import Emulator
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from codemod.golden import Case, find_cases
+from cloudshift.rules.golden import Case, find_cases
 from tests.proof.runner import (
     RunSpec,
     local_files,

@@ -54,7 +54,7 @@ class FixedProject:
 def run_cloudshift(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it, from the project's root."""
     return subprocess.run(
-        [sys.executable, "-m", "codemod", *args],
+        [sys.executable, "-m", "cloudshift", *args],
         cwd=cwd,
         env=tool_environment(),
         check=False,

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .model import Finding
+from cloudshift.model import Finding
 
 _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _QUOTED_ESCAPE = re.compile(rb"\\([0-7]{3}|.)")

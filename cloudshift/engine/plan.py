@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from codemod.detect import Match
-from codemod.model import SAFETY_ORDER, Safety
-from codemod.pattern import PatternMatch, find_match, parse_pattern, template_variables
-from codemod.resolve import (NONE, Resolver, Scope, SdkValue, Source, bind_arguments,
+from cloudshift.engine.detect import Match
+from cloudshift.model import SAFETY_ORDER, Safety
+from cloudshift.engine.pattern import PatternMatch, find_match, parse_pattern, template_variables
+from cloudshift.engine.resolve import (NONE, Resolver, Scope, SdkValue, Source, bind_arguments,
                              subscript_key, when_holds)
-from codemod.rules import Creation, DroppedArgument, FixVariant, RuleSet
+from cloudshift.rules.ruleset import Creation, DroppedArgument, FixVariant, RuleSet
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}")
 PASSED_AS_VALUE = "the SDK method is passed as a value (to a wrapper or callback); rewrite the call it makes by hand"

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from codemod.resolve import Resolver, Scope, SdkValue, bind_arguments, when_holds
-from codemod.rules import Rule, RuleSet
+from cloudshift.engine.resolve import Resolver, Scope, SdkValue, bind_arguments, when_holds
+from cloudshift.rules.ruleset import Rule, RuleSet
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from codemod.engine import Engine
-from codemod.model import Safety
+from cloudshift.engine.pipeline import Engine
+from cloudshift.model import Safety
 
 
 @dataclass(frozen=True)

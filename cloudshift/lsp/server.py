@@ -33,12 +33,12 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
-from codemod.config import ConfigError, Settings, find_config, load_settings
-from codemod.discovery import is_excluded
-from codemod.engine import Engine
-from codemod.model import Finding, Resolution, Safety, Span
-from codemod.rules import RuleError
-from codemod.suppress import Suppression, parse_suppressions
+from cloudshift.config import ConfigError, Settings, find_config, load_settings
+from cloudshift.engine.discovery import is_excluded
+from cloudshift.engine.pipeline import Engine
+from cloudshift.model import Finding, Resolution, Safety, Span
+from cloudshift.rules.ruleset import RuleError
+from cloudshift.engine.suppress import Suppression, parse_suppressions
 
 DEBOUNCE_SECONDS = 0.3  # typing pauses shorter than this do not start an analysis
 MAX_BUFFER_CHARS = 2_000_000  # larger buffers get one notice instead of an analysis

@@ -12,18 +12,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from .baseline import (
+from cloudshift.gate.baseline import (
     compare,
     in_scope,
     load_baseline,
     update_baseline,
     write_baseline,
 )
-from .config import Settings
-from .gitdiff import changed_lines, find_repo_root, on_changed_lines
-from .model import Finding
-from .report import BaselineOutcome, Report, plural
-from .suppress import UnusedSuppression, apply_suppressions
+from cloudshift.config import Settings
+from cloudshift.gate.gitdiff import changed_lines, find_repo_root, on_changed_lines
+from cloudshift.model import Finding
+from cloudshift.gate.report import BaselineOutcome, Report, plural
+from cloudshift.engine.suppress import UnusedSuppression, apply_suppressions
 
 
 def only_new(

@@ -15,10 +15,10 @@ import jsonschema
 import libcst as cst
 import yaml
 
-from codemod.model import SAFETY_ORDER, Safety
-from codemod.pattern import PatternError, check_template
+from cloudshift.model import SAFETY_ORDER, Safety
+from cloudshift.engine.pattern import PatternError, check_template
 
-SCHEMA = json.loads((Path(__file__).with_name("rule_schema.json")).read_text(encoding="utf-8"))
+SCHEMA = json.loads((Path(__file__).with_name("schema.json")).read_text(encoding="utf-8"))
 
 
 class RuleError(Exception):
@@ -106,7 +106,7 @@ class FixVariant:
     drop: dict[str, DroppedArgument]
     when: dict[str, tuple[str, ...]]
     same: tuple[tuple[str, ...], ...]
-    patterns: tuple[str, ...] = ()  # code around the call that the template replaces (codemod/pattern.py)
+    patterns: tuple[str, ...] = ()  # code around the call that the template replaces (cloudshift/engine/pattern.py)
 
 
 @dataclass(frozen=True)
@@ -168,11 +168,12 @@ class RuleSet:
 
 
 def bundled_rules_dir() -> Path:
-    """The rule files shipped with cloudshift: rules/ in a checkout, codemod/bundled_rules installed."""
-    checkout = Path(__file__).resolve().parent.parent / "rules"
+    """The rule files shipped with cloudshift: rules/ in a checkout, cloudshift/bundled_rules installed."""
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parent / "rules"
     if checkout.is_dir() and any(checkout.glob("*.yaml")):
         return checkout
-    return Path(__file__).resolve().parent / "bundled_rules"
+    return package / "bundled_rules"
 
 
 def load_rules(extra_dirs: Iterable[Path] = ()) -> RuleSet:

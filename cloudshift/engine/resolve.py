@@ -16,10 +16,10 @@ from typing import Iterator, Sequence, Union
 
 import libcst as cst
 
-from codemod.model import SAFETY_ORDER, Safety
-from codemod.pattern import matches_expression
-from codemod.project import Project
-from codemod.rules import Creation, RuleSet, Signature
+from cloudshift.model import SAFETY_ORDER, Safety
+from cloudshift.engine.pattern import matches_expression
+from cloudshift.engine.project import Project
+from cloudshift.rules.ruleset import Creation, RuleSet, Signature
 
 
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .config import rule_matches
-from .model import Finding
+from cloudshift.config import rule_matches
+from cloudshift.model import Finding
 
 # `ignore` then either `[codes]` or the end of the word (so `ignore[` without `]` is no match).
 _SUPPRESSION = re.compile(r"#\s*cloudshift:\s*ignore(?:\[(?P<rules>[^\]]*)\]|(?![\w\[-]))")

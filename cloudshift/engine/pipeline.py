@@ -13,18 +13,18 @@ from typing import Callable
 
 import libcst as cst
 
-from codemod.config import Settings
-from codemod.detect import Match, detect
-from codemod.model import SAFETY_ORDER, FileError, FileResult, Finding, Resolution, Safety, Span
-from codemod.parse import ParsedModule, SyntaxProblem, parse_source
-from codemod.plan import Plan, Planner
-from codemod.prefilter import Prefilter, build_prefilter
-from codemod.project import Project, ProjectIndex
-from codemod.recover import repair
-from codemod.resolve import Resolver
-from codemod.rewrite import RewriteError, Shim, apply_plan, verify
-from codemod.rules import RuleSet, load_rules
-from codemod.suppress import apply_suppressions
+from cloudshift.config import Settings
+from cloudshift.engine.detect import Match, detect
+from cloudshift.model import SAFETY_ORDER, FileError, FileResult, Finding, Resolution, Safety, Span
+from cloudshift.engine.parse import ParsedModule, SyntaxProblem, parse_source
+from cloudshift.engine.plan import Plan, Planner
+from cloudshift.engine.prefilter import Prefilter, build_prefilter
+from cloudshift.engine.project import Project, ProjectIndex
+from cloudshift.engine.recover import repair
+from cloudshift.engine.resolve import Resolver
+from cloudshift.engine.rewrite import RewriteError, Shim, apply_plan, verify
+from cloudshift.rules.ruleset import RuleSet, load_rules
+from cloudshift.engine.suppress import apply_suppressions
 
 MAX_FIX_PASSES = 3
 

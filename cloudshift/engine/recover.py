@@ -17,7 +17,7 @@ import libcst as cst
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser
 
-from codemod.parse import SyntaxProblem, check_nesting
+from cloudshift.engine.parse import SyntaxProblem, check_nesting
 
 MAX_EXTRA_LINES = 25  # lines blanked on LibCST's word after tree-sitter's, before giving up
 _INDENT = re.compile(r"[ \t]*")

@@ -19,8 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
-from codemod.config import Settings
-from codemod.model import FileError, FileResult, Finding, Resolution, Safety, Span
+from cloudshift.config import Settings
+from cloudshift.model import FileError, FileResult, Finding, Resolution, Safety, Span
 
 FOLDER = ".cloudshift_cache"
 FORMAT = 1
@@ -85,7 +85,7 @@ def _engine_key(settings: Settings, rule_files: list[str]) -> str:
     except metadata.PackageNotFoundError:
         version = "unknown"
     digest.update(f"{FORMAT}\0{version}\0".encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):  # an edited checkout must not reuse old results
+    for source in sorted(Path(__file__).parents[1].rglob("*.py")):  # an edited checkout must not reuse old results
         digest.update(source.read_bytes())
     for name in sorted(rule_files):
         digest.update(Path(name).read_bytes())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from codemod.rules import RuleSet
+from cloudshift.rules.ruleset import RuleSet
 
 
 @dataclass(frozen=True)

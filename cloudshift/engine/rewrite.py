@@ -14,11 +14,11 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-from codemod.detect import Match
-from codemod.pattern import block_placeholder, normalized_code, replacement
-from codemod.plan import CreationFix, Decision, Plan, _dict_entries
-from codemod.resolve import Resolver, bind_arguments
-from codemod.rules import RuleSet
+from cloudshift.engine.detect import Match
+from cloudshift.engine.pattern import block_placeholder, normalized_code, replacement
+from cloudshift.engine.plan import CreationFix, Decision, Plan, _dict_entries
+from cloudshift.engine.resolve import Resolver, bind_arguments
+from cloudshift.rules.ruleset import RuleSet
 
 SHIM_FACTORY = "create_storage_client"
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from codemod.cache import ResultCache
-from codemod.config import Settings
-from codemod.engine import Engine
-from codemod.model import FileError, FileResult, Safety
-from codemod.project import ProjectIndex
-from codemod.source import SourceError, SourceFile, read_source
+from cloudshift.engine.cache import ResultCache
+from cloudshift.config import Settings
+from cloudshift.engine.pipeline import Engine
+from cloudshift.model import FileError, FileResult, Safety
+from cloudshift.engine.project import ProjectIndex
+from cloudshift.engine.source import SourceError, SourceFile, read_source
 
 PARALLEL_THRESHOLD = 16  # below this many candidate files, worker start-up costs more than it saves
 _worker_engine: Engine | None = None

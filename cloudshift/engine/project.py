@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
-from codemod.source import SourceError, read_source
+from cloudshift.engine.source import SourceError, read_source
 
 if TYPE_CHECKING:
-    from codemod.resolve import Resolver, Value
+    from cloudshift.engine.resolve import Resolver, Value
 
 
 def module_name(path: Path) -> str:

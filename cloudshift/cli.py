@@ -12,19 +12,19 @@ from typing import Iterable, NoReturn
 
 import click
 
-from codemod.baseline import BaselineError
-from codemod.cache import ResultCache
-from codemod.config import ConfigError, Settings, load_settings
-from codemod.discovery import DiscoveryError, discover, is_excluded
-from codemod.gate import only_new, save_baseline, unused_suppressions
-from codemod.gitdiff import GitError, find_repo_root
-from codemod.engine import Engine
-from codemod.golden import check_case, find_cases
-from codemod.model import FileError, FileResult, Finding, Safety
-from codemod.report import FORMATS, Report, exit_code, render
-from codemod.rules import RuleError
-from codemod.runner import Checked, check_files, display_path
-from codemod.source import write_source
+from cloudshift.gate.baseline import BaselineError
+from cloudshift.engine.cache import ResultCache
+from cloudshift.config import ConfigError, Settings, load_settings
+from cloudshift.engine.discovery import DiscoveryError, discover, is_excluded
+from cloudshift.gate.compare import only_new, save_baseline, unused_suppressions
+from cloudshift.gate.gitdiff import GitError, find_repo_root
+from cloudshift.engine.pipeline import Engine
+from cloudshift.rules.golden import check_case, find_cases
+from cloudshift.model import FileError, FileResult, Finding, Safety
+from cloudshift.gate.report import FORMATS, Report, exit_code, render
+from cloudshift.rules.ruleset import RuleError
+from cloudshift.engine.runner import Checked, check_files, display_path
+from cloudshift.engine.source import write_source
 
 USAGE_ERROR = 2
 
@@ -341,6 +341,6 @@ def _module_name(package: Path) -> str:
 @main.command()
 def lsp() -> None:
     """Run the language server over stdio (diagnostics and quick fixes in editors)."""
-    from codemod.lsp import serve  # imported here so other commands never load pygls
+    from cloudshift.lsp.server import serve  # imported here so other commands never load pygls
 
     serve()

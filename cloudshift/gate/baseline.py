@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model import Finding
+from cloudshift.model import Finding
 
 VERSION = 1
 FINGERPRINT_LENGTH = 32  # hex digits of sha256 kept: 128 bits

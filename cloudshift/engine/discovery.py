@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pathspec
 
-from .config import Settings
+from cloudshift.config import Settings
 
 
 class DiscoveryError(Exception):

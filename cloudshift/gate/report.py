@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
 
-from .baseline import BaselineEntry, fingerprints_for, relative_path
-from .model import FileError, Finding
-from .suppress import UnusedSuppression
+from cloudshift.gate.baseline import BaselineEntry, fingerprints_for, relative_path
+from cloudshift.model import FileError, Finding
+from cloudshift.engine.suppress import UnusedSuppression
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 SARIF_SCHEMA = (
