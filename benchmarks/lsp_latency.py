@@ -63,7 +63,7 @@ def write_manifest_{n}(part: Partition{n}, entries: list[dict]) -> None:
     s3.put_object(Bucket=part.bucket, Key=part.manifest_key(), Body=body, ContentType="application/json")
     log.info("manifest %s written (%d entries)", part.manifest_key(), len(entries))
 ''',
-    '''
+    """
 
 def read_manifest_{n}(bucket: str, prefix: str) -> dict:
     data = s3.get_object(Bucket=bucket, Key=f"{{prefix}}/manifest-{n}.json")["Body"].read()
@@ -71,8 +71,8 @@ def read_manifest_{n}(bucket: str, prefix: str) -> dict:
     if manifest.get("count") != len(manifest.get("entries", [])):
         raise ValueError(f"manifest {{prefix}} is inconsistent")
     return manifest
-''',
-    '''
+""",
+    """
 
 def manifest_exists_{n}(bucket: str, prefix: str) -> bool:
     try:
@@ -80,8 +80,8 @@ def manifest_exists_{n}(bucket: str, prefix: str) -> bool:
         return True
     except ClientError:
         return False
-''',
-    '''
+""",
+    """
 
 def list_partition_{n}(bucket: str, prefix: str) -> list[str]:
     keys = []
@@ -90,8 +90,8 @@ def list_partition_{n}(bucket: str, prefix: str) -> list[str]:
         for obj in page.get("Contents", []):
             keys.append(obj["Key"])
     return sorted(keys)
-''',
-    '''
+""",
+    """
 
 def ship_export_{n}(path: str, bucket: str, day: str) -> str:
     key = f"exports/{{day}}/part-{n}.parquet"
@@ -102,8 +102,8 @@ def ship_export_{n}(path: str, bucket: str, day: str) -> str:
 
 def fetch_export_{n}(bucket: str, day: str, target: str) -> None:
     s3.download_file(bucket, f"exports/{{day}}/part-{n}.parquet", target)
-''',
-    '''
+""",
+    """
 
 def retire_{n}(bucket: str, keys: list[str]) -> int:
     removed = 0
@@ -116,7 +116,7 @@ def retire_{n}(bucket: str, keys: list[str]) -> int:
 
 def share_link_{n}(bucket: str, key: str) -> str:
     return s3.generate_presigned_url("get_object", Params={{"Bucket": bucket, "Key": key}}, ExpiresIn=3600)
-''',
+""",
 )
 
 
@@ -164,9 +164,12 @@ async def timed(client: Client, version: int, send: Any) -> tuple[float, int]:
 
 
 def change(client: Client, uri: str, version: int, text: str) -> None:
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
 
 
 def edit_and_save(client: Client, uri: str, version: int, text: str) -> None:
@@ -183,10 +186,13 @@ def edited(text: str, round_: int) -> str:
 async def code_action_seconds(client: Client, uri: str, line: int, only: list[str]) -> float:
     start = time.perf_counter()
     end = types.Position(line=line, character=200)
-    actions = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(
-            start=types.Position(line=line, character=0), end=end),
-        context=types.CodeActionContext(diagnostics=[], only=only)))
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=line, character=0), end=end),
+            context=types.CodeActionContext(diagnostics=[], only=only),
+        )
+    )
     fix = next(a for a in actions or [] if isinstance(a, types.CodeAction) and a.data is not None)
     resolved = await client.code_action_resolve_async(fix)
     assert resolved.edit is not None, "the fix came back without an edit"
@@ -197,8 +203,10 @@ def show(label: str, seconds: list[float]) -> None:
     if len(seconds) == 1:
         print(f"{label:<34} {seconds[0] * 1000:8.0f} ms")
         return
-    print(f"{label:<34} median {statistics.median(seconds) * 1000:6.0f} ms   "
-          f"min {min(seconds) * 1000:6.0f} ms   max {max(seconds) * 1000:6.0f} ms   (n={len(seconds)})")
+    print(
+        f"{label:<34} median {statistics.median(seconds) * 1000:6.0f} ms   "
+        f"min {min(seconds) * 1000:6.0f} ms   max {max(seconds) * 1000:6.0f} ms   (n={len(seconds)})"
+    )
 
 
 async def run(lines: int, edits: int) -> None:
@@ -209,16 +217,25 @@ async def run(lines: int, edits: int) -> None:
         uri = path.as_uri()
         client = make_client()
         await client.start_io(sys.executable, "-m", "cloudshift", "lsp", cwd=str(REPO))
-        capabilities = types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
-            code_action=types.CodeActionClientCapabilities(
-                resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"]))))
-        await client.initialize_async(types.InitializeParams(capabilities=capabilities,
-                                                             root_uri=Path(folder).as_uri()))
+        capabilities = types.ClientCapabilities(
+            text_document=types.TextDocumentClientCapabilities(
+                code_action=types.CodeActionClientCapabilities(
+                    resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"])
+                )
+            )
+        )
+        await client.initialize_async(types.InitializeParams(capabilities=capabilities, root_uri=Path(folder).as_uri()))
         client.initialized(types.InitializedParams())
 
-        opened, findings = await timed(client, 1, lambda: client.text_document_did_open(
-            types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text=text))))
+        opened, findings = await timed(
+            client,
+            1,
+            lambda: client.text_document_did_open(
+                types.DidOpenTextDocumentParams(
+                    text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+                )
+            ),
+        )
         print(f"file: {text.count(chr(10))} lines, {findings} findings")
         show("open -> diagnostics (cold)", [opened])
 

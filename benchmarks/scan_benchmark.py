@@ -44,8 +44,10 @@ def best_time(command: list[str], repeat: int) -> tuple[float, str]:
 
 
 def report(tool: str, seconds: float, files: int, lines: int, findings: int) -> None:
-    print(f"{tool:<10} files={files:<7} lines={lines:<9} seconds={seconds:8.2f} "
-          f"lines/s={lines / seconds:10.0f} findings={findings}")
+    print(
+        f"{tool:<10} files={files:<7} lines={lines:<9} seconds={seconds:8.2f} "
+        f"lines/s={lines / seconds:10.0f} findings={findings}"
+    )
 
 
 def main() -> None:
@@ -58,8 +60,18 @@ def main() -> None:
     args = parser.parse_args()
     files, lines = count_lines(args.corpus)
 
-    command = [sys.executable, "-m", "cloudshift", "scan", "--no-gitignore", "--no-cache", "--format", "json", "--exit-zero",
-               str(args.corpus)]
+    command = [
+        sys.executable,
+        "-m",
+        "cloudshift",
+        "scan",
+        "--no-gitignore",
+        "--no-cache",
+        "--format",
+        "json",
+        "--exit-zero",
+        str(args.corpus),
+    ]
     if args.jobs:
         command[3:3] = ["--jobs", str(args.jobs)]
     seconds, output = best_time(command, args.repeat)
@@ -68,14 +80,29 @@ def main() -> None:
     print(f"{'':<10} by provider: {document['summary']['by_provider']}  by fix: {document['summary']['by_fix']}")
 
     if args.semgrep:
-        seconds, output = best_time([args.semgrep, "scan", "--metrics", "off", "--quiet", "--json", "--jobs", "2",
-                                     "--config", str(HERE / "semgrep_s3.yaml"), str(args.corpus)], args.repeat)
+        seconds, output = best_time(
+            [
+                args.semgrep,
+                "scan",
+                "--metrics",
+                "off",
+                "--quiet",
+                "--json",
+                "--jobs",
+                "2",
+                "--config",
+                str(HERE / "semgrep_s3.yaml"),
+                str(args.corpus),
+            ],
+            args.repeat,
+        )
         report("semgrep", seconds, files, lines, len(json.loads(output)["results"]))
     else:
         print("semgrep    not installed (pip install semgrep) - skipped")
     if args.ast_grep:
-        seconds, output = best_time([args.ast_grep, "scan", "--json", "--rule", str(HERE / "astgrep_s3.yml"),
-                                     str(args.corpus)], args.repeat)
+        seconds, output = best_time(
+            [args.ast_grep, "scan", "--json", "--rule", str(HERE / "astgrep_s3.yml"), str(args.corpus)], args.repeat
+        )
         report("ast-grep", seconds, files, lines, len(json.loads(output or "[]")))
     else:
         print("ast-grep   not installed (pip install ast-grep-cli) - skipped")

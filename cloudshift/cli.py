@@ -7,26 +7,29 @@ import json
 import shutil
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Iterable, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
-from cloudshift.gate.baseline import BaselineError
-from cloudshift.engine.cache import ResultCache
 from cloudshift.config import ConfigError, Settings, load_settings
+from cloudshift.engine.cache import ResultCache
 from cloudshift.engine.discovery import DiscoveryError, discover, is_excluded
-from cloudshift.gate.compare import only_new, save_baseline, unused_suppressions
-from cloudshift.gate.gitdiff import GitError, find_repo_root
 from cloudshift.engine.pipeline import Engine
-from cloudshift.rules.golden import check_case, find_cases
-from cloudshift.model import FileError, FileResult, Finding, Safety
-from cloudshift.gate.report import FORMATS, Report, exit_code, render
-from cloudshift.rules.ruleset import RuleError
 from cloudshift.engine.runner import Checked, check_files, display_path
 from cloudshift.engine.source import write_source
+from cloudshift.gate.baseline import BaselineError
+from cloudshift.gate.compare import only_new, save_baseline, unused_suppressions
+from cloudshift.gate.gitdiff import GitError, find_repo_root
+from cloudshift.gate.report import FORMATS, Report, exit_code, render
+from cloudshift.golden import check_case, find_cases
+from cloudshift.model import FileError, FileResult, Finding, Safety
+from cloudshift.rules.ruleset import RuleError
 
 USAGE_ERROR = 2
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 
 class Failure(click.ClickException):
@@ -46,8 +49,14 @@ def _split(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
 
 
-def _settings(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
-              rule_dirs: tuple[Path, ...], no_gitignore: bool = False, force_exclude: bool = False) -> Settings:
+def _settings(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    rule_dirs: tuple[Path, ...],
+    no_gitignore: bool = False,
+    force_exclude: bool = False,
+) -> Settings:
     start = paths[0] if paths else Path(".")
     try:
         settings = load_settings(start if start.exists() else Path("."))
@@ -55,9 +64,13 @@ def _settings(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[st
         _fail(error)
     for warning in settings.warnings:
         click.echo(f"cloudshift: warning: {warning}", err=True)
-    return settings.with_overrides(select=_split(select) or None, ignore=_split(ignore), extra_rules=rule_dirs,
-                                   respect_gitignore=False if no_gitignore else None,
-                                   force_exclude=True if force_exclude else None)
+    return settings.with_overrides(
+        select=_split(select) or None,
+        ignore=_split(ignore),
+        extra_rules=rule_dirs,
+        respect_gitignore=False if no_gitignore else None,
+        force_exclude=True if force_exclude else None,
+    )
 
 
 def _engine(settings: Settings) -> Engine:
@@ -86,16 +99,26 @@ def _findings(checked: list[Checked]) -> list[Finding]:
     return [finding for item in checked for finding in item.result.findings]
 
 
-def common_options(function):  # type: ignore[no-untyped-def]
+def common_options(function: Command) -> Command:
     """Options every analysing command takes."""
     options = [
-        click.option("--select", multiple=True, help="Only these rules (ids or prefixes such as aws-s3), comma-separated."),
+        click.option(
+            "--select", multiple=True, help="Only these rules (ids or prefixes such as aws-s3), comma-separated."
+        ),
         click.option("--ignore", multiple=True, help="Skip these rules (ids or prefixes), comma-separated."),
-        click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
-                     help="An extra folder of rule files (YAML)."),
+        click.option(
+            "--rules",
+            "rule_dirs",
+            multiple=True,
+            type=click.Path(path_type=Path, file_okay=False),
+            help="An extra folder of rule files (YAML).",
+        ),
         click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core)."),
-        click.option("--stdin-filename", type=click.Path(path_type=Path, dir_okay=False),
-                     help="Read the source from stdin (give `-` as the path) and treat it as this file."),
+        click.option(
+            "--stdin-filename",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Read the source from stdin (give `-` as the path) and treat it as this file.",
+        ),
         click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
     ]
     for option in reversed(options):
@@ -116,15 +139,32 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--no-gitignore", is_flag=True, help="Scan files that .gitignore excludes.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named on the command line too.")
-@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Fail only on findings not in this baseline file.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Fail only on findings not in this baseline file.",
+)
 @click.option("--diff-base", metavar="REF", help="Fail only on lines changed since the merge base with REF.")
 @click.option("--report-unused-ignores", is_flag=True, help="Report (and fail on) suppressions that match nothing.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.cloudshift_cache).")
-def scan(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], rule_dirs: tuple[Path, ...],
-         jobs: int | None, stdin_filename: Path | None, format_name: str, output: Path | None, exit_zero: bool,
-         no_gitignore: bool, force_exclude: bool, baseline_file: Path | None, diff_base: str | None,
-         report_unused_ignores: bool, no_cache: bool) -> None:
+def scan(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    rule_dirs: tuple[Path, ...],
+    jobs: int | None,
+    stdin_filename: Path | None,
+    format_name: str,
+    output: Path | None,
+    exit_zero: bool,
+    no_gitignore: bool,
+    force_exclude: bool,
+    baseline_file: Path | None,
+    diff_base: str | None,
+    report_unused_ignores: bool,
+    no_cache: bool,
+) -> None:
     """Report direct SDK calls: exit 0 when none, 1 when found, 2 on errors."""
     given = (stdin_filename,) if stdin_filename else paths
     settings = _settings(given, select, ignore, rule_dirs, no_gitignore, force_exclude)
@@ -132,12 +172,14 @@ def scan(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ..
     if stdin_filename is not None:
         results = [_check_stdin(engine, paths, stdin_filename, None)]
     else:
-        results = [c.result for c in check_files(engine, _files(paths, settings), jobs=jobs,
-                                                 cache=_cache(engine, no_cache))]
+        results = [
+            c.result for c in check_files(engine, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache))
+        ]
     report = _report(results, report_unused_ignores)
     try:
-        report = only_new(report, settings, baseline_file=baseline_file or settings.baseline,
-                          diff_base=diff_base, paths=list(given))
+        report = only_new(
+            report, settings, baseline_file=baseline_file or settings.baseline, diff_base=diff_base, paths=list(given)
+        )
     except (BaselineError, GitError) as error:
         _fail(error)
     docs = {rule.id: (rule.message, rule.manual or rule.message) for rule in engine.ruleset.rules}
@@ -151,11 +193,19 @@ def scan(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ..
 
 
 def _report(results: list[FileResult], with_unused_ignores: bool) -> Report:
-    unused = [item for r in results if with_unused_ignores
-              for item in unused_suppressions(r.path, r.source, [*r.findings, *r.suppressed])]
-    return Report([f for r in results for f in r.findings], [e for r in results for e in r.errors],
-                  [r.path for r in results], suppressed=sum(len(r.suppressed) for r in results),
-                  unused_ignores=unused)
+    unused = [
+        item
+        for r in results
+        if with_unused_ignores
+        for item in unused_suppressions(r.path, r.source, [*r.findings, *r.suppressed])
+    ]
+    return Report(
+        [f for r in results for f in r.findings],
+        [e for r in results for e in r.errors],
+        [r.path for r in results],
+        suppressed=sum(len(r.suppressed) for r in results),
+        unused_ignores=unused,
+    )
 
 
 def _cache(engine: Engine, disabled: bool) -> ResultCache | None:
@@ -172,13 +222,25 @@ def _report_root() -> Path:
 
 @main.command("baseline")
 @common_options
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="The baseline file (default: the configured one, else .cloudshift-baseline.json).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The baseline file (default: the configured one, else .cloudshift-baseline.json).",
+)
 @click.option("--update", is_flag=True, help="Only drop fixed findings and refresh lines; add nothing.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.cloudshift_cache).")
-def baseline_command(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
-                     rule_dirs: tuple[Path, ...], jobs: int | None, stdin_filename: Path | None,
-                     output: Path | None, update: bool, no_cache: bool) -> None:
+def baseline_command(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    rule_dirs: tuple[Path, ...],
+    jobs: int | None,
+    stdin_filename: Path | None,
+    output: Path | None,
+    update: bool,
+    no_cache: bool,
+) -> None:
     """Record the current findings so that `scan --baseline` fails only on new ones."""
     if stdin_filename is not None:
         _fail(ValueError("baseline records files on disk; --stdin-filename does not apply"))
@@ -200,8 +262,17 @@ def baseline_command(paths: tuple[Path, ...], select: tuple[str, ...], ignore: t
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes whose behaviour may differ (each says how).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left (for editors' format-on-save).")
-def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], rule_dirs: tuple[Path, ...],
-        jobs: int | None, stdin_filename: Path | None, unsafe_fixes: bool, show_diff: bool, exit_zero: bool) -> None:
+def fix(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    rule_dirs: tuple[Path, ...],
+    jobs: int | None,
+    stdin_filename: Path | None,
+    unsafe_fixes: bool,
+    show_diff: bool,
+    exit_zero: bool,
+) -> None:
     """Rewrite SDK calls onto storage_shim in place, and list what is left for a human."""
     settings = _settings((stdin_filename,) if stdin_filename else paths, select, ignore, rule_dirs)
     engine = _engine(settings)
@@ -209,8 +280,9 @@ def fix(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...
     if stdin_filename is not None:
         result = _check_stdin(engine, paths, stdin_filename, level)
         click.echo(result.fixed_source if result.fixed_source is not None else result.source, nl=False)
-        _fix_summary(int(result.changed), len(result.applied), list(result.findings), list(result.errors), False,
-                     unsafe_fixes)
+        _fix_summary(
+            int(result.changed), len(result.applied), list(result.findings), list(result.errors), False, unsafe_fixes
+        )
         sys.exit(USAGE_ERROR if _fatal(result.errors) else 1 if result.findings and not exit_zero else 0)
     checked = list(check_files(engine, _files(paths, settings), fix=level, jobs=jobs))
     changed = [item for item in checked if item.result.changed]
@@ -230,7 +302,7 @@ def _check_stdin(engine: Engine, paths: tuple[Path, ...], name: Path, level: Saf
     """Check source read from stdin as if it were the file `name` (its excludes and per-file ignores apply)."""
     if paths != (Path("-"),):
         _fail(ValueError("--stdin-filename reads the source from stdin: give `-` as the only path"))
-    text = click.get_text_stream("stdin").read()
+    text = sys.stdin.read()
     shown = display_path(name)
     if is_excluded(name, engine.settings):
         return FileResult(shown, source=text, fixed_source=text if level else None)
@@ -247,8 +319,9 @@ def _unified_diff(path: str, before: str, after: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def _fix_summary(files: int, applied: int, left: list[Finding], errors: list[FileError], dry_run: bool,
-                 unsafe: bool) -> None:
+def _fix_summary(
+    files: int, applied: int, left: list[Finding], errors: list[FileError], dry_run: bool, unsafe: bool
+) -> None:
     verb = "Would fix" if dry_run else "Fixed"
     click.echo(f"{verb} {applied} finding{'s' * (applied != 1)} in {files} file{'s' * (files != 1)}.", err=True)
     for error in errors:
@@ -257,15 +330,14 @@ def _fix_summary(files: int, applied: int, left: list[Finding], errors: list[Fil
     if not left:
         return
     counts = Counter(f.fix for f in left)
-    click.echo(f"{len(left)} left for a human ({counts[Safety.UNSAFE]} unsafe, {counts[Safety.MANUAL]} manual):",
-               err=True)
+    click.echo(
+        f"{len(left)} left for a human ({counts[Safety.UNSAFE]} unsafe, {counts[Safety.MANUAL]} manual):", err=True
+    )
     for finding in sorted(left, key=lambda f: (f.path, f.span)):
         why = finding.reason or finding.message
-        click.echo(f"  {finding.path}:{finding.line}:{finding.column}: {finding.rule} [{finding.fix}] {why}",
-                   err=True)
+        click.echo(f"  {finding.path}:{finding.line}:{finding.column}: {finding.rule} [{finding.fix}] {why}", err=True)
     if counts[Safety.UNSAFE] and not unsafe:
-        click.echo("Unsafe fixes were not applied; review the reasons above and rerun with --unsafe-fixes.",
-                   err=True)
+        click.echo("Unsafe fixes were not applied; review the reasons above and rerun with --unsafe-fixes.", err=True)
 
 
 @main.group()
@@ -279,8 +351,17 @@ def rules() -> None:
 def rules_list(rule_dirs: tuple[Path, ...], format_name: str) -> None:
     """Every rule: id, provider, the best fix it offers, and what it finds."""
     engine = _engine(_settings((), (), (), rule_dirs))
-    rows = [{"id": r.id, "provider": r.provider, "service": r.service, "fix": r.best_safety.value,
-             "message": r.message, "source": str(r.origin)} for r in engine.ruleset.rules]
+    rows = [
+        {
+            "id": r.id,
+            "provider": r.provider,
+            "service": r.service,
+            "fix": r.best_safety.value,
+            "message": r.message,
+            "source": str(r.origin),
+        }
+        for r in engine.ruleset.rules
+    ]
     if format_name == "json":
         click.echo(json.dumps(rows, indent=2))
         return
@@ -293,8 +374,13 @@ def rules_list(rule_dirs: tuple[Path, ...], format_name: str) -> None:
 
 @rules.command("test")
 @click.argument("prefix", default="")
-@click.option("--fixtures", type=click.Path(path_type=Path, file_okay=False), default=Path("fixtures"),
-              show_default=True, help="The folder of golden fixtures.")
+@click.option(
+    "--fixtures",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("fixtures"),
+    show_default=True,
+    help="The folder of golden fixtures.",
+)
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False))
 def rules_test(prefix: str, fixtures: Path, rule_dirs: tuple[Path, ...]) -> None:
     """Check every golden fixture (or those whose rule id starts with PREFIX)."""
@@ -325,8 +411,9 @@ def vendor_shim(destination: Path) -> None:
         _fail(FileExistsError(f"{target} already exists; remove it first to vendor a fresh copy"))
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     click.echo(f"Copied storage_shim to {target}.")
-    click.echo("Point rewrites at it in pyproject.toml:\n  [tool.cloudshift]\n"
-               f"  shim-module = \"{_module_name(target)}\"")
+    click.echo(
+        f'Point rewrites at it in pyproject.toml:\n  [tool.cloudshift]\n  shim-module = "{_module_name(target)}"'
+    )
 
 
 def _module_name(package: Path) -> str:

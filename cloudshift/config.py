@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -131,9 +132,7 @@ class Settings:
             ignore=self.ignore + ignore,
             rules=self.rules + tuple(path.resolve() for path in extra_rules),
             baseline=self.baseline if baseline is None else baseline.resolve(),
-            respect_gitignore=(
-                self.respect_gitignore if respect_gitignore is None else respect_gitignore
-            ),
+            respect_gitignore=(self.respect_gitignore if respect_gitignore is None else respect_gitignore),
             force_exclude=self.force_exclude if force_exclude is None else force_exclude,
         )
 
@@ -310,9 +309,7 @@ def _rule_folders(table: _Table, key: str, value: object) -> tuple[Path, ...]:
     return tuple(folders)
 
 
-def _per_file_ignores(
-    table: _Table, key: str, value: object
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _per_file_ignores(table: _Table, key: str, value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, dict):
         raise table.error((key,), f"'{key}' must be a table of glob = [rule ids], got {value!r}")
     entries = []
@@ -343,7 +340,7 @@ _KEYS: dict[str, tuple[str, Callable[[_Table, str, object], object]]] = {
 
 def _settings_from_table(path: Path, values: Mapping[str, object]) -> Settings:
     table = _Table(path=path, text=_read_text(path))
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}
     warnings = []
     for key, value in values.items():
         known = _KEYS.get(key)
@@ -353,6 +350,4 @@ def _settings_from_table(path: Path, values: Mapping[str, object]) -> Settings:
             continue
         field_name, validate = known
         fields[field_name] = validate(table, key, value)
-    return Settings(
-        root=path.parent.resolve(), config_file=path, warnings=tuple(warnings), **fields
-    )
+    return Settings(root=path.parent.resolve(), config_file=path, warnings=tuple(warnings), **fields)

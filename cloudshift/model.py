@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import total_ordering
 
 
-class Safety(str, Enum):
-    """How far a rule's fix can be trusted."""
+@total_ordering
+class Safety(Enum):
+    """How far a fix can be trusted, ordered from most to least: SAFE < UNSAFE < MANUAL."""
 
     SAFE = "safe"  # behaviour is the same after the rewrite
     UNSAFE = "unsafe"  # behaviour may differ; the reason says how
@@ -20,8 +22,13 @@ class Safety(str, Enum):
     def __str__(self) -> str:
         return self.value
 
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Safety):
+            return NotImplemented
+        return _SAFETY_RANK[self] < _SAFETY_RANK[other]
 
-SAFETY_ORDER = (Safety.SAFE, Safety.UNSAFE, Safety.MANUAL)  # from most to least trusted
+
+_SAFETY_RANK = {Safety.SAFE: 0, Safety.UNSAFE: 1, Safety.MANUAL: 2}
 
 
 class Resolution(str, Enum):

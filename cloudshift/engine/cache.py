@@ -14,10 +14,11 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 
 from cloudshift.config import Settings
 from cloudshift.model import FileError, FileResult, Finding, Resolution, Safety, Span
@@ -54,8 +55,10 @@ class ResultCache:
         document = {
             "depends_on": {path: _digest(texts[path]) for path in result.depends_on},
             "findings": [f.to_json() for f in result.findings],
-            "errors": [{"path": e.path, "message": e.message, "line": e.line, "column": e.column,
-                        "syntax": e.syntax} for e in result.errors],
+            "errors": [
+                {"path": e.path, "message": e.message, "line": e.line, "column": e.column, "syntax": e.syntax}
+                for e in result.errors
+            ],
             "suppressed": [f.to_json() for f in result.suppressed],
         }
         path = self._path(result.path, text)
@@ -100,7 +103,16 @@ def _ignore_folder(folder: Path) -> None:
         marker.write_text("# created by cloudshift: its result cache is never committed\n*\n", encoding="utf-8")
 
 
-def _finding(shown: str, item: dict[str, object]) -> Finding:
-    span = Span(int(item["line"]), int(item["column"]), int(item["end_line"]), int(item["end_column"]))  # type: ignore[arg-type]
-    return Finding(shown, span, str(item["rule"]), str(item["provider"]), str(item["message"]),
-                   Safety(item["fix"]), str(item["reason"]), str(item["snippet"]), Resolution(item["resolution"]))
+def _finding(shown: str, item: dict[str, Any]) -> Finding:
+    span = Span(int(item["line"]), int(item["column"]), int(item["end_line"]), int(item["end_column"]))
+    return Finding(
+        shown,
+        span,
+        str(item["rule"]),
+        str(item["provider"]),
+        str(item["message"]),
+        Safety(item["fix"]),
+        str(item["reason"]),
+        str(item["snippet"]),
+        Resolution(item["resolution"]),
+    )

@@ -34,8 +34,11 @@ def detect(resolver: Resolver, ruleset: RuleSet) -> list[Match]:
             continue
         member = use.node.attr.value
         rules = ruleset.rules_by_member.get((owner.object, member), ())
-        if not rules and id(use.node) in resolver.collector.argument_values and \
-                (owner.object, member) not in ruleset.creations_by_member:  # handed to a wrapper: a method?
+        if (
+            not rules
+            and id(use.node) in resolver.collector.argument_values
+            and (owner.object, member) not in ruleset.creations_by_member
+        ):  # handed to a wrapper: a method?
             rules = [rule for rule in ruleset.rules_by_member.get((owner.object, "*"), ()) if rule.passed_as_value]
         if rules:
             matches.append(Match(rules[0], use.node, use.scope, owner, None))
@@ -77,8 +80,9 @@ def _match_call(node: cst.Call, scope: Scope, resolver: Resolver, ruleset: RuleS
     return None
 
 
-def _match_method(node: cst.Call, scope: Scope, owner: SdkValue, method: str, resolver: Resolver,
-                  ruleset: RuleSet) -> Match | None:
+def _match_method(
+    node: cst.Call, scope: Scope, owner: SdkValue, method: str, resolver: Resolver, ruleset: RuleSet
+) -> Match | None:
     for rule in ruleset.rules_by_member.get((owner.object, method), ()):
         bound = bind_arguments(rule.signature, node.args)
         if when_holds(rule.when, bound):

@@ -49,9 +49,7 @@ def is_excluded(path: Path, settings: Settings) -> bool:
     return _Exclusions(settings).excludes_explicit(path.resolve())
 
 
-def _files_under(
-    given: Path, rules: _Exclusions, force_exclude: bool
-) -> Iterator[tuple[Path, Path]]:
+def _files_under(given: Path, rules: _Exclusions, force_exclude: bool) -> Iterator[tuple[Path, Path]]:
     """(absolute, as-shown) pairs for one given path."""
     if not os.path.lexists(given):
         raise DiscoveryError(f"{given}: no such file or directory")
@@ -106,9 +104,7 @@ class _Exclusions:
             return True
         top = self._top(path)
         return any(
-            self.excludes(parent, is_dir=True)
-            for parent in path.parents
-            if parent != top and top in parent.parents
+            self.excludes(parent, is_dir=True) for parent in path.parents if parent != top and top in parent.parents
         )
 
     def _relative(self, path: Path) -> str:
@@ -127,10 +123,7 @@ class _Exclusions:
     def _is_shim(self, path: Path, is_dir: bool) -> bool:
         """A package (or module) whose trailing path components spell the shim module."""
         *packages, last = self.shim_parts
-        if is_dir:
-            named = path.name == last and (path / "__init__.py").is_file()
-        else:
-            named = path.name == f"{last}.py"
+        named = path.name == last and (path / "__init__.py").is_file() if is_dir else path.name == f"{last}.py"
         above = path.parent.parts
         return named and above[len(above) - len(packages) :] == tuple(packages)
 

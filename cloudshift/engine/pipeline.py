@@ -7,15 +7,14 @@ agree on what is found and what a fix does.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import libcst as cst
 
 from cloudshift.config import Settings
 from cloudshift.engine.detect import Match, detect
-from cloudshift.model import SAFETY_ORDER, FileError, FileResult, Finding, Resolution, Safety, Span
 from cloudshift.engine.parse import ParsedModule, SyntaxProblem, parse_source
 from cloudshift.engine.plan import Plan, Planner
 from cloudshift.engine.prefilter import Prefilter, build_prefilter
@@ -23,8 +22,9 @@ from cloudshift.engine.project import Project, ProjectIndex
 from cloudshift.engine.recover import repair
 from cloudshift.engine.resolve import Resolver
 from cloudshift.engine.rewrite import RewriteError, Shim, apply_plan, verify
-from cloudshift.rules.ruleset import RuleSet, load_rules
 from cloudshift.engine.suppress import apply_suppressions
+from cloudshift.model import FileError, FileResult, Finding, Resolution, Safety, Span
+from cloudshift.rules.ruleset import RuleSet, load_rules
 
 MAX_FIX_PASSES = 3
 
@@ -46,14 +46,15 @@ class Engine:
     project: Project | None = None  # the other modules of this run, for names imported from them
 
     @classmethod
-    def create(cls, settings: Settings) -> "Engine":
+    def create(cls, settings: Settings) -> Engine:
         """Load the rules the settings name (bundled plus extra folders) and build the prefilter."""
         ruleset = load_rules(settings.rules)
         field_maps = {name: obj.fields for name, obj in ruleset.objects.items() if obj.fields}
         return cls(ruleset, settings, build_prefilter(ruleset), Shim(settings.shim_module), field_maps)
 
-    def with_project(self, index: ProjectIndex) -> "Engine":
+    def with_project(self, index: ProjectIndex) -> Engine:
         """This engine, resolving names imported from the other modules in `index`."""
+
         def resolver_for(module: cst.Module, name: str) -> Resolver:
             is_package = index.modules[name].name == "__init__.py"
             return Resolver(module, self.ruleset, project, name, is_package)
@@ -74,8 +75,9 @@ class Engine:
         is_package = Path(path).name == "__init__.py"
         return Resolver(module, self.ruleset, self.project, name, is_package)
 
-    def check_source(self, path: str, source: str, *, fix: Safety | None = None,
-                     only: Callable[[Finding], bool] | None = None) -> FileResult:
+    def check_source(
+        self, path: str, source: str, *, fix: Safety | None = None, only: Callable[[Finding], bool] | None = None
+    ) -> FileResult:
         """Findings for one file's text; with `fix`, also the text with fixes up to that safety applied.
 
         `only` limits which findings are fixed (the editor's one-finding quick fix). An unexpected
@@ -89,16 +91,19 @@ class Engine:
             result = self._check_candidate(path, source, fix, only)
             if self.project is not None and self.project.consulted:
                 index = self.project.index
-                result = replace(result, depends_on=tuple(sorted(str(index.modules[m]) for m in self.project.consulted)))
+                result = replace(
+                    result, depends_on=tuple(sorted(str(index.modules[m]) for m in self.project.consulted))
+                )
             return result
         except RecursionError:
             error = FileError(path, "cloudshift could not analyse this file: nesting too deep")
-        except Exception as bug:  # noqa: BLE001 - one file's bug must not stop a repository-wide run
+        except Exception as bug:
             error = FileError(path, f"cloudshift internal error, file left unchanged: {type(bug).__name__}: {bug}")
         return FileResult(path, errors=(error,), source=source, fixed_source=source if fix else None)
 
-    def _check_candidate(self, path: str, source: str, fix: Safety | None,
-                         only: Callable[[Finding], bool] | None) -> FileResult:
+    def _check_candidate(
+        self, path: str, source: str, fix: Safety | None, only: Callable[[Finding], bool] | None
+    ) -> FileResult:
         try:
             parsed = parse_source(source)
         except SyntaxProblem as problem:
@@ -115,10 +120,15 @@ class Engine:
         if repaired is None:
             return FileResult(path, errors=(error,), source=source)
         analysis = self._analyse(path, parse_source(repaired.text))
-        reason = (f"found without full resolution: the file does not parse (line {problem.line}: {problem.message}); "
-                  "no fix is offered until it does")
-        partial = tuple(replace(f, fix=Safety.MANUAL, reason=reason, resolution=Resolution.PARTIAL)
-                        for f in analysis.findings if f.line not in repaired.replaced)
+        reason = (
+            f"found without full resolution: the file does not parse (line {problem.line}: {problem.message}); "
+            "no fix is offered until it does"
+        )
+        partial = tuple(
+            replace(f, fix=Safety.MANUAL, reason=reason, resolution=Resolution.PARTIAL)
+            for f in analysis.findings
+            if f.line not in repaired.replaced
+        )
         return FileResult(path, partial, (error,), source=source, suppressed=analysis.suppressed)
 
     def _analyse(self, path: str, parsed: ParsedModule) -> Analysis:
@@ -142,23 +152,31 @@ class Engine:
             findings.append(self._finding(path, parsed, match, safety, reason))
         return Analysis(sorted(findings, key=lambda f: (f.span, f.rule)), suppressed, planner)
 
-    def _unsuppressed(self, path: str, parsed: ParsedModule, matches: list[Match]
-                      ) -> tuple[list[Match], tuple[Finding, ...]]:
+    def _unsuppressed(
+        self, path: str, parsed: ParsedModule, matches: list[Match]
+    ) -> tuple[list[Match], tuple[Finding, ...]]:
         """The matches no `# cloudshift: ignore` comment covers, and the suppressed ones as findings."""
         if not matches:
             return [], ()
         provisional = [self._finding(path, parsed, m, Safety.MANUAL, "") for m in matches]
         kept, suppressed, _ = apply_suppressions(provisional, parsed.module.code)
         kept_ids = {id(f) for f in kept}
-        return [m for m, f in zip(matches, provisional) if id(f) in kept_ids], tuple(suppressed)
+        return [m for m, f in zip(matches, provisional, strict=True) if id(f) in kept_ids], tuple(suppressed)
 
     def _finding(self, path: str, parsed: ParsedModule, match: Match, safety: Safety, reason: str) -> Finding:
         span = span_of(parsed, match.node)
         snippet = re.sub(r"\s+", " ", parsed.module.code_for_node(match.node)).strip()
         return Finding(path, span, match.rule.id, match.rule.provider, match.rule.message, safety, reason, snippet)
 
-    def _fix(self, path: str, source: str, parsed: ParsedModule, analysis: Analysis, level: Safety,
-             only: Callable[[Finding], bool] | None) -> FileResult:
+    def _fix(
+        self,
+        path: str,
+        source: str,
+        parsed: ParsedModule,
+        analysis: Analysis,
+        level: Safety,
+        only: Callable[[Finding], bool] | None,
+    ) -> FileResult:
         applied: list[Finding] = []
         findings, planner = analysis.findings, analysis.planner
         text = source
@@ -185,12 +203,18 @@ class Engine:
             parsed = parse_source(text)
             analysis = self._analyse(path, parsed)
             findings, planner = analysis.findings, analysis.planner
-        return FileResult(path, tuple(findings), source=source, fixed_source=text, applied=tuple(applied),
-                          suppressed=analysis.suppressed)
+        return FileResult(
+            path,
+            tuple(findings),
+            source=source,
+            fixed_source=text,
+            applied=tuple(applied),
+            suppressed=analysis.suppressed,
+        )
 
 
 def _within(safety: Safety, level: Safety) -> bool:
-    return SAFETY_ORDER.index(safety) <= SAFETY_ORDER.index(level) and safety is not Safety.MANUAL
+    return safety <= level and safety is not Safety.MANUAL
 
 
 def span_of(parsed: ParsedModule, node: cst.CSTNode) -> Span:

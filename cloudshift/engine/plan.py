@@ -10,19 +10,19 @@ the variable or `self` attribute, or none of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
 from cloudshift.engine.detect import Match
-from cloudshift.model import SAFETY_ORDER, Safety
-from cloudshift.engine.pattern import PatternMatch, find_match, parse_pattern, template_variables
-from cloudshift.engine.resolve import (NONE, Resolver, Scope, SdkValue, Source, bind_arguments,
-                             subscript_key, when_holds)
+from cloudshift.engine.resolve import NONE, Resolver, Scope, SdkValue, Source, bind_arguments, subscript_key, when_holds
+from cloudshift.model import Safety
+from cloudshift.rules.pattern import PatternMatch, find_match, parse_pattern
 from cloudshift.rules.ruleset import Creation, DroppedArgument, FixVariant, RuleSet
+from cloudshift.rules.template import Template
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}")
 PASSED_AS_VALUE = "the SDK method is passed as a value (to a wrapper or callback); rewrite the call it makes by hand"
 UNBINDABLE = "the arguments cannot be bound statically (*args or **kwargs, or more than the SDK signature takes)"
 
@@ -40,7 +40,7 @@ class Decision:
 
     @property
     def uses_self(self) -> bool:
-        return self.variant is not None and "{self}" in self.variant.template
+        return self.variant is not None and self.variant.template.uses_receiver
 
     @property
     def grouped(self) -> bool:
@@ -68,15 +68,18 @@ class Plan:
     targets: dict[int, tuple[Match, Decision]]  # id(target node) -> what replaces it
 
 
-def less_safe(a: Safety, b: Safety) -> Safety:
-    return a if SAFETY_ORDER.index(a) >= SAFETY_ORDER.index(b) else b
-
-
 class Planner:
     """Plans one module's fixes; `plan(level)` is called per safety level the caller allows."""
 
-    def __init__(self, module: cst.Module, positions: dict[cst.CSTNode, CodeRange], resolver: Resolver,
-                 ruleset: RuleSet, matches: list[Match], field_maps: dict[str, dict[str, str]]) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        positions: Mapping[cst.CSTNode, CodeRange],
+        resolver: Resolver,
+        ruleset: RuleSet,
+        matches: list[Match],
+        field_maps: dict[str, dict[str, str]],
+    ) -> None:
         self.module = module
         self.positions = positions
         self.resolver = resolver
@@ -95,10 +98,9 @@ class Planner:
         return self._plans[level]
 
     def _plan(self, level: Safety) -> Plan:
-        allowed = SAFETY_ORDER[: SAFETY_ORDER.index(level) + 1]
-        decisions = {key: d for key, d in self.base.items()}
+        decisions = dict(self.base)
         for key, decision in decisions.items():
-            if decision.safety not in allowed:
+            if decision.safety > level:
                 decisions[key] = Decision(Safety.MANUAL, decision.reason)
         groups = _GroupAnalysis(self, decisions)
         decisions = groups.settle()
@@ -154,17 +156,21 @@ class Planner:
             if dropped is None:
                 return Decision(Safety.MANUAL, f"argument {name} has no shim equivalent")
             drop_safety, drop_reason = self._drop_safety(dropped, args[name], match.scope)
-            if SAFETY_ORDER.index(drop_safety) > SAFETY_ORDER.index(safety):
+            if drop_safety > safety:
                 safety, reason = drop_safety, drop_reason
-        if SAFETY_ORDER.index(variant.safety) > SAFETY_ORDER.index(safety):
+        if variant.safety > safety:
             safety, reason = variant.safety, variant.reason
         if safety is Safety.MANUAL:
             return Decision(safety, reason)
         return Decision(safety, reason, variant, target, values, found)
 
     @staticmethod
-    def _same_nodes(group: tuple[str, ...], values: dict[str, cst.BaseExpression], args: dict[str, cst.Arg],
-                    found: PatternMatch | None) -> list[cst.CSTNode]:
+    def _same_nodes(
+        group: tuple[str, ...],
+        values: dict[str, cst.BaseExpression],
+        args: dict[str, cst.Arg],
+        found: PatternMatch | None,
+    ) -> list[cst.CSTNode]:
         """The code of each `same` entry that is there: a placeholder, a passed argument or a pattern's `$name`."""
         nodes: list[cst.CSTNode] = []
         for name in group:
@@ -181,15 +187,20 @@ class Planner:
         if not variant.patterns:
             return self._result_target(match.node, variant), None
         for text in variant.patterns:
-            found = find_match(parse_pattern(text), variant.template, match.node, self.parents,
-                               lambda node: self.resolver.dotted_name(node, match.scope))
+            found = find_match(
+                parse_pattern(text),
+                variant.template,
+                match.node,
+                self.parents,
+                lambda node: self.resolver.dotted_name(node, match.scope),
+            )
             if found is not None:
                 return found.nodes[-1], found  # the rewriter replaces the last node, once every captured one is done
         return None, None
 
-    def _dropped_name_problem(self, found: PatternMatch, template: str, scope: Scope) -> str:
+    def _dropped_name_problem(self, found: PatternMatch, template: Template, scope: Scope) -> str:
         """A name bound in the matched code that the template drops must not be read anywhere else."""
-        kept = template_variables(template)
+        kept = template.variables
         region = {id(node) for node in found.nodes}
         moved = {id(found.captures[name]) for name in kept}
         for name, node in found.captures.items():
@@ -237,8 +248,9 @@ class Planner:
                 return f"{self.module.code_for_node(value)} is an SDK object where the shim takes a plain value"
         return ""
 
-    def _placeholders(self, variant: FixVariant, args: dict[str, cst.Arg], scope: Scope
-                      ) -> tuple[dict[str, cst.BaseExpression] | None, set[str], str]:
+    def _placeholders(
+        self, variant: FixVariant, args: dict[str, cst.Arg], scope: Scope
+    ) -> tuple[dict[str, cst.BaseExpression] | None, set[str], str]:
         """Bind every placeholder and keyword of the variant: (values, consumed params, problem).
 
         Values are None when the template needs an argument the call does not pass.
@@ -246,9 +258,13 @@ class Planner:
         values: dict[str, cst.BaseExpression] = {}
         consumed: set[str] = set(variant.when)
         dict_fields: dict[str, set[str]] = {}
-        compared = [name for group in variant.same for name in group  # bound too, so `same` can compare them
-                    if not name.startswith("$")]  # a pattern's capture, not a parameter
-        for name in [*PLACEHOLDER.findall(variant.template), *compared]:
+        compared = [
+            name
+            for group in variant.same
+            for name in group  # bound too, so `same` can compare them
+            if not name.startswith("$")
+        ]  # a pattern's capture, not a parameter
+        for name in [*variant.template.placeholders, *compared]:
             if name in ("shim", "self"):
                 continue
             param, _, key = name.partition(".")
@@ -264,7 +280,9 @@ class Planner:
             values[name] = entries[key]
             dict_fields.setdefault(param, set()).add(key)
         for param, used in dict_fields.items():  # every entry is read by the template or a dict keyword
-            extra = sorted(set(_dict_entries(args[param].value) or {}) - used - set(variant.dict_keywords.get(param, {})))
+            extra = sorted(
+                set(_dict_entries(args[param].value) or {}) - used - set(variant.dict_keywords.get(param, {}))
+            )
             if extra:
                 return {}, set(), f"{param} holds {', '.join(extra)}, which the shim cannot express"
         for param in variant.keywords:
@@ -276,8 +294,14 @@ class Planner:
                 continue
             entries = self._literal_entries(args[param].value, scope)
             if entries is None:
-                return {}, set(), (f"{param} is not a dict literal or an SDK settings object built inline, "
-                                   "so its settings cannot be mapped")
+                return (
+                    {},
+                    set(),
+                    (
+                        f"{param} is not a dict literal or an SDK settings object built inline, "
+                        "so its settings cannot be mapped"
+                    ),
+                )
             unknown = sorted(set(entries) - set(mapping) - dict_fields.get(param, set()))
             if unknown:
                 return {}, set(), f"{param} holds {', '.join(unknown)}, which the shim cannot express"
@@ -332,11 +356,14 @@ class Planner:
         safety, reason = decision.safety, decision.reason
         if match.receiver is not None:
             cap = match.receiver.cap
-            if SAFETY_ORDER.index(cap) > SAFETY_ORDER.index(safety):
+            if cap > safety:
                 safety, reason = cap, match.receiver.cap_reason
         caught = self._caught_sdk_error(decision.target or match.node, match.scope)
         if caught and safety is not Safety.MANUAL:  # said even when another reason already makes it unsafe
-            handler = f"the surrounding `except {caught}` will not catch the shim's errors (storage_shim.StorageError, NotFound)"
+            handler = (
+                f"the surrounding `except {caught}` will not catch the shim's errors "
+                "(storage_shim.StorageError, NotFound)"
+            )
             safety, reason = Safety.UNSAFE, f"{reason}; {handler}" if reason else handler
         if self._asynchronous(decision.target or match.node):
             safety, reason = Safety.MANUAL, "the call is awaited (an async SDK client); the shim's API is synchronous"
@@ -370,9 +397,9 @@ class Planner:
             dotted = self.resolver.dotted_name(candidate, scope)
             if dotted in self.ruleset.exceptions:
                 return self.module.code_for_node(candidate)
-            if isinstance(candidate, cst.Attribute) and isinstance(candidate.value, cst.Attribute):
-                if self.resolver.sdk_value(candidate.value.value, scope) is not None:  # client.exceptions.X
-                    return self.module.code_for_node(candidate)
+            owner = candidate.value if isinstance(candidate, cst.Attribute) else None
+            if isinstance(owner, cst.Attribute) and self.resolver.sdk_value(owner.value, scope) is not None:
+                return self.module.code_for_node(candidate)  # client.exceptions.X
         return ""
 
 
@@ -410,9 +437,9 @@ class _GroupAnalysis:
             problem = self._receiver_problem(match.node.func.value, match.scope)
             if problem:
                 return problem
-        if decision.target is match.node and self.resolver.sdk_value(match.node, match.scope) is not None:
-            if not self._consumer_ok(match.node, match.scope):  # the call creates an SDK object
-                return "its result is an SDK object used in a way the rewrite cannot follow"
+        creates_sdk_object = decision.target is match.node and self.resolver.sdk_value(match.node, match.scope)
+        if creates_sdk_object and not self._consumer_ok(match.node, match.scope):
+            return "its result is an SDK object used in a way the rewrite cannot follow"
         if decision.variant is not None and decision.variant.iterated:
             assert decision.target is not None
             loop = self.p.parents[decision.target]
@@ -430,7 +457,7 @@ class _GroupAnalysis:
     def _moved_loop_problem(self, decision: Decision, scope: Scope) -> str:
         """A loop target the pattern's template keeps must be one name whose every use can follow."""
         assert decision.found is not None and decision.variant is not None
-        for name in template_variables(decision.variant.template):
+        for name in decision.variant.template.variables:
             node = decision.found.captures[name]
             loop = self.p.parents.get(node)
             if not isinstance(loop, (cst.For, cst.CompFor)) or loop.target is not node:
@@ -462,7 +489,7 @@ class _GroupAnalysis:
         return self.blocked.get(id(bindings), "")
 
     def _template_receiver_problem(self, fix: CreationFix, node: cst.CSTNode, scope: Scope) -> str:
-        if fix.creation.template and "{self}" in fix.creation.template:
+        if fix.creation.template and fix.creation.template.uses_receiver:
             inner = node.func.value if isinstance(node, cst.Call) else node.value  # type: ignore[attr-defined]
             return self._receiver_problem(inner, scope)
         return ""
@@ -494,7 +521,7 @@ class _GroupAnalysis:
             args = bind_arguments(creation.signature, node.args) if isinstance(node, cst.Call) else {}
             if args is None or not when_holds(creation.when, args):
                 continue
-            names = {n for n in PLACEHOLDER.findall(creation.template) if n not in ("shim", "self")}
+            names = {n for n in creation.template.placeholders if n not in ("shim", "self")}
             values = {n: args[n].value for n in names if n in args}
             if len(values) < len(names) or self.p._sdk_object_problem(values, scope):
                 continue
@@ -529,8 +556,10 @@ class _GroupAnalysis:
         if len(bindings) != 1 or bindings[0].kind != "iter" or bindings[0].node is None:
             return False
         iterable = bindings[0].node
-        return any((d.target is iterable and d.variant is not None and d.variant.iterated) or self._relisted(d, iterable)
-                   for d in self.decisions.values())
+        return any(
+            (d.target is iterable and d.variant is not None and d.variant.iterated) or self._relisted(d, iterable)
+            for d in self.decisions.values()
+        )
 
     def _relisted(self, decision: Decision, iterable: cst.CSTNode) -> bool:
         """Whether a pattern fix keeps the loop over `iterable` but makes it iterate a shim listing."""
@@ -539,7 +568,7 @@ class _GroupAnalysis:
         loop = self.p.parents.get(iterable)
         if not isinstance(loop, (cst.For, cst.CompFor)) or loop.iter is not iterable:
             return False
-        kept = template_variables(decision.variant.template)
+        kept = decision.variant.template.variables
         return any(decision.found.captures.get(name) is loop.target for name in kept)
 
     def _sources_problem(self, bindings: list[Source]) -> str:
@@ -620,11 +649,11 @@ class _GroupAnalysis:
     # results
     def creation_fixes(self) -> dict[int, CreationFix]:
         fixes: dict[int, CreationFix] = {}
-        for bindings, uses in self.resolver.sdk_groups():
+        for bindings, _uses in self.resolver.sdk_groups():
             if id(bindings) in self.blocked:
                 continue
             for source in bindings:
-                if source.kind == "expr" and source.scope is not None:
+                if source.kind == "expr" and source.node is not None and source.scope is not None:
                     self._collect_chain(source.node, source.scope, fixes)
         for key, decision in self.decisions.items():
             if decision.uses_self:
@@ -637,7 +666,7 @@ class _GroupAnalysis:
         if fix is None:
             return
         fixes[id(node)] = fix
-        if fix.creation.template and "{self}" in fix.creation.template:
+        if fix.creation.template and fix.creation.template.uses_receiver:
             inner = node.func.value if isinstance(node, cst.Call) else node.value  # type: ignore[attr-defined]
             self._collect_chain(inner, scope, fixes)
 
@@ -655,15 +684,16 @@ class _GroupAnalysis:
         return fields
 
 
-def _lost_comment_problem(target: cst.CSTNode, values: dict[str, cst.BaseExpression], call: cst.Call,
-                          template: str) -> str:
+def _lost_comment_problem(
+    target: cst.CSTNode, values: dict[str, cst.BaseExpression], call: cst.Call, template: Template
+) -> str:
     """Why a template would drop a comment written inside the replaced code, or "".
 
     The arguments a template copies (and the receiver, for `{self}`) carry their own comments;
     a comment between arguments or in dropped code has nowhere to go.
     """
     copied = list(values.values())
-    if "{self}" in template and isinstance(call.func, cst.Attribute):
+    if template.uses_receiver and isinstance(call.func, cst.Attribute):
         copied.append(call.func.value)
     carried = set().union(*(_comment_ids(node) for node in copied))
     if _comment_ids(target) - carried:

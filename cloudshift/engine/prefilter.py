@@ -26,11 +26,11 @@ class Prefilter:
 def build_prefilter(ruleset: RuleSet) -> Prefilter:
     roots = sorted({module.split(".")[0] for module in ruleset.modules})
     imports = re.compile(
-        r"^[ \t]*(?:from[ \t]+(?:%s)\b|import[ \t]+[\w., \t]*\b(?:%s)\b)" % ("|".join(roots), "|".join(roots)),
+        rf"^[ \t]*(?:from[ \t]+(?:{'|'.join(roots)})\b|import[ \t]+[\w., \t]*\b(?:{'|'.join(roots)})\b)",
         re.MULTILINE,
     )
     names = {dotted.rsplit(".", 1)[-1] for dotted in ruleset.creations_by_call}
     names |= {dotted.rsplit(".", 1)[-1] for dotted in ruleset.types}
     names |= {dotted.rsplit(".", 1)[-1] for dotted in ruleset.rules_by_call}
-    entry_names = re.compile(r"\b(?:%s)\b" % "|".join(sorted(map(re.escape, names))))
+    entry_names = re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, names)))})\b")
     return Prefilter(imports, entry_names)

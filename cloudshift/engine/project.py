@@ -11,10 +11,11 @@ re-exports of re-exports are not followed, which keeps SDK-wrapping libraries fa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -32,7 +33,7 @@ def module_name(path: Path) -> str:
     return f"{package}.{path.stem}" if package else path.stem
 
 
-@lru_cache(maxsize=None)
+@cache
 def _package_of(folder: Path) -> str:
     if not (folder / "__init__.py").is_file():
         return ""
@@ -48,7 +49,7 @@ class ProjectIndex:
     exporters: frozenset[str] = frozenset()  # modules that import an SDK themselves
 
     @classmethod
-    def build(cls, texts: dict[Path, str], is_candidate: Callable[[str], bool]) -> "ProjectIndex":
+    def build(cls, texts: dict[Path, str], is_candidate: Callable[[str], bool]) -> ProjectIndex:
         modules = {module_name(path.resolve()): path.resolve() for path in texts}
         exporters = {module_name(path.resolve()) for path, text in texts.items() if is_candidate(text)}
         return cls(modules, frozenset(exporters - {""}))
@@ -90,8 +91,9 @@ def imported_modules(text: str, package: str) -> set[str]:
                 continue
             base = ".".join([*parts[: len(parts) - (len(dots) - 1)], *([named] if named else [])])
         found.add(base)
-        found.update(f"{base}.{name.split()[0]}" if base else name.split()[0]
-                     for name in names.split(",") if name.strip())
+        found.update(
+            f"{base}.{name.split()[0]}" if base else name.split()[0] for name in names.split(",") if name.strip()
+        )
     for names in _IMPORT.findall(text):
         found.update(name.split()[0] for name in names.split(",") if name.strip())
     return found
@@ -100,13 +102,13 @@ def imported_modules(text: str, package: str) -> set[str]:
 class Project:
     """Loads and resolves other modules of the project on demand, once each, in this process."""
 
-    def __init__(self, index: ProjectIndex, make_resolver: Callable[[cst.Module, str], "Resolver"]) -> None:
+    def __init__(self, index: ProjectIndex, make_resolver: Callable[[cst.Module, str], Resolver]) -> None:
         self.index = index
         self._make_resolver = make_resolver
         self._resolvers: dict[str, Resolver | None] = {}
         self.consulted: set[str] = set()  # modules whose names were looked up (the results depend on their text)
 
-    def value(self, dotted: str) -> "Value":
+    def value(self, dotted: str) -> Value:
         """What `dotted` (a project module's top-level name) is, or None when unknown or not a project name."""
         found = self.index.split(dotted)
         if found is None:
@@ -118,13 +120,13 @@ class Project:
         resolver = self._resolver(module)
         return resolver.module_value(names[0]) if resolver is not None else None
 
-    def _resolver(self, module: str) -> "Resolver | None":
+    def _resolver(self, module: str) -> Resolver | None:
         if module not in self._resolvers:
             self._resolvers[module] = None  # a cycle of imports ends here instead of recursing
             self._resolvers[module] = self._load(module)
         return self._resolvers[module]
 
-    def _load(self, module: str) -> "Resolver | None":
+    def _load(self, module: str) -> Resolver | None:
         try:
             parsed = cst.parse_module(read_source(self.index.modules[module]).text)
         except (SourceError, cst.ParserSyntaxError):

@@ -75,7 +75,7 @@ def _replace(lines: list[str], rows: set[int]) -> str:
         if row >= len(lines):
             continue
         indent = _INDENT.match(lines[row]).group(0)  # type: ignore[union-attr]
-        ending = lines[row][len(lines[row].rstrip("\r\n")):] or "\n"
+        ending = lines[row][len(lines[row].rstrip("\r\n")) :] or "\n"
         statement = "if True:" if _block_follows(lines, row, rows, indent) else "pass"
         out[row] = f"{indent}{statement}{ending}"
     return "".join(out)

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence, Union
 
 import libcst as cst
 
-from cloudshift.model import SAFETY_ORDER, Safety
-from cloudshift.engine.pattern import matches_expression
 from cloudshift.engine.project import Project
+from cloudshift.model import Safety
+from cloudshift.rules.pattern import matches_expression
 from cloudshift.rules.ruleset import Creation, RuleSet, Signature
-
 
 
 @dataclass(frozen=True)
@@ -32,8 +31,8 @@ class SdkValue:
     cap: Safety = Safety.SAFE  # the most a fix on this object may be
     cap_reason: str = ""
 
-    def capped(self, safety: Safety, reason: str) -> "SdkValue":
-        if SAFETY_ORDER.index(safety) <= SAFETY_ORDER.index(self.cap):
+    def capped(self, safety: Safety, reason: str) -> SdkValue:
+        if safety <= self.cap:
             return self
         return SdkValue(self.object, self.created_by, safety, reason)
 
@@ -63,8 +62,8 @@ class Iterable:
 @dataclass(eq=False)
 class Function:
     node: cst.FunctionDef | cst.Lambda
-    scope: "Scope"  # the function's own scope
-    owner: "ClassInfo | None"  # set for methods
+    scope: Scope  # the function's own scope
+    owner: ClassInfo | None  # set for methods
     returns: list[cst.BaseExpression] = field(default_factory=list)
 
     @property
@@ -79,8 +78,11 @@ class Function:
 
     def is_property(self) -> bool:
         """`@property` or `@functools.cached_property`: reading the attribute calls the method."""
-        return isinstance(self.node, cst.FunctionDef) and self.is_method() and \
-            any(_decorator_name(d) in ("property", "cached_property") for d in self.node.decorators)
+        return (
+            isinstance(self.node, cst.FunctionDef)
+            and self.is_method()
+            and any(_decorator_name(d) in ("property", "cached_property") for d in self.node.decorators)
+        )
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,8 @@ class FunctionRef:
 @dataclass(eq=False)
 class ClassInfo:
     node: cst.ClassDef
-    scope: "Scope"  # the scope the class is defined in
-    attributes: dict[str, list["Source"]] = field(default_factory=dict)
+    scope: Scope  # the scope the class is defined in
+    attributes: dict[str, list[Source]] = field(default_factory=dict)
     methods: dict[str, Function] = field(default_factory=dict)
 
 
@@ -112,7 +114,7 @@ class _NoneValue:
 
 NONE = _NoneValue()
 
-Value = Union[SdkValue, QualName, BoundMember, Iterable, FunctionRef, ClassRef, Instance, _NoneValue, None]
+Value = SdkValue | QualName | BoundMember | Iterable | FunctionRef | ClassRef | Instance | _NoneValue | None
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Source:
 
     kind: str  # import | expr | annotated | iter | with | param | def | class | unknown
     node: cst.CSTNode | None
-    scope: "Scope | None"
+    scope: Scope | None
     dotted: str = ""
     function: Function | None = None
     info: ClassInfo | None = None
@@ -133,7 +135,7 @@ UNKNOWN = Source("unknown", None, None)
 @dataclass(eq=False)
 class Scope:
     kind: str  # module | class | function
-    parent: "Scope | None"
+    parent: Scope | None
     function: Function | None = None
     bindings: dict[str, list[Source]] = field(default_factory=dict)
     global_names: set[str] = field(default_factory=set)
@@ -142,7 +144,7 @@ class Scope:
         target = self.module() if name in self.global_names else self
         target.bindings.setdefault(name, []).append(source)
 
-    def module(self) -> "Scope":
+    def module(self) -> Scope:
         scope = self
         while scope.parent is not None:
             scope = scope.parent
@@ -351,8 +353,14 @@ class Collector(cst.CSTVisitor):
 class Resolver:
     """Answers "what is this expression?" for one module, lazily and memoised."""
 
-    def __init__(self, module: cst.Module, ruleset: RuleSet, project: Project | None = None,
-                 module_name: str = "", is_package: bool = False) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        ruleset: RuleSet,
+        project: Project | None = None,
+        module_name: str = "",
+        is_package: bool = False,
+    ) -> None:
         self.ruleset = ruleset
         self.project = project
         package = module_name if is_package else module_name.rpartition(".")[0]
@@ -396,8 +404,13 @@ class Resolver:
             self._groups = list(groups.values())
         return self._groups
 
-    def _add_group_use(self, groups: dict[int, tuple[list[Source], list[tuple[cst.CSTNode, Scope]]]],
-                       bindings: list[Source] | None, node: cst.CSTNode, scope: Scope) -> None:
+    def _add_group_use(
+        self,
+        groups: dict[int, tuple[list[Source], list[tuple[cst.CSTNode, Scope]]]],
+        bindings: list[Source] | None,
+        node: cst.CSTNode,
+        scope: Scope,
+    ) -> None:
         if bindings is None:
             return
         if id(bindings) not in groups:
@@ -561,8 +574,11 @@ class Resolver:
             elif name not in creation.neutral and not self._neutral_value(creation, name, arg, scope):
                 configured.append(name.replace("#", "argument "))
         if configured and creation.kind != "iterate":
-            value = value.capped(Safety.UNSAFE, f"the SDK object is created with {', '.join(sorted(configured))}; "
-                                                "the shim takes these from its configuration instead")
+            value = value.capped(
+                Safety.UNSAFE,
+                f"the SDK object is created with {', '.join(sorted(configured))}; "
+                "the shim takes these from its configuration instead",
+            )
         return value
 
     def _neutral_value(self, creation: Creation, name: str, arg: cst.Arg, scope: Scope) -> bool:
@@ -627,8 +643,9 @@ class Resolver:
         if isinstance(node, cst.SimpleString):
             if not any(name in node.value for name in self._type_names):
                 return None  # a string annotation that names no SDK type: not worth parsing
+            text = node.evaluated_value
             try:
-                return self._annotation(cst.parse_expression(node.evaluated_value), scope)
+                return self._annotation(cst.parse_expression(text), scope) if isinstance(text, str) else None
             except cst.ParserSyntaxError:
                 return None
         if isinstance(node, cst.BinaryOperation):
@@ -638,8 +655,12 @@ class Resolver:
             return next(filter(None, (self._annotation(c, scope) for c in candidates)), None)
         dotted = self.dotted_name(node, scope)
         if dotted is not None and dotted in self.ruleset.types:
-            return SdkValue(self.ruleset.types[dotted], None, Safety.UNSAFE,
-                            "the SDK object is passed in, so how it was configured is not known here")
+            return SdkValue(
+                self.ruleset.types[dotted],
+                None,
+                Safety.UNSAFE,
+                "the SDK object is passed in, so how it was configured is not known here",
+            )
         return None
 
     def _infer_param(self, source: Source) -> Value:
@@ -679,7 +700,9 @@ class Resolver:
             for site in self.collector.calls:
                 self._call_sites.setdefault(_callee_name(site.node.func), []).append(site)
         name = function.node.name.value if isinstance(function.node, cst.FunctionDef) else None
-        candidates = self._call_sites.get(name, []) if name else [s for sites in self._call_sites.values() for s in sites]
+        candidates = (
+            self._call_sites.get(name, []) if name else [s for sites in self._call_sites.values() for s in sites]
+        )
         return [site for site in candidates if self._calls(site, function)]
 
     def _calls(self, site: CallSite, function: Function) -> bool:

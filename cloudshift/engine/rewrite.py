@@ -6,7 +6,6 @@ produce valid Python raises `RewriteError` and the caller keeps the original tex
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -15,17 +14,28 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from cloudshift.engine.detect import Match
-from cloudshift.engine.pattern import block_placeholder, normalized_code, replacement
 from cloudshift.engine.plan import CreationFix, Decision, Plan, _dict_entries
 from cloudshift.engine.resolve import Resolver, bind_arguments
+from cloudshift.rules.pattern import block_placeholder, normalized_code, replacement
 from cloudshift.rules.ruleset import RuleSet
+from cloudshift.rules.template import Template
 
 SHIM_FACTORY = "create_storage_client"
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_SPELLED = re.compile(rf"\{{(?P<placeholder>{_NAME}(?:\.{_NAME})?)\}}")  # {shim}, {Param}, {Param.Key}
-_SPELLED_WITH_VARIABLES = re.compile(rf"{_SPELLED.pattern}|\$(?P<variable>{_NAME})")  # and a pattern's $name
-ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.SimpleString, cst.ConcatenatedString,
-          cst.FormattedString, cst.Integer, cst.Float, cst.List, cst.Dict, cst.Tuple, cst.Set)
+ATOMIC = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.Integer,
+    cst.Float,
+    cst.List,
+    cst.Dict,
+    cst.Tuple,
+    cst.Set,
+)
 
 
 class RewriteError(Exception):
@@ -65,9 +75,14 @@ def _imports_factory(module: cst.Module, shim: Shim) -> bool:
     """Whether the module already has `from <shim module> import <factory>` at its top level."""
     for line in module.body:
         for statement in getattr(line, "body", ()) if isinstance(line, cst.SimpleStatementLine) else ():
-            if isinstance(statement, cst.ImportFrom) and statement.module is not None and not statement.relative \
-                    and _dotted_code(statement.module) == shim.module and not isinstance(statement.names, cst.ImportStar) \
-                    and any(_dotted_code(a.name) == shim.factory and a.asname is None for a in statement.names):
+            if (
+                isinstance(statement, cst.ImportFrom)
+                and statement.module is not None
+                and not statement.relative
+                and _dotted_code(statement.module) == shim.module
+                and not isinstance(statement.names, cst.ImportStar)
+                and any(_dotted_code(a.name) == shim.factory and a.asname is None for a in statement.names)
+            ):
                 return True
     return False
 
@@ -126,8 +141,10 @@ class _Rewriter(cst.CSTTransformer):
         self.captured = {id(node) for match in found for node in match.captures.values()}
         self.updated_captures: dict[int, cst.CSTNode] = {}
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-                 ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+    # LibCST types on_leave as returning the node's own type; a rewrite replaces a call with any expression.
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
         key = id(original_node)
         if key in self.plan.decisions and isinstance(updated_node, cst.Call):
             self.updated_calls[key] = updated_node
@@ -151,12 +168,14 @@ class _Rewriter(cst.CSTTransformer):
         if key in self.plan.fields and isinstance(updated_node, cst.Attribute):
             return updated_node.with_changes(attr=cst.Name(self.plan.fields[key]))
         if key in self.plan.fields and isinstance(updated_node, cst.Subscript):  # obj["Key"] -> obj.key
-            return cst.Attribute(updated_node.value, cst.Name(self.plan.fields[key]),
-                                 lpar=updated_node.lpar, rpar=updated_node.rpar)
+            return cst.Attribute(
+                updated_node.value, cst.Name(self.plan.fields[key]), lpar=updated_node.lpar, rpar=updated_node.rpar
+            )
         return updated_node
 
-    def _render_pattern(self, match: Match, decision: Decision, updated_node: cst.CSTNode
-                        ) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
+    def _render_pattern(
+        self, match: Match, decision: Decision, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
         """The code a pattern matched, replaced by its template with the captured code put back."""
         assert decision.variant is not None and decision.found is not None
         pattern = decision.found.pattern
@@ -211,22 +230,28 @@ class _Rewriter(cst.CSTTransformer):
             args, receiver = {}, updated.value
         return self._render(fix.creation.template, args, receiver, [])
 
-    def _render(self, template: str, args: dict[str, cst.Arg], receiver: cst.BaseExpression | None,
-                keywords: list[tuple[str, cst.BaseExpression]]) -> cst.BaseExpression:
+    def _render(
+        self,
+        template: Template,
+        args: dict[str, cst.Arg],
+        receiver: cst.BaseExpression | None,
+        keywords: list[tuple[str, cst.BaseExpression]],
+    ) -> cst.BaseExpression:
         expression = cst.parse_expression(self._fill(template, args, receiver, None))
         if keywords:
             expression = _add_keywords(expression, keywords)
         return expression
 
-    def _fill(self, template: str, args: dict[str, cst.Arg], receiver: cst.BaseExpression | None,
-              variable: Callable[[str, str], str] | None) -> str:
+    def _fill(
+        self,
+        template: Template,
+        args: dict[str, cst.Arg],
+        receiver: cst.BaseExpression | None,
+        variable: Callable[[str, str], str] | None,
+    ) -> str:
         """The template's text with `{...}` placeholders (and, for patterns, `$name`s) spelled out, in one pass."""
-        def substitute(found: re.Match[str]) -> str:
-            follows = template[found.end():found.end() + 1]
-            if found.groupdict().get("variable"):
-                assert variable is not None
-                return variable(found.group("variable"), follows)
-            name = found.group("placeholder")
+
+        def substitute(name: str, follows: str) -> str:
             if name == "shim":
                 return self.shim.factory
             if name == "self":
@@ -240,7 +265,7 @@ class _Rewriter(cst.CSTTransformer):
                 value = entries[key]
             return _code(value, parenthesize=follows in ".[(")
 
-        return (_SPELLED if variable is None else _SPELLED_WITH_VARIABLES).sub(substitute, template)
+        return template.fill(substitute, variable)
 
     @staticmethod
     def _replace(original: cst.CSTNode, new: cst.BaseExpression) -> cst.BaseExpression:
@@ -258,13 +283,17 @@ def _code(node: cst.BaseExpression, parenthesize: bool) -> str:
     return code
 
 
-def _add_keywords(expression: cst.BaseExpression, keywords: list[tuple[str, cst.BaseExpression]]
-                  ) -> cst.BaseExpression:
+def _add_keywords(expression: cst.BaseExpression, keywords: list[tuple[str, cst.BaseExpression]]) -> cst.BaseExpression:
     """Append keyword arguments to the outermost call of a rendered template."""
     if isinstance(expression, cst.Call):
-        extra = [cst.Arg(value=value, keyword=cst.Name(name),
-                         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-                 for name, value in keywords]
+        extra = [
+            cst.Arg(
+                value=value,
+                keyword=cst.Name(name),
+                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+            )
+            for name, value in keywords
+        ]
         args = list(expression.args)
         if args:
             args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
@@ -309,11 +338,7 @@ def _sdk_assignments(module: cst.Module, ruleset: RuleSet) -> dict[AssignmentKey
 
 
 class _Enclosing:
-    """Tracks the names of the classes and functions around the node being visited.
-
-    Its leave methods serve a visitor (called with the original node) and a transformer
-    (called with the original and the updated node, which they hand back).
-    """
+    """Tracks the names of the classes and functions around the node being visited (entered here, left below)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -322,16 +347,8 @@ class _Enclosing:
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.stack.append(node.name.value)
 
-    def leave_ClassDef(self, original_node: cst.ClassDef, *updated: cst.ClassDef) -> cst.ClassDef | None:
-        self.stack.pop()
-        return updated[0] if updated else None
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.stack.append(node.name.value)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, *updated: cst.FunctionDef) -> cst.FunctionDef | None:
-        self.stack.pop()
-        return updated[0] if updated else None
 
 
 class _Places(_Enclosing, cst.CSTVisitor):
@@ -343,6 +360,12 @@ class _Places(_Enclosing, cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self.of[id(node)] = tuple(self.stack)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.stack.pop()
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.stack.pop()
 
 
 class _KeepComments:
@@ -361,13 +384,14 @@ class _KeepComments:
         self._removed[id(original_node)] = original_node.leading_lines
         return cst.RemoveFromParent()
 
-    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
-                                  updated_node: cst.SimpleStatementLine
-                                  ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
         return updated_node if updated_node.body else self.removed(original_node)
 
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-                            ) -> cst.IndentedBlock:
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
         body, footer = self._carried(original_node.body, updated_node.body, updated_node.footer)
         return updated_node.with_changes(body=body, footer=footer)
 
@@ -375,8 +399,12 @@ class _KeepComments:
         body, footer = self._carried(original_node.body, updated_node.body, updated_node.footer)
         return updated_node.with_changes(body=body, footer=footer)
 
-    def _carried(self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement],
-                 footer: Sequence[cst.EmptyLine]) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
+    def _carried(
+        self,
+        original: Sequence[cst.BaseStatement],
+        updated: Sequence[cst.BaseStatement],
+        footer: Sequence[cst.EmptyLine],
+    ) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
         """The block's statements and footer with the removed lines' comments moved to what follows them."""
         removed = [self._removed.get(id(statement)) for statement in original]
         body = list(updated)
@@ -388,7 +416,9 @@ class _KeepComments:
             if lines is not None:
                 carried.extend(lines)
                 continue
-            body[index] = body[index].with_changes(leading_lines=_with_comments(carried, body[index].leading_lines))
+            statement = body[index]
+            if isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                body[index] = statement.with_changes(leading_lines=_with_comments(carried, statement.leading_lines))
             carried, index = [], index + 1
         return body, [*_comment_lines(carried), *footer]
 
@@ -404,7 +434,7 @@ def _with_comments(carried: Sequence[cst.EmptyLine], own: Sequence[cst.EmptyLine
     comments = _comment_lines(carried)
     if not comments:
         return list(own)
-    return [*comments, *(own or carried[len(comments):])]
+    return [*comments, *(own or carried[len(comments) :])]
 
 
 class _RemoveImports(_KeepComments, RemoveImportsVisitor):
@@ -416,12 +446,20 @@ class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
         super().__init__()
         self.dead = dead
 
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self.stack.pop()
+        return updated_node
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self.stack.pop()
+        return updated_node
+
     def _is_dead(self, statement: cst.BaseSmallStatement) -> bool:
         return isinstance(statement, cst.Assign) and (tuple(self.stack), normalized_code(statement)) in self.dead
 
-    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
-                                  updated_node: cst.SimpleStatementLine
-                                  ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
         kept = [s for s in updated_node.body if not self._is_dead(s)]
         if len(kept) == len(updated_node.body):
             return updated_node

@@ -7,17 +7,17 @@ worker processes (each builds its own Engine once). Writing fixed files happens 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from cloudshift.engine.cache import ResultCache
 from cloudshift.config import Settings
+from cloudshift.engine.cache import ResultCache
 from cloudshift.engine.pipeline import Engine
-from cloudshift.model import FileError, FileResult, Safety
 from cloudshift.engine.project import ProjectIndex
 from cloudshift.engine.source import SourceError, SourceFile, read_source
+from cloudshift.model import FileError, FileResult, Safety
 
 PARALLEL_THRESHOLD = 16  # below this many candidate files, worker start-up costs more than it saves
 _worker_engine: Engine | None = None
@@ -40,8 +40,14 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def check_files(engine: Engine, paths: Iterable[Path], *, fix: Safety | None = None,
-                jobs: int | None = None, cache: ResultCache | None = None) -> Iterator[Checked]:
+def check_files(
+    engine: Engine,
+    paths: Iterable[Path],
+    *,
+    fix: Safety | None = None,
+    jobs: int | None = None,
+    cache: ResultCache | None = None,
+) -> Iterator[Checked]:
     """Every file's result, in the order given; scan results come from and go to `cache` when given."""
     pending: list[tuple[Path, str, SourceFile]] = []
     done: dict[Path, Checked] = {}
@@ -65,7 +71,7 @@ def check_files(engine: Engine, paths: Iterable[Path], *, fix: Safety | None = N
             done[path] = Checked(path, cached, source)
         else:
             pending.append((path, shown, source))
-    for (path, _, source), result in zip(pending, _analyse(engine, pending, fix, jobs)):
+    for (path, _, source), result in zip(pending, _analyse(engine, pending, fix, jobs), strict=True):
         done[path] = Checked(path, result, source)
         if cache is not None and fix is None:
             cache.put(result, source.text, texts)
@@ -73,8 +79,9 @@ def check_files(engine: Engine, paths: Iterable[Path], *, fix: Safety | None = N
         yield done[path]
 
 
-def _analyse(engine: Engine, pending: list[tuple[Path, str, SourceFile]], fix: Safety | None,
-             jobs: int | None) -> Iterator[FileResult]:
+def _analyse(
+    engine: Engine, pending: list[tuple[Path, str, SourceFile]], fix: Safety | None, jobs: int | None
+) -> Iterator[FileResult]:
     work = [(shown, source.text, fix) for _, shown, source in pending]
     workers = jobs or os.cpu_count() or 1
     if workers < 2 or len(work) < PARALLEL_THRESHOLD:

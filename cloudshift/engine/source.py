@@ -42,14 +42,16 @@ def decode_source(data: bytes) -> SourceFile:
         encoding = "utf-8"  # undecodable bytes in the first two lines: the decode below names the line
     bom = data.startswith(codecs.BOM_UTF8)
     if bom:
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
         encoding = "utf-8"
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise SourceError(f"line {line}: not valid {encoding} ({error.reason}); cloudshift reads Python source "
-                          "in its declared encoding (UTF-8 unless a coding comment says otherwise)") from error
+        raise SourceError(
+            f"line {line}: not valid {encoding} ({error.reason}); cloudshift reads Python source "
+            "in its declared encoding (UTF-8 unless a coding comment says otherwise)"
+        ) from error
     return SourceFile(text, "utf-8" if encoding == "utf-8-sig" else encoding, bom)
 
 

@@ -239,10 +239,7 @@ def _entry_from(path: Path, index: int, item: object) -> BaselineEntry:
         raise BaselineError(f"{path}: findings[{index}] must be an object")
     for name, kind in _ENTRY_FIELDS.items():
         if not isinstance(item.get(name), kind):
-            raise BaselineError(
-                f"{path}: findings[{index}].{name} must be {_TYPE_NAMES[kind]}, "
-                f"got {item.get(name)!r}"
-            )
+            raise BaselineError(f"{path}: findings[{index}].{name} must be {_TYPE_NAMES[kind]}, got {item.get(name)!r}")
     return BaselineEntry(**{name: item[name] for name in _ENTRY_FIELDS})
 
 
@@ -257,12 +254,9 @@ def in_scope(
     of the files (pre-commit, a path argument) or some of the rules must not call every
     other entry "fixed".
     """
-    files = (
-        None if scanned_files is None else {relative_path(p, baseline.root) for p in scanned_files}
-    )
+    files = None if scanned_files is None else {relative_path(p, baseline.root) for p in scanned_files}
     return lambda entry: (
-        (files is None or entry.path in files)
-        and (allows is None or allows(entry.rule, baseline.root / entry.path))
+        (files is None or entry.path in files) and (allows is None or allows(entry.rule, baseline.root / entry.path))
     )
 
 
@@ -273,15 +267,13 @@ def compare(
 ) -> Comparison:
     """Split findings into new and existing, and list entries fixed since the baseline."""
     known = baseline.fingerprints
-    new, existing, seen = [], [], set()
+    new: list[Finding] = []
+    existing: list[Finding] = []
+    seen: set[str] = set()
     for finding, entry in entries_for(findings, baseline.root):
         (existing if entry.fingerprint in known else new).append(finding)
         seen.add(entry.fingerprint)
-    fixed = [
-        entry
-        for entry in baseline.entries
-        if entry.fingerprint not in seen and (scope is None or scope(entry))
-    ]
+    fixed = [entry for entry in baseline.entries if entry.fingerprint not in seen and (scope is None or scope(entry))]
     return Comparison(new, existing, fixed)
 
 
@@ -298,9 +290,5 @@ def update_baseline(
     result = compare(findings, baseline, scope)
     fixed = {entry.fingerprint for entry in result.fixed}
     current = {entry.fingerprint: entry for _, entry in entries_for(findings, baseline.root)}
-    kept = [
-        current.get(entry.fingerprint, entry)
-        for entry in baseline.entries
-        if entry.fingerprint not in fixed
-    ]
+    kept = [current.get(entry.fingerprint, entry) for entry in baseline.entries if entry.fingerprint not in fixed]
     return _write(baseline.file, kept), result

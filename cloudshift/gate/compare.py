@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from cloudshift.config import Settings
+from cloudshift.engine.suppress import UnusedSuppression, apply_suppressions
 from cloudshift.gate.baseline import (
     compare,
     in_scope,
@@ -19,11 +21,9 @@ from cloudshift.gate.baseline import (
     update_baseline,
     write_baseline,
 )
-from cloudshift.config import Settings
 from cloudshift.gate.gitdiff import changed_lines, find_repo_root, on_changed_lines
-from cloudshift.model import Finding
 from cloudshift.gate.report import BaselineOutcome, Report, plural
-from cloudshift.engine.suppress import UnusedSuppression, apply_suppressions
+from cloudshift.model import Finding
 
 
 def only_new(
@@ -57,9 +57,7 @@ def _against_baseline(report: Report, settings: Settings, baseline_file: Path) -
 def _on_changed_lines(report: Report, diff_base: str, paths: Sequence[Path]) -> Report:
     repo = find_repo_root(paths[0] if paths else Path.cwd())
     changes = changed_lines(repo, diff_base, paths)
-    return replace(
-        report, findings=on_changed_lines(report.findings, changes, repo), diff_base=diff_base
-    )
+    return replace(report, findings=on_changed_lines(report.findings, changes, repo), diff_base=diff_base)
 
 
 def save_baseline(report: Report, settings: Settings, output: Path, *, update: bool = False) -> str:
@@ -73,9 +71,7 @@ def save_baseline(report: Report, settings: Settings, output: Path, *, update: b
         return f"Wrote {plural(len(written.entries), 'finding')} to {output}."
     baseline = load_baseline(output)
     scanned = [Path(path) for path in report.files_scanned]
-    updated, result = update_baseline(
-        baseline, report.findings, in_scope(baseline, scanned, settings.allows)
-    )
+    updated, result = update_baseline(baseline, report.findings, in_scope(baseline, scanned, settings.allows))
     message = (
         f"Updated {output}: {plural(len(result.fixed), 'fixed finding')} dropped, "
         f"{plural(len(updated.entries), 'finding')} kept."

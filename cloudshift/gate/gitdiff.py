@@ -66,9 +66,7 @@ def merge_base(repo: Path, base_ref: str) -> str:
         raise GitError(_shallow_message(repo, base_ref))
     if result.returncode == 1:
         raise GitError(f"HEAD and {base_ref!r} have no common history: nothing to diff against")
-    raise GitError(
-        f"git merge-base {base_ref} HEAD failed: {result.stderr.decode(errors='replace').strip()}"
-    )
+    raise GitError(f"git merge-base {base_ref} HEAD failed: {result.stderr.decode(errors='replace').strip()}")
 
 
 def _is_shallow(repo: Path) -> bool:
@@ -119,9 +117,7 @@ def _shallow_message(repo: Path, base_ref: str) -> str:
     )
 
 
-def changed_lines(
-    repo_root: Path, base_ref: str, paths: Sequence[Path] = ()
-) -> dict[str, set[int]]:
+def changed_lines(repo_root: Path, base_ref: str, paths: Sequence[Path] = ()) -> dict[str, set[int]]:
     """Lines added or changed since the merge base with `base_ref`, by repo-relative path.
 
     `paths` limits the answer to those files and directories (all of the work tree if empty).
@@ -218,9 +214,7 @@ def _all_lines(path: Path) -> set[int]:
     return set(range(1, count + 1))
 
 
-def on_changed_lines(
-    findings: Iterable[Finding], changes: dict[str, set[int]], repo_root: Path
-) -> list[Finding]:
+def on_changed_lines(findings: Iterable[Finding], changes: dict[str, set[int]], repo_root: Path) -> list[Finding]:
     """The findings that touch a changed line (any line of the call, for multi-line calls)."""
     root = repo_root.resolve()
     kept = []

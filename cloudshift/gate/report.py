@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
 
+from cloudshift.engine.suppress import UnusedSuppression
 from cloudshift.gate.baseline import BaselineEntry, fingerprints_for, relative_path
 from cloudshift.model import FileError, Finding
-from cloudshift.engine.suppress import UnusedSuppression
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
-SARIF_SCHEMA = (
-    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-)
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "cloudshiftFingerprint/v1"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -141,20 +139,14 @@ def fixed_line(report: Report) -> str:
 
 
 def _text_line(finding: Finding) -> str:
-    return (
-        f"{_location(finding.path, finding.line, finding.column)}: {finding.rule} {finding.message}"
-    )
+    return f"{_location(finding.path, finding.line, finding.column)}: {finding.rule} {finding.message}"
 
 
 def render_text(report: Report) -> str:
     lines = [_text_line(finding) for finding in report.sorted_findings()]
+    lines += [f"{_location(error.path, error.line, error.column)}: error: {error.message}" for error in report.errors]
     lines += [
-        f"{_location(error.path, error.line, error.column)}: error: {error.message}"
-        for error in report.errors
-    ]
-    lines += [
-        f"{_location(path, item.line, 0)}: unused suppression `# {item.text}`"
-        for path, item in report.unused_ignores
+        f"{_location(path, item.line, 0)}: unused suppression `# {item.text}`" for path, item in report.unused_ignores
     ]
     lines += [line for line in (summary_line(report), fixed_line(report)) if line]
     return "\n".join(lines) + "\n"
@@ -200,8 +192,7 @@ def render_json(report: Report) -> str:
         "findings": [finding.to_json() for finding in report.sorted_findings()],
         "errors": [_error_json(error) for error in report.errors],
         "unused_ignores": [
-            {"path": path, "line": item.line, "text": item.text}
-            for path, item in report.unused_ignores
+            {"path": path, "line": item.line, "text": item.text} for path, item in report.unused_ignores
         ],
         "summary": summary_json(report),
     }
@@ -218,9 +209,7 @@ def _tool_version() -> str:
         return "0.0.0"
 
 
-def _sarif_rules(
-    findings: Sequence[Finding], rule_docs: Mapping[str, tuple[str, ...]]
-) -> list[dict[str, object]]:
+def _sarif_rules(findings: Sequence[Finding], rule_docs: Mapping[str, tuple[str, ...]]) -> list[dict[str, object]]:
     """Every documented rule plus any rule a finding names that has no documentation."""
     docs = {rule: RuleDoc(*doc) for rule, doc in rule_docs.items()}
     for finding in findings:
@@ -246,9 +235,7 @@ def _artifact(path: str, root: Path) -> dict[str, object]:
     return {"uri": quote(relative_path(path, root)), "uriBaseId": "%SRCROOT%"}
 
 
-def _sarif_result(
-    finding: Finding, rule_index: int, fingerprint: str, root: Path
-) -> dict[str, object]:
+def _sarif_result(finding: Finding, rule_index: int, fingerprint: str, root: Path) -> dict[str, object]:
     span = finding.span
     return {
         "ruleId": finding.rule,
@@ -306,9 +293,7 @@ def render_sarif(report: Report, rule_docs: Mapping[str, tuple[str, ...]], root:
         "invocations": [
             {
                 "executionSuccessful": not report.errors,
-                "toolExecutionNotifications": [
-                    _sarif_notification(error, root) for error in report.errors
-                ],
+                "toolExecutionNotifications": [_sarif_notification(error, root) for error in report.errors],
             }
         ],
         "results": [_sarif_result(f, index[f.rule], fingerprints[f], root) for f in findings],
@@ -332,11 +317,7 @@ def escape_property(text: str) -> str:
 
 def _workflow_command(command: str, properties: Mapping[str, object], message: str) -> str:
     rendered = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
-    return (
-        f"::{command} {rendered}::{escape_data(message)}"
-        if rendered
-        else f"::{command}::{escape_data(message)}"
-    )
+    return f"::{command} {rendered}::{escape_data(message)}" if rendered else f"::{command}::{escape_data(message)}"
 
 
 def render_github(report: Report, root: Path) -> str:
@@ -362,13 +343,9 @@ def render_github(report: Report, root: Path) -> str:
         lines.append(_workflow_command("error", properties, error.message))
     for path, item in report.unused_ignores:
         properties = {"file": relative_path(path, root), "line": item.line, "title": "cloudshift"}
-        lines.append(
-            _workflow_command("warning", properties, f"unused suppression `# {item.text}`")
-        )
+        lines.append(_workflow_command("warning", properties, f"unused suppression `# {item.text}`"))
     if fixed_line(report):
-        lines.append(
-            _workflow_command("notice", {"title": "cloudshift baseline"}, fixed_line(report))
-        )
+        lines.append(_workflow_command("notice", {"title": "cloudshift baseline"}, fixed_line(report)))
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
@@ -380,9 +357,7 @@ def _xml_safe(text: str) -> str:
     return _XML_INVALID.sub("\ufffd", text)
 
 
-def _testcase(
-    suite: ElementTree.Element, path: str, name: str, line: int = 0
-) -> ElementTree.Element:
+def _testcase(suite: ElementTree.Element, path: str, name: str, line: int = 0) -> ElementTree.Element:
     attributes = {"classname": _xml_safe(path), "name": _xml_safe(name), "file": _xml_safe(path)}
     if line:
         attributes["line"] = str(line)
@@ -395,21 +370,15 @@ def render_junit(report: Report) -> str:
     suites = ElementTree.Element("testsuites", {"name": "cloudshift"})
     suite = ElementTree.SubElement(suites, "testsuite", {"name": "cloudshift scan"})
     for finding in report.sorted_findings():
-        case = _testcase(
-            suite, finding.path, f"{finding.rule} at {finding.line}:{finding.column}", finding.line
-        )
-        failure = ElementTree.SubElement(
-            case, "failure", {"message": _xml_safe(finding.message), "type": finding.rule}
-        )
+        case = _testcase(suite, finding.path, f"{finding.rule} at {finding.line}:{finding.column}", finding.line)
+        failure = ElementTree.SubElement(case, "failure", {"message": _xml_safe(finding.message), "type": finding.rule})
         reason = f": {finding.reason}" if finding.reason else ""
         failure.text = _xml_safe(f"{_text_line(finding)}\nfix: {finding.fix.value}{reason}")
     for error in report.errors:
         case = _testcase(suite, error.path, "analysis", error.line)
         element = ElementTree.SubElement(case, "error", {"message": _xml_safe(error.message)})
         element.text = _xml_safe(error.message)
-    failing = {finding.path for finding in report.findings} | {
-        error.path for error in report.errors
-    }
+    failing = {finding.path for finding in report.findings} | {error.path for error in report.errors}
     for path in sorted(set(report.files_scanned) - failing):
         _testcase(suite, path, "no direct SDK calls")
     if not len(suite):
@@ -423,8 +392,4 @@ def render_junit(report: Report) -> str:
     suite.attrib.update(counts)
     suites.attrib.update({key: counts[key] for key in ("tests", "failures", "errors")})
     ElementTree.indent(suites)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        + ElementTree.tostring(suites, encoding="unicode")
-        + "\n"
-    )
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"

@@ -16,7 +16,7 @@ import re
 import sys
 import traceback
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -24,7 +24,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -36,9 +36,9 @@ from pygls.uris import to_fs_path
 from cloudshift.config import ConfigError, Settings, find_config, load_settings
 from cloudshift.engine.discovery import is_excluded
 from cloudshift.engine.pipeline import Engine
+from cloudshift.engine.suppress import Suppression, parse_suppressions
 from cloudshift.model import Finding, Resolution, Safety, Span
 from cloudshift.rules.ruleset import RuleError
-from cloudshift.engine.suppress import Suppression, parse_suppressions
 
 DEBOUNCE_SECONDS = 0.3  # typing pauses shorter than this do not start an analysis
 MAX_BUFFER_CHARS = 2_000_000  # larger buffers get one notice instead of an analysis
@@ -50,6 +50,8 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # LSP's line breaks (str.splitlines knows more)
 _WRITTEN_SUPPRESSION = re.compile(r"cloudshift:\s*ignore\[[^\]]*\]")
 Units = Callable[[str], int]  # how many client code units a piece of text is
+
+Result = TypeVar("Result")
 
 
 # --- positions -----------------------------------------------------------------------------
@@ -107,10 +109,20 @@ def text_edits(before: TextMap, after: str) -> list[types.TextEdit]:
             continue
         start, end = before.line_start(i1), before.line_start(i2)
         removed, added = before.text[start:end], "".join(new[j1:j2])
-        head = len(os.path.commonprefix([removed, added]))
-        tail = len(os.path.commonprefix([removed[head:][::-1], added[head:][::-1]]))
+        head = _common_prefix_length(removed, added)
+        tail = _common_prefix_length(removed[head:][::-1], added[head:][::-1])
         edits.append(before.edit(start + head, end - tail, added[head : len(added) - tail]))
     return edits
+
+
+def _common_prefix_length(a: str, b: str) -> int:
+    """How many leading characters two strings share."""
+    length = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        length += 1
+    return length
 
 
 def ignore_edit(text: TextMap, line: int, rule: str) -> types.TextEdit | None:
@@ -248,17 +260,26 @@ class FixRequest:
     span: Span | None = None
 
     def to_data(self, snapshot: Snapshot) -> dict[str, Any]:
-        return {"uri": snapshot.uri, "version": snapshot.version, "level": self.level.value, "rule": self.rule,
-                "span": None if self.span is None else [self.span.line, self.span.column, self.span.end_line,
-                                                        self.span.end_column]}
+        return {
+            "uri": snapshot.uri,
+            "version": snapshot.version,
+            "level": self.level.value,
+            "rule": self.rule,
+            "span": None
+            if self.span is None
+            else [self.span.line, self.span.column, self.span.end_line, self.span.end_column],
+        }
 
     @classmethod
     def from_data(cls, data: Any) -> tuple[str, int | None, FixRequest] | None:
         """(uri, version, request) back from a code action's data; None if it is not ours."""
         try:
             span = data["span"]
-            return data["uri"], data["version"], cls(Safety(data["level"]), data["rule"],
-                                                     None if span is None else Span(*map(int, span)))
+            return (
+                data["uri"],
+                data["version"],
+                cls(Safety(data["level"]), data["rule"], None if span is None else Span(*map(int, span))),
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -272,8 +293,10 @@ class Analyser:
     def analyse(self, snapshot: Snapshot) -> Analysis:
         if len(snapshot.text) > MAX_BUFFER_CHARS:
             size = f"{len(snapshot.text) / 1e6:.1f}M characters"
-            message = (f"cloudshift does not analyse buffers over {MAX_BUFFER_CHARS / 1e6:.0f}M characters "
-                       f"in the editor (this one has {size}); run `cloudshift scan` on the file instead")
+            message = (
+                f"cloudshift does not analyse buffers over {MAX_BUFFER_CHARS / 1e6:.0f}M characters "
+                f"in the editor (this one has {size}); run `cloudshift scan` on the file instead"
+            )
             return Analysis(snapshot, notice=Notice(message, types.DiagnosticSeverity.Information))
         try:
             engine, log = self.projects.engine_for(snapshot.directory, snapshot.root)
@@ -338,7 +361,7 @@ class Worker:
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
 
-    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, function: Callable[..., Result], *args: Any) -> Result:
         pool = self._pool or self._start()
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
@@ -350,8 +373,9 @@ class Worker:
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the server has threads of its own, and the child needs none of its state
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_start_worker)
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
+        )
         return self._pool
 
     def shutdown(self) -> None:
@@ -360,8 +384,13 @@ class Worker:
 
 
 def diagnostic(finding: Finding, text: TextMap) -> types.Diagnostic:
-    return types.Diagnostic(range=text.range(finding.span), message=_diagnostic_message(finding),
-                            severity=types.DiagnosticSeverity.Warning, code=finding.rule, source=SOURCE)
+    return types.Diagnostic(
+        range=text.range(finding.span),
+        message=_diagnostic_message(finding),
+        severity=types.DiagnosticSeverity.Warning,
+        code=finding.rule,
+        source=SOURCE,
+    )
 
 
 def _diagnostic_message(finding: Finding) -> str:
@@ -423,8 +452,10 @@ def _is_python(language_id: str | None, path: Path | None) -> bool:
 
 def _failure_message(error: Exception) -> str:
     if isinstance(error, BrokenProcessPool):
-        return ("cloudshift's analysis process stopped while checking this buffer (its parser crashed; "
-                "very deeply nested code can cause that); it starts again for the next check")
+        return (
+            "cloudshift's analysis process stopped while checking this buffer (its parser crashed; "
+            "very deeply nested code can cause that); it starts again for the next check"
+        )
     return f"cloudshift failed on this buffer ({error!r}); details are in the cloudshift log"
 
 
@@ -493,8 +524,11 @@ class CloudshiftServer(LanguageServer):
         Outside every folder, the file's own directory; for an untitled buffer, the first
         workspace folder (or the server's working directory).
         """
-        folders = [Path(fs_path) for folder in self.workspace.folders.values()
-                   if (fs_path := _file_path(folder.uri)) is not None]
+        folders = [
+            Path(fs_path)
+            for folder in self.workspace.folders.values()
+            if (fs_path := _file_path(folder.uri)) is not None
+        ]
         holding = [folder for folder in folders if path is not None and folder in path.parents]
         if holding:
             return max(holding, key=lambda folder: len(folder.parts))
@@ -556,14 +590,20 @@ class CloudshiftServer(LanguageServer):
         diagnostics = [diagnostic(finding, text) for finding in analysis.findings]
         if analysis.notice is not None:
             start = types.Position(line=0, character=0)
-            diagnostics.append(types.Diagnostic(range=types.Range(start=start, end=start),
-                                                message=analysis.notice.message,
-                                                severity=analysis.notice.severity, source=SOURCE))
+            diagnostics.append(
+                types.Diagnostic(
+                    range=types.Range(start=start, end=start),
+                    message=analysis.notice.message,
+                    severity=analysis.notice.severity,
+                    source=SOURCE,
+                )
+            )
         self.send_diagnostics(analysis.snapshot.uri, diagnostics, analysis.snapshot.version)
 
     def send_diagnostics(self, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None) -> None:
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+        )
 
     def forget(self, uri: str) -> None:
         task = self.pending.pop(uri, None)
@@ -631,7 +671,7 @@ class CloudshiftServer(LanguageServer):
 # --- code actions ---------------------------------------------------------------------------
 
 
-def _wanted(only: list[str] | None, kind: str) -> bool:
+def _wanted(only: Sequence[str] | None, kind: str) -> bool:
     return only is None or any(kind == prefix or kind.startswith(prefix + ".") for prefix in only)
 
 
@@ -649,28 +689,45 @@ async def code_actions(server: CloudshiftServer, params: types.CodeActionParams)
             if _overlaps(found.range, params.range):
                 actions.extend(_quick_fixes(server, snapshot, text, finding, found))
     if _wanted(only, FIX_ALL_KIND) and any(_fixable(f) and f.fix is Safety.SAFE for f in analysis.findings):
-        actions.append(types.CodeAction(title="Apply all safe cloudshift fixes", kind=FIX_ALL_KIND,
-                                        data=FixRequest(Safety.SAFE).to_data(snapshot)))
+        actions.append(
+            types.CodeAction(
+                title="Apply all safe cloudshift fixes",
+                kind=FIX_ALL_KIND,
+                data=FixRequest(Safety.SAFE).to_data(snapshot),
+            )
+        )
     if server.resolves_edits():
         return actions
     resolved = [await resolve_code_action(server, action) if action.edit is None else action for action in actions]
     return [action for action in resolved if action.edit is not None]
 
 
-def _quick_fixes(server: CloudshiftServer, snapshot: Snapshot, text: TextMap, finding: Finding,
-                 found: types.Diagnostic) -> list[types.CodeAction]:
+def _quick_fixes(
+    server: CloudshiftServer, snapshot: Snapshot, text: TextMap, finding: Finding, found: types.Diagnostic
+) -> list[types.CodeAction]:
     """The finding's fix (edit filled in later: it costs an engine run) and its ignore-this-line action."""
     actions = []
     if _fixable(finding):
         request = FixRequest(finding.fix, finding.rule, finding.span)
-        actions.append(types.CodeAction(title=_fix_title(finding), kind=types.CodeActionKind.QuickFix,
-                                        diagnostics=[found], is_preferred=finding.fix is Safety.SAFE,
-                                        data=request.to_data(snapshot)))
+        actions.append(
+            types.CodeAction(
+                title=_fix_title(finding),
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[found],
+                is_preferred=finding.fix is Safety.SAFE,
+                data=request.to_data(snapshot),
+            )
+        )
     edit = ignore_edit(text, finding.line, finding.rule)
     if edit is not None:
-        actions.append(types.CodeAction(title=f"Ignore {finding.rule} on this line",
-                                        kind=types.CodeActionKind.QuickFix, diagnostics=[found],
-                                        edit=server.workspace_edit(snapshot, [edit])))
+        actions.append(
+            types.CodeAction(
+                title=f"Ignore {finding.rule} on this line",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[found],
+                edit=server.workspace_edit(snapshot, [edit]),
+            )
+        )
     return actions
 
 
@@ -723,8 +780,9 @@ def build_server() -> CloudshiftServer:
     async def watched_files(ls: CloudshiftServer, params: types.DidChangeWatchedFilesParams) -> None:
         await ls.reload_configuration()
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                    types.CodeActionOptions(code_action_kinds=action_kinds, resolve_provider=True))
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=action_kinds, resolve_provider=True)
+    )
     async def code_action(ls: CloudshiftServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
         return await code_actions(ls, params)
 
@@ -744,8 +802,11 @@ def build_server() -> CloudshiftServer:
 async def _watch_configuration(server: CloudshiftServer) -> None:
     """Ask the client to report pyproject.toml files created, changed or deleted anywhere in the workspace."""
     watcher = types.FileSystemWatcher(glob_pattern=WATCHED_CONFIG)
-    registration = types.Registration(id="cloudshift-config", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                                      register_options=types.DidChangeWatchedFilesRegistrationOptions([watcher]))
+    registration = types.Registration(
+        id="cloudshift-config",
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions([watcher]),
+    )
     try:
         await server.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
     except Exception as error:  # a client that refuses still gets diagnostics; edits are still seen by mtime

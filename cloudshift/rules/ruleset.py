@@ -7,16 +7,18 @@ SDK method: every SDK object, factory and method comes from rules/*.yaml or a us
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, cast
 
 import jsonschema
 import libcst as cst
 import yaml
 
-from cloudshift.model import SAFETY_ORDER, Safety
-from cloudshift.engine.pattern import PatternError, check_template
+from cloudshift.model import Safety
+from cloudshift.rules.pattern import PatternError, check_template
+from cloudshift.rules.template import Template
 
 SCHEMA = json.loads((Path(__file__).with_name("schema.json")).read_text(encoding="utf-8"))
 
@@ -35,7 +37,7 @@ class Signature:
     any_positional: bool = False  # no params were given: positional arguments bind as "#0", "#1", ...
 
     @classmethod
-    def parse(cls, params: list[str] | None) -> "Signature":
+    def parse(cls, params: list[str] | None) -> Signature:
         if params is None:
             return cls(any_keyword=True, any_positional=True)
         positional: list[str] = []
@@ -80,7 +82,7 @@ class Creation:
     neutral_objects: dict[str, str]  # parameter -> SDK object it may be without configuring anything
     safety: Safety  # the most any fix on the obtained object may be
     reason: str
-    template: str | None  # how the rewrite spells this creation, when it has a shim equivalent
+    template: Template | None  # how the rewrite spells this creation, when it has a shim equivalent
     origin: Origin
     neutral_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # parameter -> expressions
 
@@ -100,13 +102,13 @@ class FixVariant:
     iterated: bool  # the result (the call, or the call with its trailing code) is a loop's iterable
     safety: Safety
     reason: str
-    template: str
+    template: Template
     keywords: dict[str, str]
     dict_keywords: dict[str, dict[str, str]]
     drop: dict[str, DroppedArgument]
     when: dict[str, tuple[str, ...]]
     same: tuple[tuple[str, ...], ...]
-    patterns: tuple[str, ...] = ()  # code around the call that the template replaces (cloudshift/engine/pattern.py)
+    patterns: tuple[str, ...] = ()  # code around the call that the template replaces (cloudshift/rules/pattern.py)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class Rule:
     @property
     def best_safety(self) -> Safety:
         """The safest fix this rule can offer, for `rules list`."""
-        return min((fix.safety for fix in self.fixes), key=SAFETY_ORDER.index, default=Safety.MANUAL)
+        return min((fix.safety for fix in self.fixes), default=Safety.MANUAL)
 
 
 @dataclass(frozen=True)
@@ -196,13 +198,20 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
     provider, service = data["provider"], data["service"]
     ruleset.files.append(str(path))
     ruleset.modules.update(data["modules"])
-    ruleset.exceptions.update({dotted: provider for dotted in data.get("exceptions", ())})
+    ruleset.exceptions.update(dict.fromkeys(data.get("exceptions", ()), provider))
     for name, spec in data["objects"].items():
         origin = lines.origin(["objects", name])
         if name in ruleset.objects:
             raise RuleError(f"{origin}: object '{name}' is already defined at {ruleset.objects[name].origin}")
-        ruleset.objects[name] = SdkObject(name, provider, spec["summary"], tuple(spec.get("types", ())),
-                                          spec.get("shim", "none"), dict(spec.get("fields", {})), origin)
+        ruleset.objects[name] = SdkObject(
+            name,
+            provider,
+            spec["summary"],
+            tuple(spec.get("types", ())),
+            spec.get("shim", "none"),
+            dict(spec.get("fields", {})),
+            origin,
+        )
         for dotted in spec.get("types", ()):
             ruleset.types[dotted] = name
     for name, spec in data["objects"].items():
@@ -272,9 +281,9 @@ class _LineFinder:
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 if key_node.value == key:
-                    return value_node
+                    return cast(yaml.Node, value_node)
         if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            return node.value[key]
+            return cast(yaml.Node, node.value[key])
         return None
 
 
@@ -315,9 +324,21 @@ def _creation(result: str, entry: dict[str, Any], origin: Origin) -> Creation:
             cst.parse_expression(code)
         except cst.ParserSyntaxError as error:
             raise RuleError(f"{origin}: neutral_values: {code!r} is not a Python expression") from error
-    return Creation(kind, target, on, result, signature, when, frozenset(entry.get("neutral", ())), neutral_objects,
-                    Safety(entry.get("safety", "safe")), entry.get("reason", ""), entry.get("template"), origin,
-                    neutral_values)
+    return Creation(
+        kind,
+        target,
+        on,
+        result,
+        signature,
+        when,
+        frozenset(entry.get("neutral", ())),
+        neutral_objects,
+        Safety(entry.get("safety", "safe")),
+        entry.get("reason", ""),
+        Template(entry["template"]) if "template" in entry else None,
+        origin,
+        neutral_values,
+    )
 
 
 def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin) -> Rule:
@@ -332,16 +353,31 @@ def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin) ->
         raise RuleError(f"{origin}: rule '{entry['id']}' has no fix, so it needs 'manual: <why>'")
     if entry.get("passed_as_value") and method != "*":
         raise RuleError(f"{origin}: 'passed_as_value' is only for catch-all rules ('<object>.*')")
-    return Rule(entry["id"], provider, service, on, method, entry.get("call"), signature, when,
-                entry["message"], entry.get("manual", ""), fixes, origin, bool(entry.get("passed_as_value")))
+    return Rule(
+        entry["id"],
+        provider,
+        service,
+        on,
+        method,
+        entry.get("call"),
+        signature,
+        when,
+        entry["message"],
+        entry.get("manual", ""),
+        fixes,
+        origin,
+        bool(entry.get("passed_as_value")),
+    )
 
 
 def _fix(spec: dict[str, Any], signature: Signature, origin: Origin) -> FixVariant:
     safety = Safety(spec.get("safety", "safe"))
     if safety is not Safety.SAFE and not spec.get("reason"):
         raise RuleError(f"{origin}: a {safety} fix needs a 'reason' saying how behaviour may differ")
-    drop = {name: DroppedArgument(Safety(d["safety"]), d["reason"], d.get("neutral_object"))
-            for name, d in spec.get("drop", {}).items()}
+    drop = {
+        name: DroppedArgument(Safety(d["safety"]), d["reason"], d.get("neutral_object"))
+        for name, d in spec.get("drop", {}).items()
+    }
     when = _when(spec.get("when"))
     named = [*spec.get("keywords", {}), *spec.get("dict_keywords", {}), *drop, *when]
     for name in named:
@@ -349,9 +385,19 @@ def _fix(spec: dict[str, Any], signature: Signature, origin: Origin) -> FixVaria
             raise RuleError(f"{origin}: fix names '{name}', which is not a parameter of the rule's signature")
     result = spec.get("result", "any")
     iterated = result == "iterated" or bool(spec.get("iterated", False))
-    return FixVariant(result, iterated, safety, spec.get("reason", ""), spec["template"],
-                      dict(spec.get("keywords", {})), {k: dict(v) for k, v in spec.get("dict_keywords", {}).items()},
-                      drop, when, tuple(tuple(group) for group in spec.get("same", ())), _patterns(spec, origin))
+    return FixVariant(
+        result,
+        iterated,
+        safety,
+        spec.get("reason", ""),
+        Template(spec["template"]),
+        dict(spec.get("keywords", {})),
+        {k: dict(v) for k, v in spec.get("dict_keywords", {}).items()},
+        drop,
+        when,
+        tuple(tuple(group) for group in spec.get("same", ())),
+        _patterns(spec, origin),
+    )
 
 
 def _patterns(spec: dict[str, Any], origin: Origin) -> tuple[str, ...]:
@@ -359,10 +405,12 @@ def _patterns(spec: dict[str, Any], origin: Origin) -> tuple[str, ...]:
     given = spec.get("pattern", ())
     patterns = (given,) if isinstance(given, str) else tuple(given)
     if patterns and any(key in spec for key in ("result", "iterated", "keywords", "dict_keywords")):
-        raise RuleError(f"{origin}: a fix with a 'pattern' takes no 'result', 'iterated', 'keywords' or 'dict_keywords'")
+        raise RuleError(
+            f"{origin}: a fix with a 'pattern' takes no 'result', 'iterated', 'keywords' or 'dict_keywords'"
+        )
     for pattern in patterns:
         try:
-            check_template(pattern, spec["template"])
+            check_template(pattern, Template(spec["template"]))
         except PatternError as error:
             raise RuleError(f"{origin}: {error}") from error
     return patterns

@@ -25,8 +25,15 @@ def save(key, data):
 
 
 def cloudshift(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cloudshift", *args], cwd=cwd, input=stdin, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cloudshift", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -47,8 +54,15 @@ def test_scan_json_has_the_documented_fields(project: Path) -> None:
     document = json.loads(done.stdout)
     [finding] = document["findings"]
     assert {k: finding[k] for k in ("path", "line", "column", "end_line", "end_column", "rule", "provider", "fix")} == {
-        "path": "app.py", "line": 7, "column": 5, "end_line": 7, "end_column": 80,
-        "rule": "aws-s3-put-object", "provider": "aws", "fix": "safe"}
+        "path": "app.py",
+        "line": 7,
+        "column": 5,
+        "end_line": 7,
+        "end_column": 80,
+        "rule": "aws-s3-put-object",
+        "provider": "aws",
+        "fix": "safe",
+    }
     assert document["summary"]["findings"] == 1
 
 
@@ -94,7 +108,8 @@ def test_bad_rule_file_names_file_and_line(project: Path) -> None:
         "provider: aws\nservice: s3\nmodules: [boto3]\nobjects:\n  thing:\n    summary: x\n"
         "    created_by:\n      - call: boto3.thing\nrules:\n  - id: aws-thing-go\n    method: thing.go\n"
         "    message: go\n    fix:\n      - template: '{shim}()'\n        safety: maybe\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     done = cloudshift("scan", "--rules", "myrules", ".", cwd=project)
     assert done.returncode == 2
     assert "bad.yaml:15" in done.stderr and "maybe" in done.stderr
@@ -137,20 +152,43 @@ def test_fix_stdin_mode_writes_fixed_source_to_stdout(project: Path) -> None:
 def test_rules_list_works_from_an_installed_wheel(tmp_path: Path) -> None:
     """rules/ ships inside the wheel: list the rules from another folder, with only the wheel installed."""
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(wheels), str(REPO)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     [wheel] = wheels.glob("cloudshift-*.whl")
-    assert any(name.startswith("cloudshift/bundled_rules/") and name.endswith(".yaml")
-               for name in zipfile.ZipFile(wheel).namelist())
+    assert any(
+        name.startswith("cloudshift/bundled_rules/") and name.endswith(".yaml")
+        for name in zipfile.ZipFile(wheel).namelist()
+    )
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target)}
-    done = subprocess.run([sys.executable, "-I", "-c", "import sys; sys.path.insert(0, %r); "
-                           "from cloudshift.cli import main; main()" % str(target), "rules", "list"],
-                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(target)!r}); from cloudshift.cli import main; main()",
+            "rules",
+            "list",
+        ],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "aws-s3-put-object" in done.stdout
     assert str(REPO) not in done.stdout
@@ -164,8 +202,10 @@ def test_scan_cache_gives_the_same_report_and_follows_edits(project: Path) -> No
     second = cloudshift("scan", "--format", "json", ".", cwd=project)
     assert json.loads(second.stdout)["findings"] == json.loads(first.stdout)["findings"]
     cache_files[0].write_text("{not json", encoding="utf-8")  # a damaged entry is ignored, not trusted
-    assert json.loads(cloudshift("scan", "--format", "json", ".", cwd=project).stdout)["findings"] == \
-        json.loads(first.stdout)["findings"]
+    assert (
+        json.loads(cloudshift("scan", "--format", "json", ".", cwd=project).stdout)["findings"]
+        == json.loads(first.stdout)["findings"]
+    )
     (project / "app.py").write_text(S3_CODE + "    s3.delete_object(Bucket='reports', Key=key)\n", encoding="utf-8")
     edited = json.loads(cloudshift("scan", "--format", "json", ".", cwd=project).stdout)
     assert [f["rule"] for f in edited["findings"]] == ["aws-s3-put-object", "aws-s3-delete-object"]
@@ -183,5 +223,6 @@ def test_nesting_deeper_than_python_allows_is_a_syntax_error_not_a_crash(project
     document = json.loads(done.stdout)
     assert "too many nested parentheses" in document["errors"][0]["message"]
     assert [(f["line"], f["rule"], f["resolution"]) for f in document["findings"]] == [
-        (7, "aws-s3-put-object", "partial")]
+        (7, "aws-s3-put-object", "partial")
+    ]
     assert done.returncode == 1

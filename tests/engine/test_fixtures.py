@@ -8,7 +8,7 @@ import pytest
 
 from cloudshift.config import Settings
 from cloudshift.engine.pipeline import Engine
-from cloudshift.rules.golden import Case, check_case, find_cases
+from cloudshift.golden import Case, check_case, find_cases
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CASES = find_cases(FIXTURES)

@@ -56,8 +56,14 @@ def project(tmp_path: Path) -> Path:
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cloudshift", *args], cwd=project, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cloudshift", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_clients_from_other_modules_are_found_and_look_alikes_are_not(project: Path) -> None:
@@ -82,6 +88,5 @@ def test_fix_rewrites_calls_through_imported_clients(project: Path) -> None:
 
 def test_a_changed_client_module_is_seen_by_the_next_cached_scan(project: Path) -> None:
     assert len(json.loads(run(project, "scan", "--format", "json", ".").stdout)["findings"]) == 3
-    (project / "app" / "clients.py").write_text(FAKES.replace("FakeS3", "Other") + "s3 = Other()\n",
-                                                encoding="utf-8")
+    (project / "app" / "clients.py").write_text(FAKES.replace("FakeS3", "Other") + "s3 = Other()\n", encoding="utf-8")
     assert json.loads(run(project, "scan", "--format", "json", ".").stdout)["findings"] == []

@@ -23,8 +23,9 @@ def load(key):
 
 
 def cloudshift(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cloudshift", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cloudshift", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_vendored_shim_is_imported_excluded_and_runs(tmp_path: Path) -> None:
@@ -32,8 +33,9 @@ def test_vendored_shim_is_imported_excluded_and_runs(tmp_path: Path) -> None:
     package.mkdir()
     (package / "__init__.py").write_text("", encoding="utf-8")
     (package / "reports.py").write_text(APP, encoding="utf-8")
-    (tmp_path / "pyproject.toml").write_text('[tool.cloudshift]\nshim-module = "myapp.storage_shim"\n',
-                                            encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.cloudshift]\nshim-module = "myapp.storage_shim"\n', encoding="utf-8"
+    )
 
     vendored = cloudshift("vendor-shim", "myapp", cwd=tmp_path)
     assert vendored.returncode == 0, vendored.stderr
@@ -52,13 +54,21 @@ def test_vendored_shim_is_imported_excluded_and_runs(tmp_path: Path) -> None:
 
     # The rewritten code runs on the vendored copy alone (the installed storage_shim is made unimportable),
     # with no cloud at all (the local backend).
-    program = ("sys.modules['storage_shim'] = None; from myapp import reports; "
-               "assert reports.create_storage_client.__module__ == 'myapp.storage_shim.client'; "
-               "reports.save('a.txt', b'hello'); print(reports.load('a.txt').decode())")
+    program = (
+        "sys.modules['storage_shim'] = None; from myapp import reports; "
+        "assert reports.create_storage_client.__module__ == 'myapp.storage_shim.client'; "
+        "reports.save('a.txt', b'hello'); print(reports.load('a.txt').decode())"
+    )
     environment = {k: v for k, v in os.environ.items() if not k.startswith("STORAGE_")}
     environment.update(STORAGE_PROVIDER="local", STORAGE_LOCAL_ROOT=str(tmp_path / "data"), PYTHONPATH=str(tmp_path))
-    done = subprocess.run([sys.executable, "-I", "-c", "import sys; sys.path.insert(0, %r); " % str(tmp_path)
-                           + program], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); " + program],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "hello"

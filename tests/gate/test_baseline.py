@@ -90,14 +90,10 @@ def test_changed_call_is_new_and_the_old_one_fixed(project: Path) -> None:
     edited = make_finding("app.py", 10, 5, "aws-s3-put-object", PUT.replace('"k"', '"k2"'))
     result = compare([edited, *original()[1:]], baseline)
     assert result.new == [edited]
-    assert [(entry.path, entry.line, entry.snippet) for entry in result.fixed] == [
-        ("app.py", 10, PUT)
-    ]
+    assert [(entry.path, entry.line, entry.snippet) for entry in result.fixed] == [("app.py", 10, PUT)]
 
 
-def test_paths_are_relative_to_the_baseline_folder(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_paths_are_relative_to_the_baseline_folder(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     baseline = write_baseline(project / "baseline.json", original())
     (project / "lib").mkdir()
     monkeypatch.chdir(project / "lib")
@@ -146,8 +142,7 @@ def test_update_drops_fixed_refreshes_lines_and_adds_nothing(project: Path) -> N
         ('{"version": 1, "findings": {}}', r"'findings' must be a list"),
         ('{"version": 1, "findings": [3]}', r"findings\[0\] must be an object"),
         (
-            '{"version": 1, "findings": [{"fingerprint": "f", "rule": "r", "path": "p", '
-            '"line": "7", "snippet": ""}]}',
+            '{"version": 1, "findings": [{"fingerprint": "f", "rule": "r", "path": "p", "line": "7", "snippet": ""}]}',
             r"findings\[0\].line must be an integer, got '7'",
         ),
     ],
@@ -167,9 +162,7 @@ def test_missing_baseline_says_how_to_create_it(project: Path) -> None:
 def test_reformatting_keeps_fingerprints(project: Path) -> None:
     baseline = write_baseline(project / "baseline.json", original())
     reformatted = [
-        make_finding(
-            "app.py", 10, 5, "aws-s3-put-object", "s3.put_object( Bucket='b', Key='k', Body=b'', )"
-        ),
+        make_finding("app.py", 10, 5, "aws-s3-put-object", "s3.put_object( Bucket='b', Key='k', Body=b'', )"),
         make_finding("app.py", 20, 5, "aws-s3-get-object", 's3.get_object(Bucket="b",Key="k")'),
         make_finding("app.py", 30, 5, "aws-s3-get-object", GET),
         make_finding("lib/store.py", 3, 1, "aws-s3-put-object", PUT),

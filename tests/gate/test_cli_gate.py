@@ -209,9 +209,7 @@ def test_diff_base_reports_only_lines_the_branch_changed(project: Path) -> None:
 def test_diff_base_in_a_shallow_clone_says_what_to_fetch(project: Path, tmp_path: Path) -> None:
     branch_with_new_calls(project)
     clone = tmp_path / "ci-checkout"
-    git(
-        tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", project.as_uri(), str(clone)
-    )
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", project.as_uri(), str(clone))
     result = cloudshift(clone, "scan", ".", "--diff-base", "origin/main")
     assert result.returncode == 2
     assert "git fetch --deepen=100 origin main:refs/remotes/origin/main" in result.stderr
@@ -229,9 +227,9 @@ def test_suppressions_and_per_file_ignores(project: Path) -> None:
     )
     write(project, "tests/test_store.py", APP)
     get_call = 'return s3.get_object(Bucket="reports", Key="daily.json")'
-    suppressed = APP.replace(
-        "Body=data)", "Body=data)  # cloudshift: ignore[aws-s3-put-object]"
-    ).replace(get_call, f'note = "# cloudshift: ignore"\n    {get_call}')
+    suppressed = APP.replace("Body=data)", "Body=data)  # cloudshift: ignore[aws-s3-put-object]").replace(
+        get_call, f'note = "# cloudshift: ignore"\n    {get_call}'
+    )
     write(project, "reports/store.py", suppressed + "\nx = 1  # cloudshift: ignore\n")
     result = cloudshift(project, "scan", ".", "--format", "json")
     assert findings(result) == [("reports/store.py", 12, "aws-s3-get-object")]
@@ -243,15 +241,10 @@ def test_suppressions_and_per_file_ignores(project: Path) -> None:
 
 
 def test_config_errors_and_unknown_keys(project: Path) -> None:
-    write(
-        project, "pyproject.toml", '[tool.cloudshift]\nselect = ["aws"]\nrespect-gitignore = "no"\n'
-    )
+    write(project, "pyproject.toml", '[tool.cloudshift]\nselect = ["aws"]\nrespect-gitignore = "no"\n')
     result = cloudshift(project, "scan", ".")
     assert result.returncode == 2
-    assert (
-        f"{project / 'pyproject.toml'}:3: 'respect-gitignore' must be true or false"
-        in result.stderr
-    )
+    assert f"{project / 'pyproject.toml'}:3: 'respect-gitignore' must be true or false" in result.stderr
     write(project, "pyproject.toml", '[tool.cloudshift]\nselect = ["aws"]\nexclued = ["x"]\n')
     warned = cloudshift(project, "scan", ".")
     assert warned.returncode == 1
@@ -271,9 +264,7 @@ def test_the_shim_and_its_vendored_copies_are_not_scanned(project: Path) -> None
 
 
 def test_every_format_from_the_command_line(project: Path) -> None:
-    sarif = cloudshift(
-        project, "scan", ".", "--format", "sarif", "--output", "out/cloudshift.sarif"
-    )
+    sarif = cloudshift(project, "scan", ".", "--format", "sarif", "--output", "out/cloudshift.sarif")
     assert sarif.returncode == 1
     assert sarif.stdout == ""
     document = json.loads((project / "out/cloudshift.sarif").read_text())
@@ -282,9 +273,7 @@ def test_every_format_from_the_command_line(project: Path) -> None:
     run = document["runs"][0]
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
     assert rules["aws-s3-put-object"]["help"]["text"]
-    assert [
-        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
-    ] == [
+    assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]] == [
         "reports/store.py",
         "reports/store.py",
     ]

@@ -116,9 +116,7 @@ def test_unknown_keys_are_reported_with_file_and_line(tmp_path: Path) -> None:
         ('include = ["*.py"]\nexclude = [\n  "build",\n  7,\n]\n', 3, "'exclude' must be a list"),
     ],
 )
-def test_bad_values_name_file_line_and_problem(
-    tmp_path: Path, body: str, line: int, expected: str
-) -> None:
+def test_bad_values_name_file_line_and_problem(tmp_path: Path, body: str, line: int, expected: str) -> None:
     config = write(tmp_path, "pyproject.toml", "[tool.cloudshift]\n" + body)
     with pytest.raises(ConfigError) as raised:
         load_settings(tmp_path)

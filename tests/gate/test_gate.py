@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from cloudshift.gate.baseline import BaselineError, write_baseline
 from cloudshift.config import load_settings
+from cloudshift.engine.suppress import UnusedSuppression
+from cloudshift.gate.baseline import BaselineError, write_baseline
 from cloudshift.gate.compare import only_new, save_baseline, unused_suppressions
 from cloudshift.gate.gitdiff import GitError
 from cloudshift.gate.report import Report
-from cloudshift.engine.suppress import UnusedSuppression
 
 from .helpers import commit, git, make_finding, write
 
@@ -65,9 +65,7 @@ def test_diff_base_keeps_findings_on_changed_lines(repo: Path) -> None:
 
 def test_baseline_and_diff_base_combine(repo: Path) -> None:
     write_baseline(repo / "baseline.json", scan_report().findings[1:2])  # line 4 accepted
-    report = only_new(
-        scan_report(), load_settings(repo), baseline_file=Path("baseline.json"), diff_base="main"
-    )
+    report = only_new(scan_report(), load_settings(repo), baseline_file=Path("baseline.json"), diff_base="main")
     assert report.findings == []
     assert report.baseline is not None and report.baseline.existing == 1
 

@@ -218,7 +218,7 @@ def test_shallow_clone_without_the_merge_base(branched: Path, tmp_path: Path) ->
     message = diff_error(clone, "origin/main")
     assert "no merge base in this shallow clone" in message
     assert "fetch-depth: 0" in message
-    deepen, unshallow = suggested_commands(message)
+    _deepen, unshallow = suggested_commands(message)
     run_suggestion(clone, unshallow)
     assert changed_lines(clone, "origin/main") == {"a.py": {11}}
 

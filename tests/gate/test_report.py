@@ -10,8 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from cloudshift.engine.suppress import UnusedSuppression
 from cloudshift.gate.baseline import BaselineEntry, fingerprints_for
-from cloudshift.model import FileError, Safety
 from cloudshift.gate.report import (
     FINGERPRINT_KEY,
     FORMATS,
@@ -22,7 +22,7 @@ from cloudshift.gate.report import (
     exit_code,
     render,
 )
-from cloudshift.engine.suppress import UnusedSuppression
+from cloudshift.model import FileError, Safety
 
 from .helpers import make_finding
 
@@ -66,9 +66,7 @@ def report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Report:
         baseline=BaselineOutcome(
             ".cloudshift-baseline.json",
             existing=5,
-            fixed=[
-                BaselineEntry("f" * 32, "aws-s3-get-object", "src/old.py", 9, "s3.get_object()")
-            ],
+            fixed=[BaselineEntry("f" * 32, "aws-s3-get-object", "src/old.py", 9, "s3.get_object()")],
         ),
     )
 
@@ -91,8 +89,7 @@ def test_text(report: Report) -> None:
 def test_text_when_clean() -> None:
     clean = Report(findings=[], files_scanned=["a.py", "b.py"], diff_base="origin/main")
     assert render("text", clean) == (
-        "No new findings (2 files scanned, "
-        "only lines changed since the merge base with origin/main).\n"
+        "No new findings (2 files scanned, only lines changed since the merge base with origin/main).\n"
     )
 
 
@@ -104,12 +101,8 @@ def test_json(report: Report) -> None:
         "src/jobs/sync job.py",
     ]
     assert document["findings"][1] == report.findings[1].to_json()
-    assert document["errors"] == [
-        {"path": "src/broken.py", "line": 7, "column": 3, "message": "invalid syntax"}
-    ]
-    assert document["unused_ignores"] == [
-        {"path": "src/clean.py", "line": 4, "text": "cloudshift: ignore[aws]"}
-    ]
+    assert document["errors"] == [{"path": "src/broken.py", "line": 7, "column": 3, "message": "invalid syntax"}]
+    assert document["unused_ignores"] == [{"path": "src/clean.py", "line": 4, "text": "cloudshift: ignore[aws]"}]
     summary = document["summary"]
     assert summary["files"] == 4
     assert summary["findings"] == 3
@@ -124,9 +117,7 @@ def test_json(report: Report) -> None:
 
 def sarif_validator() -> jsonschema.Draft4Validator:
     schema = json.loads(SCHEMA.read_text())
-    return jsonschema.Draft4Validator(
-        schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
-    )
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
 
 
 def test_sarif_is_valid_against_the_official_schema(report: Report, tmp_path: Path) -> None:
@@ -200,9 +191,7 @@ def test_sarif_paths_are_relative_to_the_root_given(tmp_path: Path) -> None:
     assert sarif_validator().is_valid(document)
 
 
-ANNOTATION = re.compile(
-    r"^::(?P<command>error|warning|notice) (?P<properties>[^:]*)::(?P<message>.*)$"
-)
+ANNOTATION = re.compile(r"^::(?P<command>error|warning|notice) (?P<properties>[^:]*)::(?P<message>.*)$")
 
 
 def unescape(text: str) -> str:

@@ -42,9 +42,13 @@ class RecordingClient(LanguageClient):
         self.diagnostics[params.uri] = params.diagnostics
 
     async def start(self, editor: str, root: Path) -> None:
-        result = await self.initialize_session(types.InitializeParams(
-            capabilities=client_capabilities(editor), root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
+        result = await self.initialize_session(
+            types.InitializeParams(
+                capabilities=client_capabilities(editor),
+                root_uri=root.as_uri(),
+                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            )
+        )
         encoding = result.capabilities.position_encoding
         self.encoding = encoding.value if isinstance(encoding, types.PositionEncodingKind) else str(encoding)
 
@@ -52,24 +56,31 @@ class RecordingClient(LanguageClient):
         uri = path.as_uri()
         self.versions[uri] = 1
         self.texts[uri] = path.read_text(encoding="utf-8") if text is None else text
-        self.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-            uri=uri, language_id="python", version=1, text=self.texts[uri])))
+        self.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=self.texts[uri])
+            )
+        )
         return uri
 
     def replace_text(self, uri: str, text: str) -> int:
         """Send the whole new text as one change; returns the new version."""
         self.versions[uri] += 1
         self.texts[uri] = text
-        self.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+        self.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
         return self.versions[uri]
 
     async def diagnostics_for(self, uri: str, version: int | None = None) -> list[types.Diagnostic]:
         """The diagnostics published for this version of the document (the current one by default)."""
         wanted = self.versions.get(uri) if version is None else version
-        found = await self.wait_until(lambda: next(
-            (p for p in reversed(self.published) if p.uri == uri and p.version == wanted), None))
+        found = await self.wait_until(
+            lambda: next((p for p in reversed(self.published) if p.uri == uri and p.version == wanted), None)
+        )
         return list(found.diagnostics)
 
     async def wait_until(self, condition: Callable[[], Any]) -> Any:
@@ -83,10 +94,13 @@ class RecordingClient(LanguageClient):
     async def actions_at(self, uri: str, line: int, only: list[str] | None = None) -> list[types.CodeAction]:
         """Code actions for a whole 0-based line selected."""
         end = types.Position(line=line, character=len(self.texts[uri].splitlines()[line]))
-        result = await self.text_document_code_action_async(types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=line, character=0), end=end),
-            context=types.CodeActionContext(diagnostics=[], only=only)))
+        result = await self.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(start=types.Position(line=line, character=0), end=end),
+                context=types.CodeActionContext(diagnostics=[], only=only),
+            )
+        )
         return [action for action in result or [] if isinstance(action, types.CodeAction)]
 
     async def edits_of(self, action: types.CodeAction) -> list[types.TextEdit]:
@@ -135,8 +149,10 @@ def offset_of(text: str, position: types.Position, encoding: str) -> int:
 
 
 def apply_edits(text: str, edits: list[types.TextEdit], encoding: str) -> str:
-    spans = sorted(((offset_of(text, e.range.start, encoding), offset_of(text, e.range.end, encoding), e.new_text)
-                    for e in edits), reverse=True)
+    spans = sorted(
+        ((offset_of(text, e.range.start, encoding), offset_of(text, e.range.end, encoding), e.new_text) for e in edits),
+        reverse=True,
+    )
     for start, end, new_text in spans:
         text = text[:start] + new_text + text[end:]
     return text
@@ -151,8 +167,9 @@ def make_client() -> RecordingClient:
     return client
 
 
-SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "cloudshift", "lsp"], client_factory=make_client,
-                            server_env=None)
+SERVER = ClientServerConfig(
+    server_command=[sys.executable, "-m", "cloudshift", "lsp"], client_factory=make_client, server_env=None
+)
 
 
 @pytest.fixture

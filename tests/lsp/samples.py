@@ -64,7 +64,7 @@ def label(bucket: str, team: str) -> bytes:
 '''
 
 # Half-typed: the user is in the middle of writing `archive`; the other calls are complete.
-HALF_TYPED = '''\
+HALF_TYPED = """\
 import boto3
 
 s3 = boto3.client("s3")
@@ -80,7 +80,7 @@ def archive(bucket: str, key: str) -> None:
 
 def retire(bucket: str, key: str) -> None:
     s3.delete_object(Bucket=bucket, Key=key)
-'''
+"""
 
 
 def line_of(text: str, fragment: str) -> int:

@@ -40,14 +40,17 @@ def test_edits_touch_only_what_changed() -> None:
     assert (edit.range.start.character, edit.new_text) == (4, "client('b').put('k', ")  # "b'')" is kept
 
 
-@pytest.mark.parametrize(("line", "expected"), [
-    ("    s3.delete_object(Bucket=b, Key=k)", "    s3.delete_object(Bucket=b, Key=k)  # cloudshift: ignore[R]"),
-    ("    s3.delete_object(Bucket=b, Key=k)   ", "    s3.delete_object(Bucket=b, Key=k)  # cloudshift: ignore[R]"),
-    ("    s3.put_object(  # noqa: E501", "    s3.put_object(  # noqa: E501  # cloudshift: ignore[R]"),
-    ("    s3.put_object(  # cloudshift: ignore[a-b]", "    s3.put_object(  # cloudshift: ignore[a-b, R]"),
-    ('    s3.put_object(Body="""', None),
-    ("    x = s3.put_object(Body=b) + \\", None),
-])
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("    s3.delete_object(Bucket=b, Key=k)", "    s3.delete_object(Bucket=b, Key=k)  # cloudshift: ignore[R]"),
+        ("    s3.delete_object(Bucket=b, Key=k)   ", "    s3.delete_object(Bucket=b, Key=k)  # cloudshift: ignore[R]"),
+        ("    s3.put_object(  # noqa: E501", "    s3.put_object(  # noqa: E501  # cloudshift: ignore[R]"),
+        ("    s3.put_object(  # cloudshift: ignore[a-b]", "    s3.put_object(  # cloudshift: ignore[a-b, R]"),
+        ('    s3.put_object(Body="""', None),
+        ("    x = s3.put_object(Body=b) + \\", None),
+    ],
+)
 def test_ignore_edit(line: str, expected: str | None) -> None:
     text = f"import boto3\n{line}\nrest = 1\n"
     edit = ignore_edit(TextMap(text, len), 2, "R")

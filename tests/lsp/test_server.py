@@ -30,8 +30,13 @@ def cli_fix(path: Path, text: str) -> str:
 
 def cli_scan(path: Path) -> dict[int, str]:
     """What `cloudshift scan` finds in a file: rule by 0-based line."""
-    done = subprocess.run([sys.executable, "-m", "cloudshift", "scan", "--format", "json", str(path)], cwd=REPO,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "cloudshift", "scan", "--format", "json", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return {finding["line"] - 1: finding["rule"] for finding in json.loads(done.stdout)["findings"]}
 
 
@@ -60,10 +65,13 @@ async def test_diagnostics_name_rule_safety_and_reason(client: RecordingClient, 
     assert messages[line_of(REPORTS, "s3.delete_object(")].endswith("(fix: safe)")
     assert "fix: unsafe: server-side encryption" in messages[line_of(REPORTS, "ServerSideEncryption")]
     assert "fix: manual: batch deletes have no shim equivalent" in messages[line_of(REPORTS, "s3.delete_objects")]
-    line = line_of(REPORTS, "daily/{name}.json\", Body")
+    line = line_of(REPORTS, 'daily/{name}.json", Body')
     put = next(d for d in diagnostics if d.range.start.line == line)
     assert (put.range.start.character, put.range.end.line, put.range.end.character) == (
-        4, line, len(REPORTS.splitlines()[line]))
+        4,
+        line,
+        len(REPORTS.splitlines()[line]),
+    )
 
 
 async def test_diagnostics_clear_after_quick_fixes(client: RecordingClient, project: Path) -> None:
@@ -82,8 +90,9 @@ async def test_diagnostics_clear_after_quick_fixes(client: RecordingClient, proj
     assert "boto3" not in client.texts[uri]
 
 
-async def test_quick_fixes_give_the_text_cloudshift_fix_gives(editor_client: RecordingClient, project: Path,
-                                                              tmp_path: Path) -> None:
+async def test_quick_fixes_give_the_text_cloudshift_fix_gives(
+    editor_client: RecordingClient, project: Path, tmp_path: Path
+) -> None:
     """Fixing one finding at a time in the editor ends where `cloudshift fix` does, in every position encoding."""
     for name, source in (("cache.py", MODEL_CACHE), ("reports.py", REPORTS)):
         uri = editor_client.open(_write(project, name, source))
@@ -98,8 +107,9 @@ async def test_quick_fixes_give_the_text_cloudshift_fix_gives(editor_client: Rec
         assert editor_client.texts[uri] == cli_fix(tmp_path / name, source)
 
 
-async def test_fix_all_gives_the_text_cloudshift_fix_gives(editor_client: RecordingClient, project: Path,
-                                                           tmp_path: Path) -> None:
+async def test_fix_all_gives_the_text_cloudshift_fix_gives(
+    editor_client: RecordingClient, project: Path, tmp_path: Path
+) -> None:
     uri = editor_client.open(_write(project, "reports.py", REPORTS))
     await editor_client.diagnostics_for(uri)
     (fix_all,) = await editor_client.actions_at(uri, 0, only=["source.fixAll"])
@@ -114,8 +124,9 @@ async def test_unsafe_fix_is_labelled_and_manual_has_none(client: RecordingClien
     await client.diagnostics_for(uri)
     unsafe = await client.actions_at(uri, line_of(REPORTS, "ServerSideEncryption"))
     (fix,) = titled(unsafe, "Rewrite onto storage_shim")
-    assert fix.title == ("Rewrite onto storage_shim (aws-s3-put-object) "
-                         "(unsafe: server-side encryption is left to the bucket's default)")
+    assert fix.title == (
+        "Rewrite onto storage_shim (aws-s3-put-object) (unsafe: server-side encryption is left to the bucket's default)"
+    )
     assert not fix.is_preferred
     text = await client.apply(uri, fix)
     assert 'create_storage_client(REPORT_BUCKET).put(f"secure/{name}.json", body)' in text
@@ -129,10 +140,11 @@ async def test_half_typed_buffer(client: RecordingClient, project: Path) -> None
     await client.diagnostics_for(uri)
     version = client.replace_text(uri, HALF_TYPED)
     diagnostics = await client.diagnostics_for(uri, version)
-    assert by_line(diagnostics) == {line_of(HALF_TYPED, "s3.put_object"): "aws-s3-put-object",
-                                    line_of(HALF_TYPED, "s3.delete_object"): "aws-s3-delete-object"}
-    assert all("found without full resolution" in d.message and "no fix is offered" in d.message
-               for d in diagnostics)
+    assert by_line(diagnostics) == {
+        line_of(HALF_TYPED, "s3.put_object"): "aws-s3-put-object",
+        line_of(HALF_TYPED, "s3.delete_object"): "aws-s3-delete-object",
+    }
+    assert all("found without full resolution" in d.message and "no fix is offered" in d.message for d in diagnostics)
     actions = await client.actions_at(uri, line_of(HALF_TYPED, "s3.put_object"))
     assert [action.title for action in actions] == ["Ignore aws-s3-put-object on this line"]
     assert await client.actions_at(uri, 0, only=["source.fixAll"]) == []
@@ -155,8 +167,10 @@ async def test_ignore_action_inserts_and_extends_the_comment(client: RecordingCl
     (ignore,) = titled(await client.actions_at(uri, retire), "Ignore")
     assert ignore.title == "Ignore aws-s3-delete-object on this line"
     text = await client.apply(uri, ignore)
-    assert text.splitlines()[retire] == ('    s3.delete_object(Bucket=REPORT_BUCKET, Key=f"daily/{name}.json")'
-                                          "  # cloudshift: ignore[aws-s3-delete-object]")
+    assert text.splitlines()[retire] == (
+        '    s3.delete_object(Bucket=REPORT_BUCKET, Key=f"daily/{name}.json")'
+        "  # cloudshift: ignore[aws-s3-delete-object]"
+    )
     publish = line_of(source, "cloudshift: ignore[aws-s3-get-object]")
     (ignore,) = titled(await client.actions_at(uri, publish), "Ignore")
     text = await client.apply(uri, ignore)
@@ -172,7 +186,11 @@ async def test_config_from_the_nearest_pyproject(client: RecordingClient, projec
     config.write_text('[tool.cloudshift]\nignore = ["aws-s3-put-object"]\nextend-exclude = ["generated/"]\n')
     uri = client.open(_write(service, "reports.py", REPORTS))
     assert sorted(set(by_line(await client.diagnostics_for(uri)).values())) == [
-        "aws-s3-delete-object", "aws-s3-delete-objects", "aws-s3-get-object", "aws-s3-upload-file"]
+        "aws-s3-delete-object",
+        "aws-s3-delete-objects",
+        "aws-s3-get-object",
+        "aws-s3-upload-file",
+    ]
     (service / "generated").mkdir()
     generated = client.open(_write(service / "generated", "client.py", REPORTS))
     assert await client.diagnostics_for(generated) == []
@@ -181,8 +199,11 @@ async def test_config_from_the_nearest_pyproject(client: RecordingClient, projec
     (registration,) = client.registrations  # VS Code lets the server watch pyproject.toml files
     assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
     assert registration.register_options["watchers"] == [{"globPattern": "**/pyproject.toml"}]
-    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
-        changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)]))
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)]
+        )
+    )
     await client.wait_until(lambda: set(by_line(client.diagnostics.get(uri, [])).values()) == {"aws-s3-put-object"})
     await client.wait_until(lambda: len(client.diagnostics.get(generated, [])) == 2)
 
@@ -192,24 +213,35 @@ async def test_new_pyproject_is_found_after_the_watcher_reports_it(client: Recor
     assert len(await client.diagnostics_for(uri)) == 6
     config = project / "pyproject.toml"
     config.write_text('[tool.cloudshift]\nignore = ["aws"]\n')
-    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
-        changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Created)]))
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Created)]
+        )
+    )
     await client.wait_until(lambda: client.diagnostics.get(uri) is not None and not client.diagnostics[uri])
 
 
 async def test_untitled_buffers_are_checked_and_other_languages_are_not(client: RecordingClient) -> None:
     notes = "untitled:Untitled-2"
-    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-        uri=notes, language_id="markdown", version=1, text=REPORTS)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=notes, language_id="markdown", version=1, text=REPORTS)
+        )
+    )
     untitled = "untitled:Untitled-1"
     client.versions[untitled], client.texts[untitled] = 1, REPORTS
-    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-        uri=untitled, language_id="python", version=1, text=REPORTS)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=untitled, language_id="python", version=1, text=REPORTS)
+        )
+    )
     assert len(await client.diagnostics_for(untitled)) == 6
     assert [p.uri for p in client.published] == [untitled]
     actions = await client.actions_at(untitled, line_of(REPORTS, "s3.get_object"), ["quickfix"])
     assert [action.title for action in actions] == [
-        "Rewrite onto storage_shim (aws-s3-get-object)", "Ignore aws-s3-get-object on this line"]
+        "Rewrite onto storage_shim (aws-s3-get-object)",
+        "Ignore aws-s3-get-object on this line",
+    ]
 
 
 async def test_bad_configuration_is_reported_on_the_document(client: RecordingClient, project: Path) -> None:
@@ -263,23 +295,31 @@ async def test_nesting_deeper_than_python_allows_costs_no_crash(client: Recordin
 
 
 async def test_malformed_and_unknown_requests_get_errors_and_the_server_keeps_serving(
-        client: RecordingClient, project: Path) -> None:
+    client: RecordingClient, project: Path
+) -> None:
     with pytest.raises(JsonRpcInvalidParams):
         await raw_request(client, types.TEXT_DOCUMENT_CODE_ACTION, {"textDocument": 42})
     client.protocol.writer.write(b"Content-Length: 9\r\n\r\n{not json")
     with pytest.raises(JsonRpcMethodNotFound):
         await client.protocol.send_request_async("cloudshift/noSuchMethod", {})
     never_opened = (project / "never.py").as_uri()
-    result = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=never_opened),
-        range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
-        context=types.CodeActionContext(diagnostics=[])))
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=never_opened),
+            range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
     assert result is None
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=never_opened, version=3),
-        content_changes=[types.TextDocumentContentChangeWholeDocument(text="import boto3\n")]))
-    client.protocol._send_data({"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_DID_OPEN,
-                                "params": {"textDocument": {"uri": 7}}})
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=never_opened, version=3),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text="import boto3\n")],
+        )
+    )
+    client.protocol._send_data(
+        {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_DID_OPEN, "params": {"textDocument": {"uri": 7}}}
+    )
     unknown = types.CodeAction(title="not ours", data={"uri": never_opened, "span": "nonsense"})
     assert (await client.code_action_resolve_async(unknown)).edit is None
 

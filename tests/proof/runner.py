@@ -93,9 +93,7 @@ class RunSpec:
         """The objects each side starts with: the listed ones, then `many/00000`... in the first bucket."""
         seeded = {path: text.encode("utf-8") for path, text in self.objects.items()}
         for number in range(self.many_keys):
-            seeded[f"{self.buckets[0]}/{self.many_prefix}{number:05d}"] = (
-                f"object {number}\n".encode()
-            )
+            seeded[f"{self.buckets[0]}/{self.many_prefix}{number:05d}"] = f"object {number}\n".encode()
         return seeded
 
 
@@ -187,9 +185,7 @@ def url_session(emulator: Emulator) -> requests.Session:
 
 def _require_success(response: requests.Response, url: str) -> None:
     if not response.ok:
-        raise SideFailed(
-            f"{response.request.method} {url} -> {response.status_code}: {response.text[:500]}"
-        )
+        raise SideFailed(f"{response.request.method} {url} -> {response.status_code}: {response.text[:500]}")
 
 
 def unsafe_fix_admits(input_file: Path, rule: str, difference: str) -> bool:
@@ -200,8 +196,5 @@ def unsafe_fix_admits(input_file: Path, rule: str, difference: str) -> bool:
     engine = Engine.create(Settings(root=input_file.parent))
     findings = engine.check_source(str(input_file), input_file.read_text(encoding="utf-8")).findings
     return any(
-        f.rule == rule
-        and f.fix is Safety.UNSAFE
-        and difference in f.reason.lower().replace("_", " ")
-        for f in findings
+        f.rule == rule and f.fix is Safety.UNSAFE and difference in f.reason.lower().replace("_", " ") for f in findings
     )

@@ -46,12 +46,8 @@ class StoredObject:
         return fields
 
 
-def stored(
-    data: bytes, content_type: str | None, metadata: Mapping[str, str] | None
-) -> StoredObject:
-    return StoredObject(
-        hashlib.sha256(data).hexdigest(), len(data), content_type, dict(metadata or {})
-    )
+def stored(data: bytes, content_type: str | None, metadata: Mapping[str, str] | None) -> StoredObject:
+    return StoredObject(hashlib.sha256(data).hexdigest(), len(data), content_type, dict(metadata or {}))
 
 
 Snapshot = Mapping[str, StoredObject]
@@ -108,7 +104,7 @@ def snapshot(store: Store, buckets: Iterable[str]) -> Snapshot:
     """Every object in the buckets, by `bucket/key`."""
     paths = [(bucket, key) for bucket in buckets for key in store.keys(bucket)]
     read = _in_parallel(lambda item: store.read(*item), paths)
-    return {f"{bucket}/{key}": info for (bucket, key), info in zip(paths, read)}
+    return {f"{bucket}/{key}": info for (bucket, key), info in zip(paths, read, strict=True)}
 
 
 def snapshot_differences(sdk: Snapshot, shim: Snapshot, ignored: tuple[str, ...]) -> list[str]:
@@ -167,9 +163,7 @@ class S3Store:
 
     def read(self, bucket: str, key: str) -> StoredObject:
         response = self.client.get_object(Bucket=bucket, Key=key)
-        return stored(
-            response["Body"].read(), response.get("ContentType"), response.get("Metadata")
-        )
+        return stored(response["Body"].read(), response.get("ContentType"), response.get("Metadata"))
 
     def delete(self, bucket: str, key: str) -> None:
         self.client.delete_object(Bucket=bucket, Key=key)
@@ -281,11 +275,7 @@ class OciStore:
     def read(self, bucket: str, key: str) -> StoredObject:
         response = self.client.get_object(self.namespace, bucket, key)
         headers = {name.lower(): value for name, value in response.headers.items()}
-        metadata = {
-            name[len("opc-meta-") :]: value
-            for name, value in headers.items()
-            if name.startswith("opc-meta-")
-        }
+        metadata = {name[len("opc-meta-") :]: value for name, value in headers.items() if name.startswith("opc-meta-")}
         return stored(response.data.content, headers.get("content-type"), metadata)
 
     def delete(self, bucket: str, key: str) -> None:

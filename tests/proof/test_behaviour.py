@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudshift.rules.golden import Case, find_cases
+from cloudshift.golden import Case, find_cases
 from tests.proof.runner import (
     RunSpec,
     local_files,
@@ -43,9 +43,7 @@ def test_runnable_cases_exist() -> None:
 
 
 @pytest.mark.parametrize("case", RUNNABLE, ids=[case.id for case in RUNNABLE])
-def test_fixed_code_behaves_like_the_original(
-    case: Case, store_for: StoreFor, tmp_path: Path
-) -> None:
+def test_fixed_code_behaves_like_the_original(case: Case, store_for: StoreFor, tmp_path: Path) -> None:
     spec = RunSpec.load(case.directory / "run.json")
     if spec.ignore:
         assert unsafe_fix_admits(case.directory / "input.py", case.rule, "content type"), (

@@ -159,9 +159,7 @@ def test_the_entry_point_behaves_the_same_after_the_fix(
     assert not differences, "objects differ (before vs after the fix):\n" + "\n".join(differences)
 
 
-def run_entry_point(
-    root: Path, workflow: str, store_for: StoreFor, shim: bool
-) -> tuple[object, Snapshot]:
+def run_entry_point(root: Path, workflow: str, store_for: StoreFor, shim: bool) -> tuple[object, Snapshot]:
     """`python -m catalog <workflow>` from empty buckets: its JSON output and what it stored."""
     emulator, store = store_for(workflow)
     buckets = WORKFLOWS[workflow]

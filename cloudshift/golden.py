@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cloudshift.engine.pipeline import Engine
 from cloudshift.model import Safety
@@ -61,8 +63,10 @@ def check_case(engine: Engine, case: Case) -> list[str]:
     fixed = engine.check_source(path, source, fix=Safety.UNSAFE)
     output = fixed.fixed_source if fixed.fixed_source is not None else source
     if output != expected:
-        problems.append("fixed output differs:\n" + _diff(expected.splitlines(True), output.splitlines(True),
-                                                         "expected.py", "fixed"))
+        problems.append(
+            "fixed output differs:\n"
+            + _diff(expected.splitlines(True), output.splitlines(True), "expected.py", "fixed")
+        )
     again = engine.check_source(path, output, fix=Safety.UNSAFE)
     if again.fixed_source is not None and again.fixed_source != output:
         problems.append("not idempotent: fixing the output again changes it")
@@ -70,15 +74,18 @@ def check_case(engine: Engine, case: Case) -> list[str]:
 
 
 def _missing_files(case: Case) -> list[str]:
-    return [f"missing {name}" for name in ("input.py", "expected.py", "findings.json")
-            if not (case.directory / name).is_file()]
+    return [
+        f"missing {name}"
+        for name in ("input.py", "expected.py", "findings.json")
+        if not (case.directory / name).is_file()
+    ]
 
 
-def _sorted(findings: list[dict[str, object]]) -> list[tuple[object, ...]]:
+def _sorted(findings: Sequence[Mapping[str, object]]) -> list[tuple[object, ...]]:
     return sorted((f["line"], f["column"], f["rule"], f["fix"]) for f in findings)
 
 
-def _json_lines(findings: list[dict[str, object]]) -> list[str]:
+def _json_lines(findings: Sequence[Mapping[str, Any]]) -> list[str]:
     return [json.dumps(f, sort_keys=True) + "\n" for f in sorted(findings, key=lambda f: (f["line"], f["column"]))]
 
 

@@ -26,11 +26,21 @@ from functools import cache
 
 import libcst as cst
 
+from cloudshift.rules.template import Template, keep
+
 CALL = "__cloudshift_call__"
-VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _PREFIX = "__cloudshift_var_"
-_FORMATTING = (cst.BaseParenthesizableWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Newline, cst.Comment,
-               cst.Comma, cst.LeftParen, cst.RightParen, cst.Semicolon)
+_FORMATTING = (
+    cst.BaseParenthesizableWhitespace,
+    cst.TrailingWhitespace,
+    cst.EmptyLine,
+    cst.Newline,
+    cst.Comment,
+    cst.Comma,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.Semicolon,
+)
 _LEAVES = (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.FormattedStringText)
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While)
@@ -71,7 +81,7 @@ class PatternMatch:
 @cache
 def parse_pattern(text: str) -> Pattern:
     """Parse a pattern; PatternError if it is not Python or does not hold `{call}` once."""
-    source = _placeholders(text).replace("{call}", CALL)
+    source = _placeholders(Template(text)).replace("{call}", CALL)
     try:
         return _expression_pattern(cst.parse_expression(source.strip()))
     except cst.ParserSyntaxError:
@@ -86,10 +96,10 @@ def parse_pattern(text: str) -> Pattern:
     return Pattern(tuple(module.body), holders[0], False, _block_depths(module))
 
 
-def check_template(pattern_text: str, template: str) -> None:
+def check_template(pattern_text: str, template: Template) -> None:
     """Raise PatternError unless `template` can replace what `pattern_text` matches."""
     pattern = parse_pattern(pattern_text)
-    used = set(VARIABLE.findall(template))
+    used = template.variables
     unknown = sorted(used - pattern.variables)
     if unknown:
         raise PatternError(f"template uses ${', $'.join(unknown)}, which the pattern does not capture")
@@ -106,12 +116,13 @@ def check_template(pattern_text: str, template: str) -> None:
         raise PatternError(f"template is not valid Python of the pattern's kind: {error.message}") from error
 
 
-def template_variables(template: str) -> set[str]:
-    return set(VARIABLE.findall(template))
-
-
-def find_match(pattern: Pattern, template: str, call: cst.Call, parents: Mapping[cst.CSTNode, cst.CSTNode],
-               qualified: Qualifier) -> PatternMatch | None:
+def find_match(
+    pattern: Pattern,
+    template: Template,
+    call: cst.Call,
+    parents: Mapping[cst.CSTNode, cst.CSTNode],
+    qualified: Qualifier,
+) -> PatternMatch | None:
     """The code around `call` that `pattern` matches, searching outwards up to the enclosing function."""
     node: cst.CSTNode = call
     while not isinstance(node, _SCOPES) and node in parents:
@@ -143,20 +154,21 @@ def replacement(pattern: Pattern, source: str, captures: Mapping[str, cst.CSTNod
     return list(module.body)
 
 
-def _try_statements(pattern: Pattern, body: Sequence[cst.BaseStatement], statement: cst.CSTNode, call: cst.Call,
-                    qualified: Qualifier) -> PatternMatch | None:
+def _try_statements(
+    pattern: Pattern, body: Sequence[cst.BaseStatement], statement: cst.CSTNode, call: cst.Call, qualified: Qualifier
+) -> PatternMatch | None:
     index = next(i for i, candidate in enumerate(body) if candidate is statement)
     start = index - pattern.anchor
     if start < 0 or start + len(pattern.nodes) > len(body):
         return None
-    return _try(pattern, list(body[start:start + len(pattern.nodes)]), call, qualified)
+    return _try(pattern, list(body[start : start + len(pattern.nodes)]), call, qualified)
 
 
 def _try(pattern: Pattern, nodes: list[cst.CSTNode], call: cst.Call, qualified: Qualifier) -> PatternMatch | None:
     matcher = _Matcher(call, qualified)
     first = nodes[0]
     compared = [first.with_changes(leading_lines=()) if hasattr(first, "leading_lines") else first, *nodes[1:]]
-    if all(matcher.same(p, c) for p, c in zip(pattern.nodes, compared)):
+    if all(matcher.same(p, c) for p, c in zip(pattern.nodes, compared, strict=False)):
         return PatternMatch(pattern, tuple(nodes), dict(matcher.captures))
     return None
 
@@ -195,7 +207,7 @@ class _Matcher:
         wanted, found = _meaningful(pattern.children), _meaningful(code.children)
         if any(_has_comment(child) for child in code.children if isinstance(child, _FORMATTING)):
             return False
-        return len(wanted) == len(found) and all(self.same(p, c) for p, c in zip(wanted, found))
+        return len(wanted) == len(found) and all(self.same(p, c) for p, c in zip(wanted, found, strict=True))
 
     def _capture(self, name: str, code: cst.CSTNode) -> bool:
         if name not in self.captures:
@@ -210,8 +222,7 @@ class _InsertBlocks(cst.CSTTransformer):
     def __init__(self, captures: Mapping[str, cst.CSTNode]) -> None:
         self.captures = captures
 
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-                            ) -> cst.BaseSuite:
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.BaseSuite:
         name = _block_variable(original_node)
         if name is None:
             return updated_node
@@ -220,7 +231,7 @@ class _InsertBlocks(cst.CSTTransformer):
         return block
 
 
-def _keeps_loop_exits(pattern: Pattern, template: str, found: PatternMatch) -> bool:
+def _keeps_loop_exits(pattern: Pattern, template: Template, found: PatternMatch) -> bool:
     """A block moved under other loops keeps its meaning only if no `break` (or `continue`) leaves it.
 
     `break` in a block moved out of an inner loop would end the outer loop too; `continue`
@@ -237,7 +248,7 @@ def _keeps_loop_exits(pattern: Pattern, template: str, found: PatternMatch) -> b
 
 
 @cache
-def _template_depths(template: str) -> dict[str, int]:
+def _template_depths(template: Template) -> dict[str, int]:
     return _block_depths(cst.parse_module(_dedent(_placeholders(template))))
 
 
@@ -274,8 +285,9 @@ def _expression_pattern(expression: cst.BaseExpression) -> Pattern:
     return Pattern((expression,), 0, True, {})
 
 
-def _placeholders(text: str) -> str:
-    return VARIABLE.sub(lambda found: _PREFIX + found.group(1), text)
+def _placeholders(template: Template) -> str:
+    """The text with `$name`s made parsable Python names (placeholders kept)."""
+    return template.fill(keep, lambda name, _: _PREFIX + name)
 
 
 def _dedent(text: str) -> str:
@@ -284,7 +296,7 @@ def _dedent(text: str) -> str:
 
 def _variable(name: str) -> str | None:
     if name.startswith(_PREFIX):
-        return name[len(_PREFIX):]
+        return name[len(_PREFIX) :]
     return None
 
 
@@ -328,9 +340,9 @@ def _dotted(node: cst.CSTNode) -> str | None:
 
 def _same_leaf(pattern: cst.CSTNode, code: cst.CSTNode) -> bool:
     if isinstance(pattern, cst.SimpleString):
-        return pattern.evaluated_value == code.evaluated_value  # type: ignore[attr-defined]
+        return isinstance(code, cst.SimpleString) and pattern.evaluated_value == code.evaluated_value
     if isinstance(pattern, _LEAVES):
-        return pattern.value == code.value  # type: ignore[attr-defined]
+        return bool(pattern.value == getattr(code, "value", None))
     return True
 
 
