@@ -41,6 +41,16 @@ class Resolution(str, Enum):
         return self.value
 
 
+class Confidence(Enum):
+    """How sure cloudshift is that the receiver is the SDK object the rule names."""
+
+    HIGH = "high"  # every value that reaches the receiver is that SDK object
+    MEDIUM = "medium"  # some values on the way are unknown (an injected client), or the service name is not a literal
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True, order=True)
 class Span:
     """A source range; lines and columns are 1-based, end is exclusive as in LSP."""
@@ -64,6 +74,7 @@ class Finding:
     reason: str = ""  # why the fix is unsafe or manual; empty when safe
     snippet: str = ""  # the call's source text, whitespace-normalised (for fingerprints)
     resolution: Resolution = Resolution.FULL
+    confidence: Confidence = field(default_factory=lambda: Confidence.HIGH)
 
     @property
     def line(self) -> int:
@@ -87,6 +98,7 @@ class Finding:
             "reason": self.reason,
             "snippet": self.snippet,
             "resolution": self.resolution.value,
+            "confidence": self.confidence.value,
         }
 
 

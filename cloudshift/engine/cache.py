@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from cloudshift.config import Settings
-from cloudshift.model import FileError, FileResult, Finding, Resolution, Safety, Span
+from cloudshift.model import Confidence, FileError, FileResult, Finding, Resolution, Safety, Span
 
 FOLDER = ".cloudshift_cache"
-FORMAT = 1
+FORMAT = 2
 
 
 class ResultCache:
@@ -115,4 +115,5 @@ def _finding(shown: str, item: dict[str, Any]) -> Finding:
         str(item["reason"]),
         str(item["snippet"]),
         Resolution(item["resolution"]),
+        Confidence(item["confidence"]),
     )

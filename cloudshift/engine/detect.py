@@ -33,6 +33,8 @@ def detect(resolver: Resolver, ruleset: RuleSet) -> list[Match]:
         if owner is None:
             continue
         member = use.node.attr.value
+        if not _identifies(owner, member, ruleset):
+            continue
         rules = ruleset.rules_by_member.get((owner.object, member), ())
         if (
             not rules
@@ -80,9 +82,16 @@ def _match_call(node: cst.Call, scope: Scope, resolver: Resolver, ruleset: RuleS
     return None
 
 
+def _identifies(owner: SdkValue, method: str, ruleset: RuleSet) -> bool:
+    """Whether calling `method` is known to be an SDK use: always, unless the object's service is uncertain."""
+    return owner.certain or method in ruleset.objects[owner.object].distinctive
+
+
 def _match_method(
     node: cst.Call, scope: Scope, owner: SdkValue, method: str, resolver: Resolver, ruleset: RuleSet
 ) -> Match | None:
+    if not _identifies(owner, method, ruleset):
+        return None
     for rule in ruleset.rules_by_member.get((owner.object, method), ()):
         bound = bind_arguments(rule.signature, node.args)
         if when_holds(rule.when, bound):

@@ -15,15 +15,16 @@ import libcst as cst
 
 from cloudshift.config import Settings
 from cloudshift.engine.detect import Match, detect
+from cloudshift.engine.infer import Program, sdk_uses
 from cloudshift.engine.parse import ParsedModule, SyntaxProblem, parse_source
 from cloudshift.engine.plan import Plan, Planner
 from cloudshift.engine.prefilter import Prefilter, build_prefilter
-from cloudshift.engine.project import Project, ProjectIndex
+from cloudshift.engine.project import Project
 from cloudshift.engine.recover import repair
-from cloudshift.engine.resolve import Resolver
+from cloudshift.engine.resolve import Facts, Resolver, facts_for
 from cloudshift.engine.rewrite import RewriteError, Shim, apply_plan, verify
 from cloudshift.engine.suppress import apply_suppressions
-from cloudshift.model import FileError, FileResult, Finding, Resolution, Safety, Span
+from cloudshift.model import Confidence, FileError, FileResult, Finding, Resolution, Safety, Span
 from cloudshift.rules.ruleset import RuleSet, load_rules
 
 MAX_FIX_PASSES = 3
@@ -43,7 +44,7 @@ class Engine:
     prefilter: Prefilter
     shim: Shim
     field_maps: dict[str, dict[str, str]] = field(default_factory=dict)
-    project: Project | None = None  # the other modules of this run, for names imported from them
+    project: Project = field(default_factory=Project)  # the modules names are resolved in
 
     @classmethod
     def create(cls, settings: Settings) -> Engine:
@@ -52,28 +53,9 @@ class Engine:
         field_maps = {name: obj.fields for name, obj in ruleset.objects.items() if obj.fields}
         return cls(ruleset, settings, build_prefilter(ruleset), Shim(settings.shim_module), field_maps)
 
-    def with_project(self, index: ProjectIndex) -> Engine:
-        """This engine, resolving names imported from the other modules in `index`."""
-
-        def resolver_for(module: cst.Module, name: str) -> Resolver:
-            is_package = index.modules[name].name == "__init__.py"
-            return Resolver(module, self.ruleset, project, name, is_package)
-
-        project = Project(index, resolver_for)
+    def with_project(self, project: Project) -> Engine:
+        """This engine, resolving names through the modules of `project`."""
         return replace(self, project=project)
-
-    def is_candidate(self, source: str, path: Path | None = None) -> bool:
-        """Whether the text can hold SDK calls: it imports an SDK, or a project module that does."""
-        if self.prefilter.is_candidate(source):
-            return True
-        return self.project is not None and self.project.index.imports_exporter(source, path)
-
-    def _resolver(self, module: cst.Module, path: str) -> Resolver:
-        if self.project is None:
-            return Resolver(module, self.ruleset)
-        name = self.project.index.module_of(Path(path)) or ""
-        is_package = Path(path).name == "__init__.py"
-        return Resolver(module, self.ruleset, self.project, name, is_package)
 
     def check_source(
         self, path: str, source: str, *, fix: Safety | None = None, only: Callable[[Finding], bool] | None = None
@@ -83,18 +65,14 @@ class Engine:
         `only` limits which findings are fixed (the editor's one-finding quick fix). An unexpected
         failure inside cloudshift is reported as that file's error, never a crash of the whole run.
         """
-        if not self.is_candidate(source, Path(path)):
-            return FileResult(path, source=source, fixed_source=source if fix else None)
-        if self.project is not None:
-            self.project.consulted.clear()
         try:
-            result = self._check_candidate(path, source, fix, only)
-            if self.project is not None and self.project.consulted:
-                index = self.project.index
-                result = replace(
-                    result, depends_on=tuple(sorted(str(index.modules[m]) for m in self.project.consulted))
-                )
-            return result
+            program = self.project.program(self.ruleset)
+            summary = self.project.summary_of(Path(path), source)
+            uses = sdk_uses(program, summary) if summary is not None else []
+            if not uses and not self.prefilter.is_candidate(source):
+                return FileResult(path, source=source, fixed_source=source if fix else None)
+            result = self._check_candidate(path, source, fix, only, program)
+            return replace(result, depends_on=tuple(sorted(s.path for s in program.modules.loaded())))
         except RecursionError:
             error = FileError(path, "cloudshift could not analyse this file: nesting too deep")
         except Exception as bug:
@@ -102,16 +80,29 @@ class Engine:
         return FileResult(path, errors=(error,), source=source, fixed_source=source if fix else None)
 
     def _check_candidate(
-        self, path: str, source: str, fix: Safety | None, only: Callable[[Finding], bool] | None
+        self,
+        path: str,
+        source: str,
+        fix: Safety | None,
+        only: Callable[[Finding], bool] | None,
+        program: Program,
     ) -> FileResult:
         try:
             parsed = parse_source(source)
         except SyntaxProblem as problem:
             return self._check_unparsable(path, source, problem)
-        analysis = self._analyse(path, parsed)
+        analysis = self._analyse(path, parsed, self._facts(program, path, source, parsed))
         if fix is None:
             return FileResult(path, tuple(analysis.findings), source=source, suppressed=analysis.suppressed)
-        return self._fix(path, source, parsed, analysis, fix, only)
+        return self._fix(path, source, parsed, analysis, fix, only, program)
+
+    def _facts(self, program: Program, path: str, source: str, parsed: ParsedModule) -> Facts | None:
+        """What whole-program resolution knows about this text's expressions, keyed by LibCST node."""
+        summary = self.project.summary_of(Path(path), source)
+        if summary is None:
+            return None
+        sdk_uses(program, summary)  # evaluates every receiver (memoised: free when already done)
+        return facts_for(program, summary, source, parsed)
 
     def _check_unparsable(self, path: str, source: str, problem: SyntaxProblem) -> FileResult:
         """Report the syntax error, and the complete SDK calls found around it (no fixes offered)."""
@@ -119,7 +110,7 @@ class Engine:
         repaired = repair(source)
         if repaired is None:
             return FileResult(path, errors=(error,), source=source)
-        analysis = self._analyse(path, parse_source(repaired.text))
+        analysis = self._analyse(path, parse_source(repaired.text), None)
         reason = (
             f"found without full resolution: the file does not parse (line {problem.line}: {problem.message}); "
             "no fix is offered until it does"
@@ -131,8 +122,9 @@ class Engine:
         )
         return FileResult(path, partial, (error,), source=source, suppressed=analysis.suppressed)
 
-    def _analyse(self, path: str, parsed: ParsedModule) -> Analysis:
-        resolver = self._resolver(parsed.module, path)
+    def _analyse(self, path: str, parsed: ParsedModule, facts: Facts | None) -> Analysis:
+        name = self.project.module_of(Path(path))
+        resolver = Resolver(parsed.module, self.ruleset, name, Path(path).name == "__init__.py", facts)
         matches = [m for m in detect(resolver, self.ruleset) if self.settings.allows(m.rule.id, Path(path))]
         matches, suppressed = self._unsuppressed(path, parsed, matches)
         if not matches:
@@ -166,7 +158,11 @@ class Engine:
     def _finding(self, path: str, parsed: ParsedModule, match: Match, safety: Safety, reason: str) -> Finding:
         span = span_of(parsed, match.node)
         snippet = re.sub(r"\s+", " ", parsed.module.code_for_node(match.node)).strip()
-        return Finding(path, span, match.rule.id, match.rule.provider, match.rule.message, safety, reason, snippet)
+        receiver = match.receiver
+        sure = receiver is None or (receiver.certain and receiver.confident)
+        confidence = Confidence.HIGH if sure else Confidence.MEDIUM
+        rule = match.rule
+        return Finding(path, span, rule.id, rule.provider, rule.message, safety, reason, snippet, confidence=confidence)
 
     def _fix(
         self,
@@ -176,6 +172,7 @@ class Engine:
         analysis: Analysis,
         level: Safety,
         only: Callable[[Finding], bool] | None,
+        program: Program,
     ) -> FileResult:
         applied: list[Finding] = []
         findings, planner = analysis.findings, analysis.planner
@@ -201,7 +198,7 @@ class Engine:
             if only is not None:  # the editor's one quick fix: its text is all it needs, not a new analysis
                 break
             parsed = parse_source(text)
-            analysis = self._analyse(path, parsed)
+            analysis = self._analyse(path, parsed, self._facts(program, path, text, parsed))
             findings, planner = analysis.findings, analysis.planner
         return FileResult(
             path,

@@ -22,6 +22,9 @@ class Prefilter:
     def is_candidate(self, text: str) -> bool:
         return self.imports.search(text) is not None and self.entry_names.search(text) is not None
 
+    def imports_sdk(self, text: str) -> bool:
+        return self.imports.search(text) is not None
+
 
 def build_prefilter(ruleset: RuleSet) -> Prefilter:
     roots = sorted({module.split(".")[0] for module in ruleset.modules})

@@ -1,28 +1,23 @@
-"""Resolution across the modules of the scanned project: `from .clients import get_s3`.
+"""The project a run analyses: its modules by dotted name, their `ast` summaries, which files to look at.
 
-Real code keeps its SDK clients in one module (`clients.py`, `utils.get_s3_client()`) and uses
-them in others. The index maps each scanned file to its module name; when the resolver meets
-a name imported from one of those modules, it resolves that module's top-level binding in the
-module itself (parsed once per process, never run). The prefilter widens to match: a file is a
-candidate when it imports an SDK, or imports a project module that imports an SDK (one level:
-re-exports of re-exports are not followed, which keeps SDK-wrapping libraries fast to scan).
+Real code keeps its SDK clients in one module and uses them in others, so every front end (scan,
+fix, the LSP) analyses a file as part of its project. Summaries are built on first use and kept
+per path and text, so the language server re-summarises only the buffer that changed.
 """
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import libcst as cst
-
+from cloudshift.engine.infer import Modules, Program
 from cloudshift.engine.source import SourceError, read_source
-
-if TYPE_CHECKING:
-    from cloudshift.engine.resolve import Resolver, Value
+from cloudshift.engine.summarize import ModuleSummary, summarize
+from cloudshift.rules.ruleset import RuleSet
 
 
 def module_name(path: Path) -> str:
@@ -41,39 +36,101 @@ def _package_of(folder: Path) -> str:
     return f"{above}.{folder.name}" if above else folder.name
 
 
-@dataclass(frozen=True)
-class ProjectIndex:
-    """Module name -> file, for the files of one run, and which modules hold SDK objects."""
+class Project:
+    """Module name -> file for the files of one run (or an editor's workspace), with their summaries."""
 
-    modules: dict[str, Path] = field(default_factory=dict)
-    exporters: frozenset[str] = frozenset()  # modules that import an SDK themselves
+    def __init__(self, texts: dict[Path, str] | None = None, paths: Iterable[Path] = ()) -> None:
+        self.texts: dict[Path, str] = {p.resolve(): t for p, t in (texts or {}).items()}
+        self.paths: dict[str, Path] = {}
+        for path in [*self.texts, *(p.resolve() for p in paths)]:
+            self.add(path)
+        self._summaries: dict[Path, tuple[str, ModuleSummary | None]] = {}
+        self._program: Program | None = None  # valid until a text changes
 
-    @classmethod
-    def build(cls, texts: dict[Path, str], is_candidate: Callable[[str], bool]) -> ProjectIndex:
-        modules = {module_name(path.resolve()): path.resolve() for path in texts}
-        exporters = {module_name(path.resolve()) for path, text in texts.items() if is_candidate(text)}
-        return cls(modules, frozenset(exporters - {""}))
+    def __getstate__(self) -> dict[str, object]:
+        """Worker processes get the texts and names; they summarise for themselves."""
+        return {"texts": self.texts, "paths": self.paths, "_summaries": {}, "_program": None}
 
-    def module_of(self, path: Path) -> str | None:
+    def add(self, path: Path) -> None:
+        name = module_name(path)
+        if name:
+            self.paths.setdefault(name, path)
+
+    def set_text(self, path: Path, text: str) -> None:
+        """Use `text` for `path` from now on (an editor's unsaved buffer)."""
+        resolved = path.resolve()
+        if self.texts.get(resolved) != text:
+            self.texts[resolved] = text
+            self._program = None
+        self.add(resolved)
+
+    def module_of(self, path: Path) -> str:
         resolved = path.resolve()
         name = module_name(resolved)
-        return name if self.modules.get(name) == resolved else None
+        return name if self.paths.get(name) == resolved else ""
 
-    def imports_exporter(self, text: str, path: Path | None) -> bool:
-        """Whether the text imports a module (or a name from a module) that imports an SDK."""
-        if not self.exporters or "import" not in text:
-            return False
-        package = _package_of(path.resolve().parent) if path is not None else ""
-        return any(module in self.exporters for module in imported_modules(text, package))
+    def text(self, path: Path) -> str | None:
+        if path in self.texts:
+            return self.texts[path]
+        try:
+            return read_source(path).text
+        except SourceError:
+            return None
 
-    def split(self, dotted: str) -> tuple[str, list[str]] | None:
-        """The longest indexed module that `dotted` starts with, and the names after it."""
-        parts = dotted.split(".")
-        for end in range(len(parts), 0, -1):
-            module = ".".join(parts[:end])
-            if module in self.modules:
-                return module, parts[end:]
-        return None
+    def summary_of(self, path: Path, text: str) -> ModuleSummary | None:
+        """The summary of `text` as the module at `path` (None when `ast` cannot parse it)."""
+        resolved = path.resolve()
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        known = self._summaries.get(resolved)
+        if known is not None and known[0] == digest:
+            return known[1]
+        name = module_name(resolved)
+        try:
+            tree = ast.parse(text, str(path), type_comments=False)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            summary = None
+        else:
+            summary = summarize(tree, name, str(resolved), resolved.name == "__init__.py")
+        self._summaries[resolved] = (digest, summary)
+        return summary
+
+    def program(self, ruleset: RuleSet) -> Program:
+        """The resolver over the project's current texts (summaries outlive it; its answers do not)."""
+        if self._program is None or self._program.ruleset is not ruleset:
+            self._program = self._new_program(ruleset)
+        return self._program
+
+    def _new_program(self, ruleset: RuleSet) -> Program:
+        def load(name: str) -> ModuleSummary | None:
+            path = self.paths[name]
+            text = self.text(path)
+            return self.summary_of(path, text) if text is not None else None
+
+        return Program(ruleset, Modules({name: str(path) for name, path in self.paths.items()}, load))
+
+    def dependents(self, roots: Iterable[Path]) -> set[Path]:
+        """The files that import (directly or through each other) a module among `roots`, and the roots.
+
+        Decided on import lines alone, so files that cannot reach an SDK object are never parsed.
+        """
+        module_files = dict(self.paths)
+        reached = {module_name(p.resolve()) for p in roots}
+        importers: dict[str, set[str]] = {}
+        for name, path in module_files.items():
+            text = self.text(path)
+            if text is None or "import" not in text:
+                continue
+            package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+            for imported in imported_modules(text, package):
+                importers.setdefault(imported, set()).add(name)
+        found = set(reached)
+        frontier = list(reached)
+        while frontier:
+            for importer in importers.get(frontier.pop(), ()):
+                if importer not in found:
+                    found.add(importer)
+                    frontier.append(importer)
+        return {module_files[name] for name in found if name in module_files} | {p.resolve() for p in roots}
 
 
 _FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w, \t]+)", re.MULTILINE)
@@ -81,7 +138,11 @@ _IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w., \t]+)", re.MULTILINE)
 
 
 def imported_modules(text: str, package: str) -> set[str]:
-    """Every module an import line may name (`from a import b` names `a` and `a.b`), relative ones resolved."""
+    """Every module an import line may name (`from a import b` names `a` and `a.b`), relative ones resolved.
+
+    Each name is also given with leading packages dropped (down to two parts), so a project whose
+    top package is a namespace package (`airflow.providers...` with no `airflow/__init__.py`) links up.
+    """
     found: set[str] = set()
     for dots, named, names in _FROM_IMPORT.findall(text):
         base = named
@@ -96,39 +157,9 @@ def imported_modules(text: str, package: str) -> set[str]:
         )
     for names in _IMPORT.findall(text):
         found.update(name.split()[0] for name in names.split(",") if name.strip())
-    return found
+    return {suffix for name in found for suffix in _suffixes(name)}
 
 
-class Project:
-    """Loads and resolves other modules of the project on demand, once each, in this process."""
-
-    def __init__(self, index: ProjectIndex, make_resolver: Callable[[cst.Module, str], Resolver]) -> None:
-        self.index = index
-        self._make_resolver = make_resolver
-        self._resolvers: dict[str, Resolver | None] = {}
-        self.consulted: set[str] = set()  # modules whose names were looked up (the results depend on their text)
-
-    def value(self, dotted: str) -> Value:
-        """What `dotted` (a project module's top-level name) is, or None when unknown or not a project name."""
-        found = self.index.split(dotted)
-        if found is None:
-            return None
-        module, names = found
-        if len(names) != 1 or module not in self.index.exporters:
-            return None
-        self.consulted.add(module)
-        resolver = self._resolver(module)
-        return resolver.module_value(names[0]) if resolver is not None else None
-
-    def _resolver(self, module: str) -> Resolver | None:
-        if module not in self._resolvers:
-            self._resolvers[module] = None  # a cycle of imports ends here instead of recursing
-            self._resolvers[module] = self._load(module)
-        return self._resolvers[module]
-
-    def _load(self, module: str) -> Resolver | None:
-        try:
-            parsed = cst.parse_module(read_source(self.index.modules[module]).text)
-        except (SourceError, cst.ParserSyntaxError):
-            return None
-        return self._make_resolver(parsed, module)
+def _suffixes(dotted: str) -> list[str]:
+    parts = dotted.split(".")
+    return [dotted, *(".".join(parts[start:]) for start in range(1, len(parts) - 1))]

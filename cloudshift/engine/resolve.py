@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from cloudshift.engine.project import Project
+from cloudshift.engine.infer import Program
+from cloudshift.engine.parse import ParsedModule
+from cloudshift.engine.summarize import ModuleSummary
 from cloudshift.model import Safety
 from cloudshift.rules.pattern import matches_expression
 from cloudshift.rules.ruleset import Creation, RuleSet, Signature
@@ -30,11 +33,13 @@ class SdkValue:
     created_by: cst.CSTNode | None  # the creating expression, when known
     cap: Safety = Safety.SAFE  # the most a fix on this object may be
     cap_reason: str = ""
+    certain: bool = True  # False: a factory whose service name is not a literal (only distinctive methods match)
+    confident: bool = True  # False: some values bound on the way were unknown (optimistic binding)
 
     def capped(self, safety: Safety, reason: str) -> SdkValue:
         if safety <= self.cap:
             return self
-        return SdkValue(self.object, self.created_by, safety, reason)
+        return replace(self, cap=safety, cap_reason=reason)
 
 
 @dataclass(frozen=True)
@@ -357,12 +362,12 @@ class Resolver:
         self,
         module: cst.Module,
         ruleset: RuleSet,
-        project: Project | None = None,
         module_name: str = "",
         is_package: bool = False,
+        facts: Callable[[cst.CSTNode], SdkValue | None] | None = None,
     ) -> None:
         self.ruleset = ruleset
-        self.project = project
+        self.facts = facts  # what whole-program resolution found, for what this module alone cannot tell
         package = module_name if is_package else module_name.rpartition(".")[0]
         self.collector = Collector(package)
         module.visit(self.collector)
@@ -441,11 +446,7 @@ class Resolver:
         return None if value is NONE else value
 
     def _qualified(self, dotted: str) -> Value:
-        """A dotted name reached through imports: another project module's binding, else the name itself."""
-        if self.project is not None:
-            value = self.project.value(dotted)
-            if value is not None:
-                return value
+        """A dotted name reached through imports (other modules' names come in as facts)."""
         return QualName(dotted)
 
     def sdk_value(self, node: cst.BaseExpression, scope: Scope) -> SdkValue | None:
@@ -465,6 +466,8 @@ class Resolver:
         self._in_progress.add(key)
         try:
             value = self._infer(node, scope)
+            if not isinstance(value, SdkValue) and self.facts is not None:
+                value = self.facts(node) or value
         finally:
             self._in_progress.discard(key)
         self._memo[key] = value
@@ -802,3 +805,44 @@ def _decorator_name(decorator: cst.Decorator) -> str:
     if isinstance(target, cst.Attribute):
         return target.attr.value
     return target.value if isinstance(target, cst.Name) else ""
+
+
+Facts = Callable[[cst.CSTNode], SdkValue | None]
+FOLLOWED = (
+    "the SDK object reaches this call from other functions, classes or modules, so how it was created "
+    "and configured is not checked here"
+)
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+def facts_for(program: Program, summary: ModuleSummary, source: str, parsed: ParsedModule) -> Facts:
+    """The whole-program resolver's SDK objects for this module, looked up by a LibCST node's position."""
+    lines = _LINE_BREAKS.split(source)
+    table: dict[tuple[int, int, int, int], SdkValue] = {}
+    for node, sdk in program.sdk_nodes(summary):
+        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        if start is None or end is None:
+            continue
+        key = (
+            start,
+            _characters(lines, start, node.col_offset),  # type: ignore[attr-defined]
+            end,
+            _characters(lines, end, node.end_col_offset),  # type: ignore[attr-defined]
+        )
+        table[key] = SdkValue(sdk.object, None, Safety.UNSAFE, FOLLOWED, sdk.certain, sdk.confident)
+
+    def lookup(node: cst.CSTNode) -> SdkValue | None:
+        where = parsed.positions.get(node) if table else None
+        if where is None:
+            return None
+        return table.get((where.start.line, where.start.column, where.end.line, where.end.column))
+
+    return lookup
+
+
+def _characters(lines: list[str], line: int, byte_offset: int) -> int:
+    """`ast` columns count UTF-8 bytes; LibCST's count characters."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if text.isascii():
+        return byte_offset
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))

@@ -15,7 +15,7 @@ from pathlib import Path
 from cloudshift.config import Settings
 from cloudshift.engine.cache import ResultCache
 from cloudshift.engine.pipeline import Engine
-from cloudshift.engine.project import ProjectIndex
+from cloudshift.engine.project import Project
 from cloudshift.engine.source import SourceError, SourceFile, read_source
 from cloudshift.model import FileError, FileResult, Safety
 
@@ -60,10 +60,12 @@ def check_files(
             shown = display_path(path)
             done[path] = Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None)
     texts = {str(p.resolve()): s.text for p, s in sources.items()}
-    engine = engine.with_project(ProjectIndex.build({p: s.text for p, s in sources.items()}, engine.is_candidate))
+    project = Project({p: s.text for p, s in sources.items()})
+    candidates = project.dependents(p for p, s in sources.items() if engine.prefilter.imports_sdk(s.text))
+    engine = engine.with_project(project)
     for path, source in sources.items():
         shown = display_path(path)
-        if not engine.is_candidate(source.text, path):
+        if path.resolve() not in candidates:
             done[path] = Checked(path, FileResult(shown, source=source.text), source)
             continue
         cached = cache.get(shown, source.text, texts) if cache is not None and fix is None else None
@@ -86,8 +88,9 @@ def _analyse(
     workers = jobs or os.cpu_count() or 1
     if workers < 2 or len(work) < PARALLEL_THRESHOLD:
         return (engine.check_source(shown, text, fix=level) for shown, text, level in work)
-    index = engine.project.index if engine.project is not None else None
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(engine.settings, index))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=_start_worker, initargs=(engine.settings, engine.project)
+    )
     results = pool.map(_check_in_worker, work, chunksize=max(1, len(work) // (workers * 4)))
     return _closing(pool, results)
 
@@ -97,11 +100,9 @@ def _closing(pool: ProcessPoolExecutor, results: Iterator[FileResult]) -> Iterat
         yield from results
 
 
-def _start_worker(settings: Settings, index: ProjectIndex | None) -> None:
+def _start_worker(settings: Settings, project: Project) -> None:
     global _worker_engine
-    _worker_engine = Engine.create(settings)
-    if index is not None:
-        _worker_engine = _worker_engine.with_project(index)
+    _worker_engine = Engine.create(settings).with_project(project)
 
 
 def _check_in_worker(item: tuple[str, str, Safety | None]) -> FileResult:

@@ -144,6 +144,7 @@ class SdkObject:
     shim: str  # client | handle | info | none
     fields: dict[str, str]  # SDK attribute -> shim attribute that carries over
     origin: Origin
+    distinctive: frozenset[str] = frozenset()  # methods matched when the service name was not a literal
 
 
 @dataclass
@@ -211,6 +212,7 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
             spec.get("shim", "none"),
             dict(spec.get("fields", {})),
             origin,
+            frozenset(spec.get("distinctive", ())),
         )
         for dotted in spec.get("types", ()):
             ruleset.types[dotted] = name

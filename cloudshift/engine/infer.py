@@ -1,0 +1,924 @@
+"""Whole-program resolution: which expressions are SDK objects, across every module of the project.
+
+Real code rarely creates a client where it uses it: it comes from a hook's `get_conn()` in a base
+class in another file, a property that caches it on first use, a `client or boto3.client("s3")`
+fallback, an `async with` block, a helper whose service name is a parameter. The resolver
+follows all of these over the `ast` summaries of the project's modules, lazily and memoised:
+
+- names through imports, re-exports and star imports, into the project's other modules;
+- `self.x` through the class, its bases (in any module) and its subclasses (mixins);
+- calls into functions and methods (their returns, yields and context managers), evaluating a
+  function's returns with the literal arguments of the call at hand (`client("s3")` through a
+  helper's `service_name` parameter);
+- parameters from their annotations, defaults and every call site in the project;
+- attributes stored on other objects (`threading.local()`, namespaces), containers of clients,
+  property setters, `functools.partial`, `getattr(obj, "literal")`, `typing.cast`.
+
+Binding is optimistic: a name is an SDK object when some value bound to it is one and none is
+known not to be; such results are marked not `confident`. A factory whose service name is not a
+literal yields an SDK object that is not `certain`; only methods distinctive of the service are
+matched on it. Nothing is imported or run.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from cloudshift.engine.summarize import (
+    Binding,
+    CallSite,
+    ClassInfo,
+    FunctionInfo,
+    Kind,
+    ModuleSummary,
+    Scope,
+    dotted_name,
+)
+from cloudshift.rules.ruleset import Creation, RuleSet, Signature
+
+# --- values -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sdk:
+    """An SDK object of kind `object` (a rule file's object name)."""
+
+    object: str
+    certain: bool = True  # False: obtained from a factory whose service name is not a literal
+    confident: bool = True  # False: some bindings on the way were unknown (optimistic binding)
+
+
+@dataclass(frozen=True)
+class Ext:
+    """A name outside the project, reached through imports (`boto3.client`, `os.environ`)."""
+
+    dotted: str
+
+
+@dataclass(frozen=True, eq=False)
+class ModuleRef:
+    summary: ModuleSummary
+
+
+@dataclass(frozen=True, eq=False)
+class ClassRef:
+    cls: ClassInfo
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    cls: ClassInfo
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionRef:
+    function: FunctionInfo
+    bound: Value = None  # the receiver of a bound method
+
+
+@dataclass(frozen=True)
+class Member:
+    """`sdk.name` read but not yet called: becomes a creation, a method call or a value passed along."""
+
+    owner: Sdk
+    name: str
+
+
+@dataclass(frozen=True)
+class Items:
+    """Something iterated to get `item` (an SDK listing, a list of clients, a generator)."""
+
+    item: Value
+
+
+@dataclass(frozen=True)
+class Elements:
+    """A tuple or list literal, element by element."""
+
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Entries:
+    """A dict literal with string keys."""
+
+    values: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True)
+class Const:
+    value: str | int | float | bool | bytes | None
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value known not to be an SDK object (a number, an f-string, a mock, a container of such)."""
+
+
+Value = (
+    Sdk
+    | Ext
+    | ModuleRef
+    | ClassRef
+    | Instance
+    | FunctionRef
+    | Member
+    | Items
+    | Elements
+    | Entries
+    | Const
+    | Opaque
+    | None
+)
+NONE = Const(None)
+OPAQUE = Opaque()
+_MOCKS = ("unittest.mock.", "mock.", "pytest_mock.", "moto.")
+_TRANSPARENT_CALLS = frozenset({"typing.cast", "typing_extensions.cast"})  # the second argument is the value
+_ITERATORS = frozenset({"builtins.iter", "builtins.list", "builtins.tuple", "builtins.sorted", "builtins.reversed"})
+_MAX_STEPS = 200_000  # per top-level question; pathological code gets "unknown", never a hang
+_MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
+
+
+def unify(values: Iterable[Value]) -> Value:
+    """Several values bound to one name: optimistic for SDK objects, else only when all agree."""
+    real = [v for v in values if v != NONE]
+    if not real:
+        return NONE
+    known = [v for v in real if v is not None]
+    if not known:
+        return None
+    sdk = [v for v in known if isinstance(v, Sdk)]
+    if sdk:
+        if len(sdk) < len(known) or len({s.object for s in sdk}) > 1:
+            return None  # known non-SDK values (or two kinds of SDK object) bound to the same name
+        return Sdk(
+            sdk[0].object,
+            certain=all(s.certain for s in sdk),
+            confident=len(known) == len(real) and all(s.confident for s in sdk),
+        )
+    first = known[0]
+    return first if all(_same(first, other) for other in known[1:]) else None
+
+
+def _same(a: Value, b: Value) -> bool:
+    if isinstance(a, Instance) and isinstance(b, Instance):
+        return a.cls is b.cls
+    if isinstance(a, ClassRef) and isinstance(b, ClassRef):
+        return a.cls is b.cls
+    if isinstance(a, FunctionRef) and isinstance(b, FunctionRef):
+        return a.function is b.function
+    if isinstance(a, ModuleRef) and isinstance(b, ModuleRef):
+        return a.summary is b.summary
+    if isinstance(a, Items) and isinstance(b, Items):
+        return _same(a.item, b.item)
+    return a == b
+
+
+def _less_sure(value: Value) -> Value:
+    return Sdk(value.object, value.certain, confident=False) if isinstance(value, Sdk) else value
+
+
+# --- the program --------------------------------------------------------------------------------
+
+
+class Modules:
+    """The project's modules by dotted name, summarised on first use (the source of summaries is pluggable)."""
+
+    def __init__(self, names: dict[str, str], load: Callable[[str], ModuleSummary | None]) -> None:
+        self.names = names  # dotted module name -> path
+        self._load = load
+        self._summaries: dict[str, ModuleSummary | None] = {}
+        self._by_suffix: dict[str, list[str]] | None = None
+
+    def summary(self, name: str) -> ModuleSummary | None:
+        if name not in self._summaries:
+            self._summaries[name] = None  # an import cycle ends here
+            self._summaries[name] = self._load(name)
+        return self._summaries[name]
+
+    def find(self, dotted: str) -> tuple[str, list[str]] | None:
+        """The project module `dotted` starts with (longest), and the names after it.
+
+        A package scanned below its root (`airflow/providers/amazon` scanned on its own) has module
+        names without their leading packages; an import spelled in full still finds them when the
+        trailing part is unambiguous.
+        """
+        parts = dotted.split(".")
+        for end in range(len(parts), 0, -1):
+            module = ".".join(parts[:end])
+            if module in self.names:
+                return module, parts[end:]
+        for start in range(1, len(parts) - 1):
+            for end in range(len(parts), start + 1, -1):
+                candidates = self._suffixes().get(".".join(parts[start:end]), [])
+                if len(candidates) == 1:
+                    return candidates[0], parts[end:]
+        return None
+
+    def _suffixes(self) -> dict[str, list[str]]:
+        if self._by_suffix is None:
+            self._by_suffix = {}
+            for name in self.names:
+                pieces = name.split(".")
+                for start in range(1, len(pieces) - 1):
+                    self._by_suffix.setdefault(".".join(pieces[start:]), []).append(name)
+        return self._by_suffix
+
+    def loaded(self) -> Iterator[ModuleSummary]:
+        return (s for s in self._summaries.values() if s is not None)
+
+
+Context = frozenset[tuple[int, Value]]  # id(parameter binding) -> the literal passed at this call
+_NO_CONTEXT: Context = frozenset()
+
+
+class Program:
+    """Answers what an expression is, for any module of the project; memoised per process."""
+
+    def __init__(self, ruleset: RuleSet, modules: Modules) -> None:
+        self.ruleset = ruleset
+        self.modules = modules
+        self._memo: dict[tuple[int, int, Context], Value] = {}
+        self._active: set[tuple[int, int, Context]] = set()
+        self._steps = 0
+        self._parameter_depth = 0
+        self._subclasses: dict[int, list[ClassInfo]] | None = None
+        self._sdk_nodes: dict[int, dict[int, tuple[ast.AST, Sdk]]] = {}  # id(module) -> id(node) -> fact
+        self._distinctive = {name: set(obj.distinctive) for name, obj in ruleset.objects.items()}
+
+    # entry points
+    def value(self, node: ast.AST, scope: Scope, context: Context = _NO_CONTEXT) -> Value:
+        if not self._active:
+            self._steps = 0
+        key = (id(node), id(scope), context)
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active:
+            return None  # a cycle: this path adds nothing (other bindings still count, optimistically)
+        self._steps += 1
+        if self._steps > _MAX_STEPS:
+            return None
+        self._active.add(key)
+        try:
+            result = self._evaluate(node, scope, context)
+        except RecursionError:
+            result = None
+        finally:
+            self._active.discard(key)
+        if isinstance(result, Sdk):
+            self._sdk_nodes.setdefault(id(scope.module), {})[id(node)] = (node, result)
+        self._memo[key] = result
+        return result
+
+    def sdk(self, node: ast.AST, scope: Scope) -> Sdk | None:
+        found = self.value(node, scope)
+        return found if isinstance(found, Sdk) else None
+
+    def is_distinctive(self, owner: Sdk, method: str) -> bool:
+        """Whether `method` on an object of uncertain service still identifies the service."""
+        return owner.certain or method in self._distinctive.get(owner.object, ())
+
+    def sdk_nodes(self, summary: ModuleSummary) -> Iterator[tuple[ast.AST, Sdk]]:
+        """Every node of the module evaluated so far to an SDK object (facts for the LibCST side)."""
+        yield from self._sdk_nodes.get(id(summary), {}).values()
+
+    # expressions
+    def _evaluate(self, node: ast.AST, scope: Scope, context: Context) -> Value:
+        if isinstance(node, ast.Name):
+            return self._name(node.id, scope, context)
+        if isinstance(node, ast.Attribute):
+            return self._attribute(self.value(node.value, scope, context), node.attr, node, scope, context)
+        if isinstance(node, ast.Call):
+            return self._call(node, scope, context)
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node, scope, context)
+        if isinstance(node, ast.Await):
+            return self.value(node.value, scope, context)
+        if isinstance(node, ast.IfExp):
+            return unify([self.value(node.body, scope, context), self.value(node.orelse, scope, context)])
+        if isinstance(node, ast.BoolOp):
+            if isinstance(node.op, ast.And):
+                return self.value(node.values[-1], scope, context)
+            return unify(self.value(v, scope, context) for v in node.values)
+        if isinstance(node, ast.NamedExpr):
+            return self.value(node.value, scope, context)
+        if isinstance(node, ast.Constant):
+            return Const(node.value) if not isinstance(node.value, (complex, type(...))) else OPAQUE
+        if isinstance(node, (ast.Tuple, ast.List)):
+            if any(isinstance(e, ast.Starred) for e in node.elts):
+                return OPAQUE
+            return Elements(tuple(self.value(e, scope, context) for e in node.elts))
+        if isinstance(node, ast.Dict):
+            return self._dict(node, scope, context)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            own = scope.module.comprehensions.get(id(node))
+            return Items(self.value(node.elt, own, context)) if own is not None else None
+        if isinstance(node, ast.Lambda):
+            return next((FunctionRef(f) for f in scope.module.functions if f.node is node), None)
+        if isinstance(node, (ast.JoinedStr, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Set, ast.DictComp)):
+            return OPAQUE
+        return None
+
+    def _dict(self, node: ast.Dict, scope: Scope, context: Context) -> Value:
+        entries: list[tuple[str, Value]] = []
+        for key, value in zip(node.keys, node.values, strict=True):
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                return OPAQUE
+            entries.append((key.value, self.value(value, scope, context)))
+        return Entries(tuple(entries))
+
+    def _name(self, name: str, scope: Scope, context: Context) -> Value:
+        bindings = scope.lookup(name)
+        if bindings is None:
+            star = self._star_import(name, scope)
+            return star if star is not None else Ext(f"builtins.{name}")
+        return unify(self._binding(b, context) for b in bindings)
+
+    def _star_import(self, name: str, scope: Scope) -> Value:
+        module_scope = scope.module.scope
+        for star in module_scope.bindings.get("*", ()):
+            found = self.modules.find(star.dotted)
+            if found is not None and not found[1]:
+                other = self.modules.summary(found[0])
+                if other is not None and name in other.scope.bindings:
+                    return self._name(name, other.scope, _NO_CONTEXT)
+            elif found is None:
+                return None  # a name from an external star import: unknown, not a builtin
+        return None
+
+    def _binding(self, binding: Binding, context: Context) -> Value:
+        kind, scope = binding.kind, binding.scope
+        if kind is Kind.IMPORT:
+            return self.qualified(binding.dotted)
+        if kind is Kind.DEF:
+            assert binding.function is not None
+            return FunctionRef(binding.function)
+        if kind is Kind.CLASS:
+            assert binding.cls is not None
+            return ClassRef(binding.cls)
+        if kind is Kind.PARAM:
+            for key, value in context:
+                if key == id(binding):
+                    return value
+            return self._parameter(binding)
+        if kind is Kind.UNKNOWN or kind is Kind.STAR or binding.node is None:
+            return None
+        node = binding.node
+        if kind is Kind.ANNOTATED:
+            assert isinstance(node, ast.AnnAssign)
+            declared = self.annotation(node.annotation, scope)
+            if declared is not None:
+                return declared
+            return self._unpack(self.value(node.value, scope, context), binding.path) if node.value else None
+        value = self.value(node, scope, context)
+        if kind is Kind.ITERATE:
+            value = self._item(value)
+        elif kind is Kind.ENTER:
+            value = self._entered(value, binding.is_async)
+        return self._unpack(value, binding.path)
+
+    def _unpack(self, value: Value, path: tuple[int, ...]) -> Value:
+        for index in path:
+            if isinstance(value, Elements):
+                value = value.values[index] if index < len(value.values) else None
+            elif isinstance(value, Items):
+                value = value.item
+            else:
+                return None
+        return value
+
+    def _item(self, value: Value) -> Value:
+        """What iterating `value` yields."""
+        if isinstance(value, Items):
+            return value.item
+        if isinstance(value, Elements):
+            return unify(value.values)
+        if isinstance(value, Entries):
+            return OPAQUE  # iterating a dict gives its keys
+        if isinstance(value, Instance):
+            iterate = self._class_member(value.cls, "__iter__", value)
+            if isinstance(iterate, FunctionRef):
+                return self._item(self._returns(iterate.function, _NO_CONTEXT, iterate.bound))
+        return None
+
+    def _entered(self, value: Value, is_async: bool) -> Value:
+        """What `with value as name` binds: SDK clients are their own context managers."""
+        if isinstance(value, Sdk):
+            return value
+        if isinstance(value, Instance):
+            enter = self._class_member(value.cls, "__aenter__" if is_async else "__enter__", value)
+            if isinstance(enter, FunctionRef):
+                return self._returns(enter.function, _NO_CONTEXT, enter.bound)
+        if isinstance(value, Ext) or value == OPAQUE:
+            return OPAQUE if isinstance(value, Ext) and value.dotted == "builtins.open" else None
+        return None
+
+    def qualified(self, dotted: str) -> Value:
+        """A dotted name reached through imports: a project module's binding, else an external name."""
+        found = self.modules.find(dotted)
+        if found is None:
+            return Ext(dotted)
+        module, names = found
+        summary = self.modules.summary(module)
+        if summary is None:
+            return None
+        value: Value = ModuleRef(summary)
+        for name in names:
+            value = self._attribute(value, name, None, summary.scope, _NO_CONTEXT)
+        return value
+
+    # attributes
+    def _attribute(self, base: Value, name: str, node: ast.Attribute | None, scope: Scope, context: Context) -> Value:
+        if isinstance(base, Ext):
+            return self.qualified(f"{base.dotted}.{name}") if self.modules.names else Ext(f"{base.dotted}.{name}")
+        if isinstance(base, ModuleRef):
+            summary = base.summary
+            if name in summary.scope.bindings:
+                return self._name(name, summary.scope, _NO_CONTEXT)
+            submodule = f"{summary.name}.{name}"
+            if submodule in self.modules.names:
+                other = self.modules.summary(submodule)
+                return ModuleRef(other) if other is not None else None
+            return self._star_import(name, summary.scope)
+        if isinstance(base, Sdk):
+            return self._sdk_attribute(base, name)
+        if isinstance(base, Instance):
+            found = self._class_member(base.cls, name, base)
+            if found is not None:
+                return found
+        if isinstance(base, ClassRef):
+            return self._class_member(base.cls, name, None)
+        if node is not None and (base is None or isinstance(base, (Opaque, Instance))):
+            return self._stored(name, node, scope, context)
+        return None
+
+    def _sdk_attribute(self, owner: Sdk, name: str) -> Value:
+        for creation in self.ruleset.creations_by_member.get((owner.object, name), ()):
+            if creation.kind == "attribute":
+                return self._derived(owner, creation, certain=owner.certain)
+        return Member(owner, name)
+
+    def _stored(self, name: str, node: ast.Attribute, scope: Scope, context: Context) -> Value:
+        """`base.name` on an object cloudshift cannot type: what code stores into the same path.
+
+        `self._local.client = boto3.client("s3")` on a `threading.local()`, a namespace object or
+        a module-level holder: reads of the same spelled path, in the same class or module, see
+        what was stored.
+        """
+        path = _path(node)
+        if path is None:
+            return None
+        owner = _path_owner(path, scope)
+        values = [
+            self.value(store.binding.node, store.binding.scope, _NO_CONTEXT)
+            for store in scope.module.stores.get(name, ())
+            if store.binding.node is not None
+            and _path(store.target) == path
+            and _path_owner(path, store.binding.scope) is owner
+        ]
+        return _less_sure(unify(values)) if values else None
+
+    def _class_member(self, cls: ClassInfo, name: str, instance: Value) -> Value:
+        """An attribute of a class or of its instances, looked up through its bases and subclasses."""
+        for klass in self.mro(cls):
+            found = self._own_member(klass, name, instance)
+            if found is not None:
+                return found
+        if instance is not None:  # `self.x` in a mixin or base class: what subclasses define
+            below = [self._own_member(sub, name, instance) for sub in self.subclasses(cls)]
+            below = [v for v in below if v is not None]
+            if below:
+                return _less_sure(unify(below))
+        return None
+
+    def _own_member(self, cls: ClassInfo, name: str, instance: Value) -> Value:
+        method = cls.methods.get(name)
+        if method is not None:
+            if method.is_property and instance is not None:
+                return self._returns(method, _NO_CONTEXT, instance)
+            if method.is_classmethod:
+                return FunctionRef(method, ClassRef(cls))
+            return FunctionRef(method, instance if not method.is_static else None)
+        if instance is not None and name in cls.instance_attributes:
+            values = [self._binding(b, _NO_CONTEXT) for b in cls.instance_attributes[name]]
+            setter = cls.setters.get(name)
+            if setter is not None:
+                values.append(self._setter_value(cls, name, setter))
+            return unify(values)
+        if name in cls.body.bindings:
+            return self._name(name, cls.body, _NO_CONTEXT)
+        return None
+
+    def _setter_value(self, cls: ClassInfo, name: str, setter: FunctionInfo) -> Value:
+        """What `obj.name = value` stores through a property setter, from every such store in the project."""
+        values: list[Value] = []
+        for summary in list(self.modules.loaded()):
+            for store in summary.stores.get(name, ()):
+                target = store.target
+                if isinstance(target, ast.Attribute) and store.binding.node is not None:
+                    owner = self.value(target.value, store.binding.scope)
+                    if isinstance(owner, Instance) and cls in self.mro(owner.cls):
+                        values.append(self.value(store.binding.node, store.binding.scope))
+        return unify(values) if values else None
+
+    def mro(self, cls: ClassInfo) -> list[ClassInfo]:
+        """The class and its project bases, depth first, left to right (close enough to C3 for lookups)."""
+        order: list[ClassInfo] = []
+        stack = [cls]
+        while stack:
+            klass = stack.pop(0)
+            if klass in order:
+                continue
+            order.append(klass)
+            bases = [self.value(base, klass.scope) for base in klass.node.bases]
+            stack[0:0] = [b.cls for b in bases if isinstance(b, ClassRef)]
+        return order
+
+    def sdk_base(self, cls: ClassInfo) -> str | None:
+        """The SDK object a class's instances are, when it subclasses an SDK class (`class C(ObjectStorageClient)`)."""
+        for klass in self.mro(cls):
+            for base in klass.node.bases:
+                value = self.value(base, klass.scope)
+                if isinstance(value, Ext) and value.dotted in self.ruleset.types:
+                    return self.ruleset.types[value.dotted]
+        return None
+
+    def subclasses(self, cls: ClassInfo) -> list[ClassInfo]:
+        """Project classes (in the modules summarised so far) that have `cls` among their bases."""
+        if self._subclasses is None:
+            table: dict[int, list[ClassInfo]] = {}
+            for summary in list(self.modules.loaded()):
+                for klass in summary.classes:
+                    for base in self.mro(klass)[1:]:
+                        table.setdefault(id(base), []).append(klass)
+            self._subclasses = table
+        return self._subclasses.get(id(cls), [])
+
+    # subscripts
+    def _subscript(self, node: ast.Subscript, scope: Scope, context: Context) -> Value:
+        base = self.value(node.value, scope, context)
+        key = self.value(node.slice, scope, context)
+        if isinstance(base, Sdk) and isinstance(key, Const) and isinstance(key.value, str):
+            member = f'["{key.value}"]'
+            for creation in self.ruleset.creations_by_member.get((base.object, member), ()):
+                if creation.kind == "attribute":
+                    return self._derived(base, creation, certain=base.certain)
+                if creation.kind == "iterate":
+                    return Items(self._derived(base, creation, certain=base.certain))
+            return None
+        if isinstance(base, Elements) and isinstance(key, Const) and isinstance(key.value, int):
+            return base.values[key.value] if -len(base.values) <= key.value < len(base.values) else None
+        if isinstance(base, Items):
+            return base.item
+        if isinstance(base, Entries):
+            if isinstance(key, Const):
+                return next((v for k, v in base.values if k == key.value), None)
+            return unify(v for _, v in base.values)
+        if base is None or isinstance(base, (Opaque, Instance)):
+            return self._stored_item(node, scope)
+        return None
+
+    def _stored_item(self, node: ast.Subscript, scope: Scope) -> Value:
+        """`holder[key]` where code elsewhere in the module did `holder[k] = value` or `holder.append(value)`."""
+        path = _path(node.value)
+        if path is None:
+            return None
+        owner = _path_owner(path, scope)
+        values = [
+            self.value(store.binding.node, store.binding.scope, _NO_CONTEXT)
+            for store in scope.module.stores.get("[]", ())
+            if store.binding.node is not None
+            and _path(store.target) == path
+            and _path_owner(path, store.binding.scope) is owner
+        ]
+        return _less_sure(unify(values)) if values else None
+
+    # calls
+    def _call(self, node: ast.Call, scope: Scope, context: Context) -> Value:
+        callee = self.value(node.func, scope, context)
+        if isinstance(callee, Ext):
+            return self._external_call(callee.dotted, node, scope, context)
+        if isinstance(callee, Member):
+            return self._member_call(callee, node, scope, context)
+        if isinstance(callee, FunctionRef):
+            function = callee.function
+            if function.has_decorator("contextmanager", "asynccontextmanager"):
+                return unify(
+                    self.value(y, function.scope, self._context(callee, node, scope, context)) for y in function.yields
+                )
+            return self._returns(function, self._context(callee, node, scope, context), callee.bound)
+        if isinstance(callee, ClassRef):
+            sdk_object = self.sdk_base(callee.cls)
+            return Sdk(sdk_object) if sdk_object is not None else Instance(callee.cls)
+        if isinstance(callee, Instance):
+            method = self._class_member(callee.cls, "__call__", callee)
+            return self._returns(method.function, _NO_CONTEXT, callee) if isinstance(method, FunctionRef) else None
+        if isinstance(callee, Sdk):
+            return None
+        return None
+
+    def _external_call(self, dotted: str, node: ast.Call, scope: Scope, context: Context) -> Value:
+        for creation in self.ruleset.creations_by_call.get(dotted, ()):
+            created = self._create(creation, node, scope, context, None)
+            if created is not None:
+                return created
+        if dotted in _TRANSPARENT_CALLS and len(node.args) == 2:
+            declared = self.annotation(node.args[0], scope)
+            return declared if declared is not None else self.value(node.args[1], scope, context)
+        if dotted == "builtins.getattr" and len(node.args) >= 2:
+            name = self.value(node.args[1], scope, context)
+            if isinstance(name, Const) and isinstance(name.value, str):
+                base = self.value(node.args[0], scope, context)
+                return self._attribute(base, name.value, None, scope, context)
+            return None
+        if dotted in ("functools.partial", "functools.wraps") and node.args:
+            target = self.value(node.args[0], scope, context)
+            return target if isinstance(target, (FunctionRef, Member)) else None
+        if dotted in _ITERATORS and node.args:
+            inner = self.value(node.args[0], scope, context)
+            return inner if isinstance(inner, (Items, Elements)) else None
+        if dotted == "builtins.next" and node.args:
+            return self._item(self.value(node.args[0], scope, context))
+        if dotted == "builtins.super":
+            return self._super(scope)
+        if dotted.startswith(_MOCKS) or dotted.startswith("builtins."):
+            return OPAQUE
+        return None
+
+    def _super(self, scope: Scope) -> Value:
+        owner = scope.method_owner
+        if owner is None:
+            return None
+        bases = self.mro(owner)[1:]
+        return Instance(bases[0]) if bases else None
+
+    def _member_call(self, member: Member, node: ast.Call, scope: Scope, context: Context) -> Value:
+        owner = member.owner
+        for creation in self.ruleset.creations_by_member.get((owner.object, member.name), ()):
+            if creation.kind in ("method", "iterate"):
+                created = self._create(creation, node, scope, context, owner)
+                if created is not None:
+                    return Items(created) if creation.kind == "iterate" else created
+        return None
+
+    def _create(
+        self, creation: Creation, node: ast.Call, scope: Scope, context: Context, owner: Sdk | None
+    ) -> Sdk | None:
+        bound = bind_arguments(creation.signature, node)
+        certain = owner.certain if owner is not None else True
+        if creation.when:
+            if bound is None:
+                certain = False
+            else:
+                for name, allowed in creation.when.items():
+                    argument = bound.get(name)
+                    given = self.value(argument, scope, context) if argument is not None else None
+                    if isinstance(given, Const):
+                        if given.value not in allowed:
+                            return None
+                        certain = True if owner is None else certain
+                    elif isinstance(given, Opaque):
+                        return None
+                    else:
+                        certain = False
+        return self._derived(owner, creation, certain=certain)
+
+    def _derived(self, owner: Sdk | None, creation: Creation, *, certain: bool) -> Sdk:
+        confident = owner.confident if owner is not None else True
+        return Sdk(creation.result, certain=certain, confident=confident)
+
+    def _context(self, callee: FunctionRef, node: ast.Call, scope: Scope, context: Context) -> Context:
+        """The literal arguments of this call, keyed by the parameter bindings they go to."""
+        function = callee.function
+        params = function.params
+        offset = 1 if callee.bound is not None and function.self_name is not None else 0
+        names = [p.arg for p in params[offset:]]
+        bound = bind_arguments(Signature(tuple(names), (), False), node, lenient=True) or {}
+        entries: list[tuple[int, Value]] = []
+        for name, argument in bound.items():
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                binding = function.scope.bindings.get(name, [None])[0]
+                if binding is not None and binding.kind is Kind.PARAM:
+                    entries.append((id(binding), Const(argument.value)))
+        return frozenset(entries)
+
+    def _returns(self, function: FunctionInfo, context: Context, bound: Value) -> Value:
+        if function.yields and not function.has_decorator("contextmanager", "asynccontextmanager"):
+            return Items(unify(self.value(y, function.scope, context) for y in function.yields))
+        if not function.returns:
+            return NONE if not function.is_async else None
+        return unify(self.value(r, function.scope, context) for r in function.returns)
+
+    # parameters
+    def _parameter(self, binding: Binding) -> Value:
+        function = binding.function
+        assert function is not None
+        param = function.params[binding.index]
+        if binding.index == 0 and function.self_name is not None:
+            owner = function.owner
+            assert owner is not None
+            if function.is_classmethod:
+                return ClassRef(owner)
+            sdk_object = self.sdk_base(owner)
+            return Sdk(sdk_object) if sdk_object is not None else Instance(owner)
+        if param.annotation is not None:
+            declared = self.annotation(param.annotation, function.scope.parent or function.scope)
+            if declared is not None:
+                return declared
+        setter_of = next(
+            (n for n, f in (function.owner.setters if function.owner else {}).items() if f is function), None
+        )
+        if setter_of is not None and function.owner is not None:
+            return self._setter_value(function.owner, setter_of, function)
+        values = [self._default(function, param)]
+        if self._parameter_depth < _MAX_PARAMETER_DEPTH:
+            self._parameter_depth += 1
+            try:
+                values.extend(self._argument(site, function, param) for site in self.call_sites(function))
+            finally:
+                self._parameter_depth -= 1
+        return _less_sure(unify(values)) if len(values) > 1 else values[0]
+
+    def _default(self, function: FunctionInfo, param: ast.arg) -> Value:
+        args = function.node.args
+        positional = [*args.posonlyargs, *args.args]
+        if param in positional:
+            offset = len(positional) - len(args.defaults)
+            index = positional.index(param)
+            default = args.defaults[index - offset] if index >= offset else None
+        else:
+            default = args.kw_defaults[args.kwonlyargs.index(param)]
+        if default is None:
+            return None  # no default: only what callers pass counts
+        return self.value(default, function.scope.parent or function.scope)
+
+    def _argument(self, site: CallSite, function: FunctionInfo, param: ast.arg) -> Value:
+        offset = 1 if function.self_name is not None and isinstance(site.node.func, ast.Attribute) else 0
+        names = [p.arg for p in function.params[offset:]]
+        bound = bind_arguments(Signature(tuple(names), (), False), site.node, lenient=True)
+        if bound is None:
+            return None
+        argument = bound.get(param.arg)
+        return self.value(argument, site.scope) if argument is not None else NONE
+
+    def call_sites(self, function: FunctionInfo) -> list[CallSite]:
+        """Calls of `function` anywhere in the modules summarised so far (spelled with its name)."""
+        if isinstance(function.node, ast.Lambda):
+            return []
+        sites = []
+        for summary in list(self.modules.loaded()):
+            for site in summary.calls_by_name.get(function.name, ()):
+                callee = self.value(site.node.func, site.scope)
+                if isinstance(callee, FunctionRef) and callee.function is function:
+                    sites.append(site)
+        return sites
+
+    def annotation(self, node: ast.expr, scope: Scope) -> Value:
+        """An SDK object or project class declared by annotation (strings, Optional, unions included)."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None
+            return self.annotation(parsed, scope)
+        if isinstance(node, ast.BinOp):
+            return self.annotation(node.left, scope) or self.annotation(node.right, scope)
+        if isinstance(node, ast.Subscript):
+            inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            return next((v for v in (self.annotation(i, scope) for i in inner) if v is not None), None)
+        value = self.value(node, scope)
+        if isinstance(value, Ext) and value.dotted in self.ruleset.types:
+            return Sdk(self.ruleset.types[value.dotted])
+        if isinstance(value, ClassRef):
+            sdk_object = self.sdk_base(value.cls)
+            return Sdk(sdk_object) if sdk_object is not None else Instance(value.cls)
+        return None
+
+
+def bind_arguments(signature: Signature, call: ast.Call, *, lenient: bool = False) -> dict[str, ast.expr] | None:
+    """Map a call's arguments to parameter names; None when they cannot be bound statically.
+
+    `lenient` binds what it can around `*args`/`**kwargs` (for following values into project
+    functions); rules need the strict form.
+    """
+    bound: dict[str, ast.expr] = {}
+    for position, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            if lenient:
+                break
+            return None
+        if position < len(signature.positional):
+            bound[signature.positional[position]] = arg
+        elif signature.any_positional:
+            bound[f"#{position}"] = arg
+        elif not lenient:
+            return None
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            if lenient:
+                continue
+            return None
+        if keyword.arg in bound or not signature.accepts_keyword(keyword.arg):
+            if lenient:
+                continue
+            return None
+        bound[keyword.arg] = keyword.value
+    return bound
+
+
+def _path(node: ast.expr) -> str | None:
+    """`self._local.client` as text, for matching stores and reads of the same spelled path."""
+    return dotted_name(node)
+
+
+def _path_owner(path: str, scope: Scope) -> object:
+    """What a path's first name refers to: the class for `self.…`, else the scope binding the name."""
+    root = path.split(".")[0]
+    function = scope.function
+    if function is not None and root == function.self_name and function.owner is not None:
+        return function.owner
+    current: Scope | None = scope
+    while current is not None:
+        if root in current.bindings:
+            return current
+        current = current.parent
+    return scope.module
+
+
+def sdk_calls(program: Program, summary: ModuleSummary) -> Iterator[tuple[CallSite, Sdk, str]]:
+    """Every `receiver.method(...)` call in the module whose receiver is an SDK object."""
+    for site in summary.calls:
+        func = site.node.func
+        if isinstance(func, ast.Attribute):
+            owner = program.sdk(func.value, site.scope)
+            if owner is not None:
+                yield site, owner, func.attr
+
+
+@dataclass(frozen=True)
+class SdkUse:
+    """A call of an SDK object's method (or a method passed as a value) that a rule matches."""
+
+    node: ast.Call | ast.Attribute
+    scope: Scope
+    owner: Sdk | None  # None for module-level SDK functions
+    rule: str
+
+
+def sdk_uses(program: Program, summary: ModuleSummary) -> list[SdkUse]:
+    """The rule matches in one module, as the LibCST detector will find them (used to decide which files it parses)."""
+    ruleset = program.ruleset
+    uses: list[SdkUse] = []
+    for site in summary.calls:
+        use = _call_use(program, site)
+        if use is not None:
+            uses.append(use)
+    for node, scope in summary.value_reads:
+        owner = program.sdk(node.value, scope)
+        if owner is None or not program.is_distinctive(owner, node.attr):
+            continue
+        rules = ruleset.rules_by_member.get((owner.object, node.attr), [])
+        if not rules and (owner.object, node.attr) not in ruleset.creations_by_member:
+            rules = [r for r in ruleset.rules_by_member.get((owner.object, "*"), ()) if r.passed_as_value]
+        if rules:
+            uses.append(SdkUse(node, scope, owner, rules[0].id))
+    return uses
+
+
+def _call_use(program: Program, site: CallSite) -> SdkUse | None:
+    ruleset = program.ruleset
+    func = site.node.func
+    if isinstance(func, ast.Attribute):
+        owner = program.sdk(func.value, site.scope)
+        if owner is not None:
+            method = func.attr
+            if not program.is_distinctive(owner, method):
+                return None
+            for rule in ruleset.rules_by_member.get((owner.object, method), ()):
+                if _when_holds(program, rule.when, rule.signature, site):
+                    return SdkUse(site.node, site.scope, owner, rule.id)
+            if (owner.object, method) in ruleset.creations_by_member:
+                return None
+            catch_all = ruleset.rules_by_member.get((owner.object, "*"))
+            return SdkUse(site.node, site.scope, owner, catch_all[0].id) if catch_all else None
+    callee = program.value(func, site.scope)
+    if isinstance(callee, Ext):
+        for rule in ruleset.rules_by_call.get(callee.dotted, ()):
+            if _when_holds(program, rule.when, rule.signature, site):
+                return SdkUse(site.node, site.scope, None, rule.id)
+    return None
+
+
+def _when_holds(program: Program, when: dict[str, tuple[str, ...]], signature: Signature, site: CallSite) -> bool:
+    if not when:
+        return True
+    bound = bind_arguments(signature, site.node)
+    if bound is None:
+        return False
+    for name, allowed in when.items():
+        given = program.value(bound[name], site.scope) if name in bound else None
+        if not (isinstance(given, Const) and given.value in allowed):
+            return False
+    return True

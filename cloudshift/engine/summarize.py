@@ -1,0 +1,495 @@
+"""Per-module summaries from the standard library's `ast`: scopes, bindings, classes, functions, calls.
+
+The resolver answers "is this expression an SDK object?" across the whole project, so it needs
+every module's bindings, not just the file at hand. `ast` parses an order of magnitude faster
+than LibCST and is enough to know what is bound where; LibCST is kept for the files a fix
+rewrites. A summary holds the module's tree and indexes over it; it is built once per module
+text and never runs or imports anything.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Kind(Enum):
+    """How a name got its value; the resolver evaluates each kind differently."""
+
+    IMPORT = "import"  # `import x` / `from x import y`: `dotted` names what
+    VALUE = "value"  # `name = node` (with `path` for unpacking)
+    ANNOTATED = "annotated"  # `name: node.annotation = node.value`
+    ITERATE = "iterate"  # `for name in node`
+    ENTER = "enter"  # `with node as name`
+    PARAM = "param"  # a function parameter
+    DEF = "def"  # `def name`
+    CLASS = "class"  # `class name`
+    STAR = "star"  # `from x import *`: names of x
+    UNKNOWN = "unknown"  # `except ... as name`, `+=`, match captures, `*rest`
+
+
+@dataclass(frozen=True, eq=False)
+class Binding:
+    kind: Kind
+    scope: Scope  # where `node` is evaluated
+    node: ast.AST | None = None
+    path: tuple[int, ...] = ()  # element indexes when the target unpacks (`a, (b, c) = ...`)
+    dotted: str = ""  # for imports
+    is_async: bool = False  # `async for` / `async with`
+    function: FunctionInfo | None = None  # for parameters and defs
+    index: int = 0  # the parameter's position
+    cls: ClassInfo | None = None  # for class definitions
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: str  # module | class | function | comprehension
+    parent: Scope | None
+    module: ModuleSummary
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    function: FunctionInfo | None = None
+    cls: ClassInfo | None = None  # the class whose body this is (class scopes)
+    global_names: set[str] = field(default_factory=set)
+    nonlocal_names: set[str] = field(default_factory=set)
+
+    def bind(self, name: str, binding: Binding) -> None:
+        target: Scope = self
+        if name in self.global_names:
+            target = self.module.scope
+        elif name in self.nonlocal_names:
+            outer = self.parent
+            while outer is not None and (outer.kind == "class" or name not in outer.bindings):
+                outer = outer.parent
+            target = outer or self.module.scope
+        target.bindings.setdefault(name, []).append(binding)
+
+    def lookup(self, name: str) -> list[Binding] | None:
+        """The bindings `name` refers to from here (class bodies are skipped by nested functions)."""
+        scope: Scope | None = self
+        while scope is not None:
+            if (scope is self or scope.kind != "class") and name in scope.bindings:
+                return scope.bindings[name]
+            scope = scope.parent
+        return None
+
+    @property
+    def method_owner(self) -> ClassInfo | None:
+        """The class when this is (or is nested in) a method's scope and `self` refers to an instance."""
+        scope: Scope | None = self
+        while scope is not None and scope.kind == "comprehension":
+            scope = scope.parent
+        if scope is None or scope.function is None:
+            return None
+        return scope.function.owner
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    scope: Scope  # its own scope
+    owner: ClassInfo | None  # set for methods defined directly in a class body
+    decorators: tuple[str, ...] = ()  # last component of each decorator's name
+    returns: list[ast.expr] = field(default_factory=list)
+    yields: list[ast.expr] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.node.name if not isinstance(self.node, ast.Lambda) else "<lambda>"
+
+    @property
+    def params(self) -> list[ast.arg]:
+        args = self.node.args
+        return [*args.posonlyargs, *args.args, *args.kwonlyargs]
+
+    @property
+    def is_async(self) -> bool:
+        return isinstance(self.node, ast.AsyncFunctionDef)
+
+    def has_decorator(self, *names: str) -> bool:
+        return any(name in self.decorators for name in names)
+
+    @property
+    def is_static(self) -> bool:
+        return self.has_decorator("staticmethod")
+
+    @property
+    def is_classmethod(self) -> bool:
+        return self.has_decorator("classmethod")
+
+    @property
+    def is_property(self) -> bool:
+        return self.owner is not None and self.has_decorator("property", "cached_property", "cache_readonly")
+
+    @property
+    def self_name(self) -> str | None:
+        """The name of the first parameter of a method (`self` or `cls`), None for static methods and functions."""
+        if self.owner is None or self.is_static or not self.params:
+            return None
+        return self.params[0].arg
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: ast.ClassDef
+    scope: Scope  # the scope the class statement is in
+    body: Scope  # the class body's own scope
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    setters: dict[str, FunctionInfo] = field(default_factory=dict)  # `@name.setter` methods
+    instance_attributes: dict[str, list[Binding]] = field(default_factory=dict)  # self.x = ... in methods
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def module(self) -> ModuleSummary:
+        return self.scope.module
+
+
+@dataclass(frozen=True, eq=False)
+class CallSite:
+    node: ast.Call
+    scope: Scope
+
+
+@dataclass(frozen=True, eq=False)
+class AttributeStore:
+    """`<base>.name = value` (or `<base>[key] = value`, `<base>.append(value)`) on something not `self`."""
+
+    target: ast.expr  # the Attribute / Subscript stored to, or the container appended to
+    binding: Binding
+
+
+@dataclass(eq=False)
+class ModuleSummary:
+    name: str  # dotted module name ("" when unknown)
+    path: str
+    is_package: bool
+    tree: ast.Module
+    scope: Scope = field(init=False)
+    classes: list[ClassInfo] = field(default_factory=list)
+    functions: list[FunctionInfo] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    calls_by_name: dict[str, list[CallSite]] = field(default_factory=dict)  # by the callee's last name
+    stores: dict[str, list[AttributeStore]] = field(default_factory=dict)  # by attribute name ("[]" for items)
+    value_reads: list[tuple[ast.Attribute, Scope]] = field(default_factory=list)  # `f(obj.method)`: passed as values
+    comprehensions: dict[int, Scope] = field(default_factory=dict)  # id(node) -> the scope its targets live in
+
+    def __post_init__(self) -> None:
+        self.scope = Scope("module", None, self)
+
+    @property
+    def package(self) -> str:
+        """The package relative imports start from."""
+        return self.name if self.is_package else self.name.rpartition(".")[0]
+
+
+def summarize(tree: ast.Module, name: str, path: str, is_package: bool) -> ModuleSummary:
+    summary = ModuleSummary(name, path, is_package, tree)
+    _Collector(summary).body(tree.body, summary.scope)
+    return summary
+
+
+def dotted_name(node: ast.expr) -> str | None:
+    """`a.b.c` for a chain of names and attributes, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def callee_name(func: ast.expr) -> str | None:
+    """The name a call is spelled with: `f` for `f(...)` and `x.f(...)`."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+_TRY_STATEMENTS: tuple[type[ast.Try], ...] = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
+_CONTAINER_ADDS = frozenset({"append", "add", "insert", "appendleft", "setdefault"})
+
+
+class _Collector:
+    """One walk over a module: every binding into its scope, every call and store into the indexes."""
+
+    def __init__(self, summary: ModuleSummary) -> None:
+        self.summary = summary
+
+    # statements
+    def body(self, statements: list[ast.stmt], scope: Scope) -> None:
+        for statement in statements:
+            self.statement(statement, scope)
+
+    def statement(self, node: ast.stmt, scope: Scope) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.function(node, scope)
+        elif isinstance(node, ast.ClassDef):
+            self.class_def(node, scope)
+        elif isinstance(node, ast.Assign):
+            self.expressions([node.value], scope)
+            for target in node.targets:
+                self.target(target, Binding(Kind.VALUE, scope, node.value), scope)
+        elif isinstance(node, ast.AnnAssign):
+            self.expressions([node.annotation, *([node.value] if node.value else [])], scope)
+            self.target(node.target, Binding(Kind.ANNOTATED, scope, node), scope)
+        elif isinstance(node, ast.AugAssign):
+            self.expressions([node.value], scope)
+            if isinstance(node.target, ast.Name):
+                scope.bind(node.target.id, Binding(Kind.UNKNOWN, scope))
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self.expressions([node.iter], scope)
+            is_async = isinstance(node, ast.AsyncFor)
+            self.target(node.target, Binding(Kind.ITERATE, scope, node.iter, is_async=is_async), scope)
+            self.body(node.body, scope)
+            self.body(node.orelse, scope)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            is_async = isinstance(node, ast.AsyncWith)
+            for item in node.items:
+                self.expressions([item.context_expr], scope)
+                if item.optional_vars is not None:
+                    binding = Binding(Kind.ENTER, scope, item.context_expr, is_async=is_async)
+                    self.target(item.optional_vars, binding, scope)
+            self.body(node.body, scope)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.imports(node, scope)
+        elif isinstance(node, ast.Global):
+            scope.global_names.update(node.names)
+        elif isinstance(node, ast.Nonlocal):
+            scope.nonlocal_names.update(node.names)
+        elif isinstance(node, ast.Return):
+            if node.value is not None:
+                self.expressions([node.value], scope)
+                if scope.function is not None:
+                    scope.function.returns.append(node.value)
+        elif isinstance(node, _TRY_STATEMENTS):
+            self.body(node.body, scope)
+            for handler in node.handlers:
+                if handler.type is not None:
+                    self.expressions([handler.type], scope)
+                if handler.name:
+                    scope.bind(handler.name, Binding(Kind.UNKNOWN, scope))
+                self.body(handler.body, scope)
+            self.body(node.orelse, scope)
+            self.body(node.finalbody, scope)
+        elif isinstance(node, ast.Match):
+            self.expressions([node.subject], scope)
+            for case in node.cases:
+                for capture in _match_captures(case.pattern):
+                    scope.bind(capture, Binding(Kind.UNKNOWN, scope))
+                if case.guard is not None:
+                    self.expressions([case.guard], scope)
+                self.body(case.body, scope)
+        else:  # if, while, expression statements, assert, raise, delete, ...
+            for name, value in ast.iter_fields(node):
+                if name in ("body", "orelse", "finalbody") and isinstance(value, list):
+                    self.body(value, scope)
+                elif isinstance(value, ast.expr):
+                    self.expressions([value], scope)
+                elif isinstance(value, list):
+                    self.expressions([v for v in value if isinstance(v, ast.expr)], scope)
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> None:
+        self.expressions([*node.decorator_list, *_defaults(node.args), *_annotations(node)], scope)
+        owner = scope.cls if scope.kind == "class" else None
+        info = self.enter_function(node, scope, owner, tuple(_decorator_names(node.decorator_list)))
+        if owner is not None and _is_setter(node):
+            owner.setters[node.name] = info
+        elif owner is not None:
+            owner.methods.setdefault(node.name, info)
+        scope.bind(node.name, Binding(Kind.DEF, scope, node, function=info))
+        self.body(node.body, info.scope)
+
+    def enter_function(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
+        scope: Scope,
+        owner: ClassInfo | None,
+        decorators: tuple[str, ...] = (),
+    ) -> FunctionInfo:
+        own = Scope("function", scope, self.summary)
+        info = FunctionInfo(node, own, owner, decorators)
+        own.function = info
+        self.summary.functions.append(info)
+        for index, param in enumerate(info.params):
+            own.bind(param.arg, Binding(Kind.PARAM, own, param, function=info, index=index))
+        for star in (node.args.vararg, node.args.kwarg):
+            if star is not None:
+                own.bind(star.arg, Binding(Kind.UNKNOWN, own))
+        return info
+
+    def class_def(self, node: ast.ClassDef, scope: Scope) -> None:
+        self.expressions([*node.decorator_list, *node.bases, *(k.value for k in node.keywords)], scope)
+        body = Scope("class", scope, self.summary)
+        info = ClassInfo(node, scope, body)
+        body.cls = info
+        self.summary.classes.append(info)
+        scope.bind(node.name, Binding(Kind.CLASS, scope, node, cls=info))
+        self.body(node.body, body)
+
+    def imports(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    scope.bind(alias.asname, Binding(Kind.IMPORT, scope, node, dotted=alias.name))
+                else:
+                    root = alias.name.split(".")[0]
+                    scope.bind(root, Binding(Kind.IMPORT, scope, node, dotted=root))
+            return
+        module = self.absolute(node)
+        if module is None:
+            return
+        for alias in node.names:
+            if alias.name == "*":
+                scope.bindings.setdefault("*", []).append(Binding(Kind.STAR, scope, node, dotted=module))
+                continue
+            local = alias.asname or alias.name
+            scope.bind(local, Binding(Kind.IMPORT, scope, node, dotted=f"{module}.{alias.name}"))
+
+    def absolute(self, node: ast.ImportFrom) -> str | None:
+        """The module a `from ... import` names, relative imports made absolute when the package is known."""
+        named = node.module or ""
+        if not node.level:
+            return named or None
+        base = self.summary.package.split(".") if self.summary.package else []
+        up = node.level - 1
+        if up > len(base) or (not base and not named):
+            return None
+        parts = base[: len(base) - up] + ([named] if named else [])
+        return ".".join(parts) or None
+
+    # targets
+    def target(self, target: ast.expr, binding: Binding, scope: Scope) -> None:
+        if isinstance(target, ast.Name):
+            scope.bind(target.id, binding)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for index, element in enumerate(target.elts):
+                if isinstance(element, ast.Starred):
+                    self.target(element.value, Binding(Kind.UNKNOWN, scope), scope)
+                else:
+                    unpacked = Binding(
+                        binding.kind, binding.scope, binding.node, (*binding.path, index), is_async=binding.is_async
+                    )
+                    self.target(element, unpacked, scope)
+        elif isinstance(target, ast.Attribute):
+            self.expressions([target.value], scope)
+            self.attribute_store(target, binding, scope)
+        elif isinstance(target, ast.Subscript):
+            self.expressions([target.value, target.slice], scope)
+            self.summary.stores.setdefault("[]", []).append(AttributeStore(target.value, binding))
+        elif isinstance(target, ast.Starred):
+            self.target(target.value, Binding(Kind.UNKNOWN, scope), scope)
+
+    def attribute_store(self, target: ast.Attribute, binding: Binding, scope: Scope) -> None:
+        owner = scope.method_owner
+        function = scope.function
+        base = target.value
+        if (
+            owner is not None
+            and function is not None
+            and isinstance(base, ast.Name)
+            and base.id == function.self_name
+            and not function.is_classmethod
+        ):
+            owner.instance_attributes.setdefault(target.attr, []).append(binding)
+        else:
+            self.summary.stores.setdefault(target.attr, []).append(AttributeStore(target, binding))
+
+    # expressions
+    def expressions(self, nodes: list[ast.expr], scope: Scope) -> None:
+        """Record calls, value reads, walrus bindings, lambdas and comprehensions inside expressions."""
+        stack: list[ast.AST] = list(nodes)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Lambda):
+                self.expressions(_defaults(node.args), scope)
+                info = self.enter_function(node, scope, None)
+                info.returns.append(node.body)
+                self.expressions([node.body], info.scope)
+                continue
+            if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+                self.comprehension(node, scope)
+                continue
+            if isinstance(node, ast.NamedExpr):
+                self.target(node.target, Binding(Kind.VALUE, scope, node.value), _walrus_scope(scope))
+                stack.append(node.value)
+                continue
+            if isinstance(node, (ast.Yield, ast.YieldFrom)) and scope.function is not None and node.value is not None:
+                scope.function.yields.append(node if isinstance(node, ast.YieldFrom) else node.value)
+            if isinstance(node, ast.Call):
+                self.call(node, scope)
+            stack.extend(ast.iter_child_nodes(node))
+
+    def call(self, node: ast.Call, scope: Scope) -> None:
+        site = CallSite(node, scope)
+        self.summary.calls.append(site)
+        name = callee_name(node.func)
+        if name is not None:
+            self.summary.calls_by_name.setdefault(name, []).append(site)
+        for arg in [*node.args, *(k.value for k in node.keywords)]:
+            if isinstance(arg, ast.Attribute):
+                self.summary.value_reads.append((arg, scope))
+        if name in _CONTAINER_ADDS and isinstance(node.func, ast.Attribute) and node.args:
+            value = node.args[-1]
+            self.summary.stores.setdefault("[]", []).append(
+                AttributeStore(node.func.value, Binding(Kind.VALUE, scope, value))
+            )
+
+    def comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, scope: Scope) -> None:
+        own = Scope("comprehension", scope, self.summary, function=scope.function)
+        for generator in node.generators:
+            self.expressions([generator.iter], own if generator is not node.generators[0] else scope)
+            is_async = bool(generator.is_async)
+            self.target(generator.target, Binding(Kind.ITERATE, own, generator.iter, is_async=is_async), own)
+            self.expressions(list(generator.ifs), own)
+        results = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        self.expressions(results, own)
+        self.summary.comprehensions[id(node)] = own
+
+
+def _walrus_scope(scope: Scope) -> Scope:
+    while scope.kind == "comprehension" and scope.parent is not None:
+        scope = scope.parent
+    return scope
+
+
+def _defaults(args: ast.arguments) -> list[ast.expr]:
+    return [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+
+
+def _annotations(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
+    args = node.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is not None and arg.annotation is not None:
+            yield arg.annotation
+    if node.returns is not None:
+        yield node.returns
+
+
+def _decorator_names(decorators: list[ast.expr]) -> Iterator[str]:
+    for decorator in decorators:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = callee_name(target)
+        if name is not None:
+            yield name
+
+
+def _is_setter(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(isinstance(d, ast.Attribute) and d.attr in ("setter", "deleter") for d in node.decorator_list)
+
+
+def _match_captures(pattern: ast.pattern) -> Iterator[str]:
+    for node in ast.walk(pattern):
+        name = getattr(node, "name", None)
+        if isinstance(name, str):
+            yield name
+        rest = getattr(node, "rest", None)
+        if isinstance(rest, str):
+            yield rest
