@@ -91,6 +91,11 @@ def _files(paths: tuple[Path, ...], settings: Settings) -> list[Path]:
     return files
 
 
+def _roots(paths: tuple[Path, ...]) -> list[Path]:
+    """The folders module names are counted from: the ones given, or the folders of the files given."""
+    return [path if path.is_dir() else path.parent for path in paths or (Path("."),)]
+
+
 def _errors(checked: list[Checked]) -> list[FileError]:
     return [error for item in checked for error in item.result.errors]
 
@@ -173,7 +178,10 @@ def scan(
         results = [_check_stdin(engine, paths, stdin_filename, None)]
     else:
         results = [
-            c.result for c in check_files(engine, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache))
+            c.result
+            for c in check_files(
+                engine, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache), roots=_roots(paths)
+            )
         ]
     report = _report(results, report_unused_ignores)
     try:
@@ -246,7 +254,9 @@ def baseline_command(
         _fail(ValueError("baseline records files on disk; --stdin-filename does not apply"))
     settings = _settings(paths, select, ignore, rule_dirs)
     engine = _engine(settings)
-    checked = check_files(engine, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache))
+    checked = check_files(
+        engine, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache), roots=_roots(paths)
+    )
     report = _report([c.result for c in checked], False)
     target = output or settings.baseline_path
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -284,7 +294,7 @@ def fix(
             int(result.changed), len(result.applied), list(result.findings), list(result.errors), False, unsafe_fixes
         )
         sys.exit(USAGE_ERROR if _fatal(result.errors) else 1 if result.findings and not exit_zero else 0)
-    checked = list(check_files(engine, _files(paths, settings), fix=level, jobs=jobs))
+    checked = list(check_files(engine, _files(paths, settings), fix=level, jobs=jobs, roots=_roots(paths)))
     changed = [item for item in checked if item.result.changed]
     for item in changed:
         assert item.result.fixed_source is not None and item.source is not None

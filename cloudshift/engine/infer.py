@@ -51,6 +51,13 @@ class Sdk:
 
 
 @dataclass(frozen=True)
+class OneOf:
+    """One of several SDK objects (`conn` returns a client or a resource): the method called decides which."""
+
+    options: tuple[Sdk, ...]
+
+
+@dataclass(frozen=True)
 class Ext:
     """A name outside the project, reached through imports (`boto3.client`, `os.environ`)."""
 
@@ -82,7 +89,7 @@ class FunctionRef:
 class Member:
     """`sdk.name` read but not yet called: becomes a creation, a method call or a value passed along."""
 
-    owner: Sdk
+    owner: Sdk | OneOf
     name: str
 
 
@@ -119,6 +126,7 @@ class Opaque:
 
 Value = (
     Sdk
+    | OneOf
     | Ext
     | ModuleRef
     | ClassRef
@@ -149,17 +157,22 @@ def unify(values: Iterable[Value]) -> Value:
     known = [v for v in real if v is not None]
     if not known:
         return None
-    sdk = [v for v in known if isinstance(v, Sdk)]
+    sdk = [option for v in known if isinstance(v, (Sdk, OneOf)) for option in _options(v)]
     if sdk:
-        if len(sdk) < len(known) or len({s.object for s in sdk}) > 1:
-            return None  # known non-SDK values (or two kinds of SDK object) bound to the same name
-        return Sdk(
-            sdk[0].object,
-            certain=all(s.certain for s in sdk),
-            confident=len(known) == len(real) and all(s.confident for s in sdk),
-        )
+        if any(not isinstance(v, (Sdk, OneOf)) for v in known):
+            return None  # a value known not to be an SDK object is bound to the same name
+        confident = len(known) == len(real) and all(s.confident for s in sdk)
+        merged = {
+            name: Sdk(name, all(s.certain for s in sdk if s.object == name), confident)
+            for name in dict.fromkeys(s.object for s in sdk)
+        }
+        return next(iter(merged.values())) if len(merged) == 1 else OneOf(tuple(merged.values()))
     first = known[0]
     return first if all(_same(first, other) for other in known[1:]) else None
+
+
+def _options(value: Sdk | OneOf) -> tuple[Sdk, ...]:
+    return value.options if isinstance(value, OneOf) else (value,)
 
 
 def _same(a: Value, b: Value) -> bool:
@@ -177,7 +190,11 @@ def _same(a: Value, b: Value) -> bool:
 
 
 def _less_sure(value: Value) -> Value:
-    return Sdk(value.object, value.certain, confident=False) if isinstance(value, Sdk) else value
+    if isinstance(value, Sdk):
+        return Sdk(value.object, value.certain, confident=False)
+    if isinstance(value, OneOf):
+        return OneOf(tuple(Sdk(o.object, o.certain, confident=False) for o in value.options))
+    return value
 
 
 # --- the program --------------------------------------------------------------------------------
@@ -275,6 +292,32 @@ class Program:
     def sdk(self, node: ast.AST, scope: Scope) -> Sdk | None:
         found = self.value(node, scope)
         return found if isinstance(found, Sdk) else None
+
+    def receiver(self, node: ast.AST, scope: Scope, member: str) -> Sdk | None:
+        """The SDK object `node` is when `member` is read from it (narrowing a OneOf by the member)."""
+        found = self.value(node, scope)
+        if isinstance(found, OneOf):
+            found = self._narrowed(found, member)
+            if found is not None:
+                self._sdk_nodes.setdefault(id(scope.module), {})[id(node)] = (node, found)
+        return found if isinstance(found, Sdk) else None
+
+    def _narrowed(self, value: OneOf, member: str) -> Sdk | None:
+        """The one option that has `member` as a rule or creation of its own, if exactly one does."""
+        ruleset = self.ruleset
+        knowing = [
+            option
+            for option in value.options
+            if member in self._distinctive.get(option.object, ())
+            or (
+                option.certain
+                and (
+                    (option.object, member) in ruleset.rules_by_member
+                    or (option.object, member) in ruleset.creations_by_member
+                )
+            )
+        ]
+        return knowing[0] if len(knowing) == 1 else None
 
     def is_distinctive(self, owner: Sdk, method: str) -> bool:
         """Whether `method` on an object of uncertain service still identifies the service."""
@@ -405,7 +448,7 @@ class Program:
 
     def _entered(self, value: Value, is_async: bool) -> Value:
         """What `with value as name` binds: SDK clients are their own context managers."""
-        if isinstance(value, Sdk):
+        if isinstance(value, (Sdk, OneOf)):
             return value
         if isinstance(value, Instance):
             enter = self._class_member(value.cls, "__aenter__" if is_async else "__enter__", value)
@@ -442,6 +485,9 @@ class Program:
                 other = self.modules.summary(submodule)
                 return ModuleRef(other) if other is not None else None
             return self._star_import(name, summary.scope)
+        if isinstance(base, OneOf):
+            narrowed = self._narrowed(base, name)
+            return self._sdk_attribute(narrowed, name) if narrowed is not None else Member(base, name)
         if isinstance(base, Sdk):
             return self._sdk_attribute(base, name)
         if isinstance(base, Instance):
@@ -457,7 +503,7 @@ class Program:
     def _sdk_attribute(self, owner: Sdk, name: str) -> Value:
         for creation in self.ruleset.creations_by_member.get((owner.object, name), ()):
             if creation.kind == "attribute":
-                return self._derived(owner, creation, certain=owner.certain)
+                return self._derived(owner, creation, certain=self._identified(owner, name))
         return Member(owner, name)
 
     def _stored(self, name: str, node: ast.Attribute, scope: Scope, context: Context) -> Value:
@@ -532,14 +578,14 @@ class Program:
             if klass in order:
                 continue
             order.append(klass)
-            bases = [self.value(base, klass.scope) for base in klass.node.bases]
+            bases = [self.value(base, klass.scope) for base in _bases(klass)]
             stack[0:0] = [b.cls for b in bases if isinstance(b, ClassRef)]
         return order
 
     def sdk_base(self, cls: ClassInfo) -> str | None:
         """The SDK object a class's instances are, when it subclasses an SDK class (`class C(ObjectStorageClient)`)."""
         for klass in self.mro(cls):
-            for base in klass.node.bases:
+            for base in _bases(klass):
                 value = self.value(base, klass.scope)
                 if isinstance(value, Ext) and value.dotted in self.ruleset.types:
                     return self.ruleset.types[value.dotted]
@@ -655,35 +701,49 @@ class Program:
         return Instance(bases[0]) if bases else None
 
     def _member_call(self, member: Member, node: ast.Call, scope: Scope, context: Context) -> Value:
-        owner = member.owner
-        for creation in self.ruleset.creations_by_member.get((owner.object, member.name), ()):
-            if creation.kind in ("method", "iterate"):
-                created = self._create(creation, node, scope, context, owner)
-                if created is not None:
-                    return Items(created) if creation.kind == "iterate" else created
-        return None
+        """`owner.name(...)`: a creation the rules declare; on a OneOf, the one option whose literal arguments fit."""
+        results = []
+        for owner in _options(member.owner):
+            for creation in self.ruleset.creations_by_member.get((owner.object, member.name), ()):
+                if creation.kind in ("method", "iterate"):
+                    created = self._create(creation, node, scope, context, owner)
+                    if created is not None:
+                        results.append(Items(created) if creation.kind == "iterate" else created)
+                        break
+        merged = unify(results) if results else None
+        if isinstance(merged, OneOf):  # options disagree: only a literal argument (a certain result) decides
+            certain = [r for r in results if isinstance(r, Sdk) and r.certain]
+            return certain[0] if len(certain) == 1 else None
+        return merged
 
     def _create(
         self, creation: Creation, node: ast.Call, scope: Scope, context: Context, owner: Sdk | None
     ) -> Sdk | None:
         bound = bind_arguments(creation.signature, node)
-        certain = owner.certain if owner is not None else True
+        certain = self._identified(owner, creation.target)
         if creation.when:
-            if bound is None:
-                certain = False
-            else:
-                for name, allowed in creation.when.items():
-                    argument = bound.get(name)
-                    given = self.value(argument, scope, context) if argument is not None else None
-                    if isinstance(given, Const):
-                        if given.value not in allowed:
-                            return None
-                        certain = True if owner is None else certain
-                    elif isinstance(given, Opaque):
-                        return None
-                    else:
-                        certain = False
+            literals = [self._literal(bound, name, scope, context) for name in creation.when]
+            if any(isinstance(given, Opaque) for given in literals):
+                return None
+            if any(
+                isinstance(given, Const) and given.value not in allowed
+                for given, allowed in zip(literals, creation.when.values(), strict=True)
+            ):
+                return None
+            certain = all(isinstance(given, Const) for given in literals)  # a literal names the service
         return self._derived(owner, creation, certain=certain)
+
+    def _literal(self, bound: dict[str, ast.expr] | None, name: str, scope: Scope, context: Context) -> Value:
+        """The literal passed for `name` (a string Const), OPAQUE when it is known not to be one, else None."""
+        argument = bound.get(name) if bound is not None else None
+        given = self.value(argument, scope, context) if argument is not None else None
+        if isinstance(given, Const):
+            return given if isinstance(given.value, str) else None
+        return OPAQUE if isinstance(given, Opaque) else None
+
+    def _identified(self, owner: Sdk | None, member: str) -> bool:
+        """Whether what `owner.member` gives is known to be of the owner's service."""
+        return owner is None or owner.certain or member in self._distinctive.get(owner.object, ())
 
     def _derived(self, owner: Sdk | None, creation: Creation, *, certain: bool) -> Sdk:
         confident = owner.confident if owner is not None else True
@@ -705,11 +765,25 @@ class Program:
         return frozenset(entries)
 
     def _returns(self, function: FunctionInfo, context: Context, bound: Value) -> Value:
+        context = context | self._receiver_context(function, bound)
         if function.yields and not function.has_decorator("contextmanager", "asynccontextmanager"):
             return Items(unify(self.value(y, function.scope, context) for y in function.yields))
         if not function.returns:
             return NONE if not function.is_async else None
         return unify(self.value(r, function.scope, context) for r in function.returns)
+
+    def _receiver_context(self, function: FunctionInfo, bound: Value) -> Context:
+        """`self` as the instance the method was called on, when that is a subclass of the method's class.
+
+        A mixin's `self.aws_hook_class(...)` means the subclass's hook class; evaluated with `self`
+        as the mixin alone it would mean every subclass's at once.
+        """
+        if not isinstance(bound, Instance) or bound.cls is function.owner or function.self_name is None:
+            return _NO_CONTEXT
+        binding = function.scope.bindings.get(function.self_name, [None])[0]
+        if binding is None or binding.kind is not Kind.PARAM:
+            return _NO_CONTEXT
+        return frozenset({(id(binding), bound)})
 
     # parameters
     def _parameter(self, binding: Binding) -> Value:
@@ -791,6 +865,8 @@ class Program:
         value = self.value(node, scope)
         if isinstance(value, Ext) and value.dotted in self.ruleset.types:
             return Sdk(self.ruleset.types[value.dotted])
+        if isinstance(value, Ext) and value.dotted in self.ruleset.generic_types:
+            return Sdk(self.ruleset.generic_types[value.dotted], certain=False)
         if isinstance(value, ClassRef):
             sdk_object = self.sdk_base(value.cls)
             return Sdk(sdk_object) if sdk_object is not None else Instance(value.cls)
@@ -826,6 +902,11 @@ def bind_arguments(signature: Signature, call: ast.Call, *, lenient: bool = Fals
             return None
         bound[keyword.arg] = keyword.value
     return bound
+
+
+def _bases(cls: ClassInfo) -> list[ast.expr]:
+    """The class's base expressions, with generic parameters dropped (`Base[T]` is `Base`)."""
+    return [base.value if isinstance(base, ast.Subscript) else base for base in cls.node.bases]
 
 
 def _path(node: ast.expr) -> str | None:
@@ -876,7 +957,7 @@ def sdk_uses(program: Program, summary: ModuleSummary) -> list[SdkUse]:
         if use is not None:
             uses.append(use)
     for node, scope in summary.value_reads:
-        owner = program.sdk(node.value, scope)
+        owner = program.receiver(node.value, scope, node.attr)
         if owner is None or not program.is_distinctive(owner, node.attr):
             continue
         rules = ruleset.rules_by_member.get((owner.object, node.attr), [])
@@ -891,7 +972,7 @@ def _call_use(program: Program, site: CallSite) -> SdkUse | None:
     ruleset = program.ruleset
     func = site.node.func
     if isinstance(func, ast.Attribute):
-        owner = program.sdk(func.value, site.scope)
+        owner = program.receiver(func.value, site.scope, func.attr)
         if owner is not None:
             method = func.attr
             if not program.is_distinctive(owner, method):

@@ -20,26 +20,39 @@ from cloudshift.engine.summarize import ModuleSummary, summarize
 from cloudshift.rules.ruleset import RuleSet
 
 
-def module_name(path: Path) -> str:
-    """`pkg/sub/mod.py` -> `pkg.sub.mod`, going up while folders are packages (`__init__.py`)."""
-    package = _package_of(path.parent)
-    if path.name == "__init__.py":
-        return package
-    return f"{package}.{path.stem}" if package else path.stem
+def module_name(path: Path, roots: Iterable[Path] = ()) -> str:
+    """`pkg/sub/mod.py` -> `pkg.sub.mod`, going up while folders are packages (`__init__.py`).
+
+    Where that stops at a folder below one of `roots` (a namespace package such as
+    `airflow/providers/` with no `__init__.py`), the folders from the root down are part of the
+    name too, so `airflow.providers.microsoft.azure.hooks.wasb` is not mistaken for `azure.…`.
+    """
+    package, top = _package_of(path.parent)
+    name = path.stem if path.name != "__init__.py" else ""
+    dotted = ".".join(part for part in (package, name) if part)
+    for root in roots:
+        if top != root and top.is_relative_to(root):
+            prefix = ".".join(top.relative_to(root).parts)
+            return f"{prefix}.{dotted}" if dotted else prefix
+    return dotted
 
 
 @cache
-def _package_of(folder: Path) -> str:
+def _package_of(folder: Path) -> tuple[str, Path]:
+    """The dotted package `folder` is, and the first folder above it that is not a package."""
     if not (folder / "__init__.py").is_file():
-        return ""
-    above = _package_of(folder.parent)
-    return f"{above}.{folder.name}" if above else folder.name
+        return "", folder
+    above, top = _package_of(folder.parent)
+    return (f"{above}.{folder.name}" if above else folder.name), top
 
 
 class Project:
     """Module name -> file for the files of one run (or an editor's workspace), with their summaries."""
 
-    def __init__(self, texts: dict[Path, str] | None = None, paths: Iterable[Path] = ()) -> None:
+    def __init__(
+        self, texts: dict[Path, str] | None = None, paths: Iterable[Path] = (), roots: Iterable[Path] = ()
+    ) -> None:
+        self.roots = tuple(root.resolve() for root in roots)
         self.texts: dict[Path, str] = {p.resolve(): t for p, t in (texts or {}).items()}
         self.paths: dict[str, Path] = {}
         for path in [*self.texts, *(p.resolve() for p in paths)]:
@@ -49,10 +62,10 @@ class Project:
 
     def __getstate__(self) -> dict[str, object]:
         """Worker processes get the texts and names; they summarise for themselves."""
-        return {"texts": self.texts, "paths": self.paths, "_summaries": {}, "_program": None}
+        return {"roots": self.roots, "texts": self.texts, "paths": self.paths, "_summaries": {}, "_program": None}
 
     def add(self, path: Path) -> None:
-        name = module_name(path)
+        name = module_name(path, self.roots)
         if name:
             self.paths.setdefault(name, path)
 
@@ -66,7 +79,7 @@ class Project:
 
     def module_of(self, path: Path) -> str:
         resolved = path.resolve()
-        name = module_name(resolved)
+        name = module_name(resolved, self.roots)
         return name if self.paths.get(name) == resolved else ""
 
     def text(self, path: Path) -> str | None:
@@ -84,7 +97,7 @@ class Project:
         known = self._summaries.get(resolved)
         if known is not None and known[0] == digest:
             return known[1]
-        name = module_name(resolved)
+        name = module_name(resolved, self.roots)
         try:
             tree = ast.parse(text, str(path), type_comments=False)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -114,7 +127,7 @@ class Project:
         Decided on import lines alone, so files that cannot reach an SDK object are never parsed.
         """
         module_files = dict(self.paths)
-        reached = {module_name(p.resolve()) for p in roots}
+        reached = {module_name(p.resolve(), self.roots) for p in roots}
         importers: dict[str, set[str]] = {}
         for name, path in module_files.items():
             text = self.text(path)

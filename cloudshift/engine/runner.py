@@ -47,6 +47,7 @@ def check_files(
     fix: Safety | None = None,
     jobs: int | None = None,
     cache: ResultCache | None = None,
+    roots: Iterable[Path] = (),
 ) -> Iterator[Checked]:
     """Every file's result, in the order given; scan results come from and go to `cache` when given."""
     pending: list[tuple[Path, str, SourceFile]] = []
@@ -60,7 +61,7 @@ def check_files(
             shown = display_path(path)
             done[path] = Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None)
     texts = {str(p.resolve()): s.text for p, s in sources.items()}
-    project = Project({p: s.text for p, s in sources.items()})
+    project = Project({p: s.text for p, s in sources.items()}, roots=roots)
     candidates = project.dependents(p for p, s in sources.items() if engine.prefilter.imports_sdk(s.text))
     engine = engine.with_project(project)
     for path, source in sources.items():

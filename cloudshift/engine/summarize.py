@@ -30,7 +30,7 @@ class Kind(Enum):
     UNKNOWN = "unknown"  # `except ... as name`, `+=`, match captures, `*rest`
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Binding:
     kind: Kind
     scope: Scope  # where `node` is evaluated
@@ -41,6 +41,9 @@ class Binding:
     function: FunctionInfo | None = None  # for parameters and defs
     index: int = 0  # the parameter's position
     cls: ClassInfo | None = None  # for class definitions
+
+    def __repr__(self) -> str:
+        return f"<{self.kind.value} binding at line {getattr(self.node, 'lineno', '?')}>"
 
 
 @dataclass(eq=False)
@@ -53,6 +56,9 @@ class Scope:
     cls: ClassInfo | None = None  # the class whose body this is (class scopes)
     global_names: set[str] = field(default_factory=set)
     nonlocal_names: set[str] = field(default_factory=set)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} scope in {self.module.name or self.module.path}>"
 
     def bind(self, name: str, binding: Binding) -> None:
         target: Scope = self
@@ -93,6 +99,10 @@ class FunctionInfo:
     decorators: tuple[str, ...] = ()  # last component of each decorator's name
     returns: list[ast.expr] = field(default_factory=list)
     yields: list[ast.expr] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        owner = f"{self.owner.name}." if self.owner else ""
+        return f"<function {owner}{self.name} in {self.scope.module.name}>"
 
     @property
     def name(self) -> str:
@@ -139,6 +149,9 @@ class ClassInfo:
     setters: dict[str, FunctionInfo] = field(default_factory=dict)  # `@name.setter` methods
     instance_attributes: dict[str, list[Binding]] = field(default_factory=dict)  # self.x = ... in methods
 
+    def __repr__(self) -> str:
+        return f"<class {self.name} in {self.module.name}>"
+
     @property
     def name(self) -> str:
         return self.node.name
@@ -179,6 +192,9 @@ class ModuleSummary:
 
     def __post_init__(self) -> None:
         self.scope = Scope("module", None, self)
+
+    def __repr__(self) -> str:
+        return f"<module {self.name or self.path}>"
 
     @property
     def package(self) -> str:

@@ -158,6 +158,7 @@ class RuleSet:
     rules_by_member: dict[tuple[str, str], list[Rule]] = field(default_factory=dict)
     rules_by_call: dict[str, list[Rule]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)  # annotation dotted name -> object
+    generic_types: dict[str, str] = field(default_factory=dict)  # annotation of any service's object -> object
     modules: set[str] = field(default_factory=set)
     exceptions: dict[str, str] = field(default_factory=dict)  # SDK exception dotted name -> provider
     files: list[str] = field(default_factory=list)
@@ -216,6 +217,8 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
         )
         for dotted in spec.get("types", ()):
             ruleset.types[dotted] = name
+        for dotted in spec.get("generic_types", ()):
+            ruleset.generic_types[dotted] = name
     for name, spec in data["objects"].items():
         for index, entry in enumerate(spec["created_by"]):
             creation = _creation(name, entry, lines.origin(["objects", name, "created_by", index]))
