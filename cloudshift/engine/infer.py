@@ -27,13 +27,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from cloudshift.engine.summarize import (
+    LOOP,
     Binding,
+    Branches,
     CallSite,
     ClassInfo,
     FunctionInfo,
     Kind,
     ModuleSummary,
+    Position,
     Scope,
+    callee_name,
     dotted_name,
 )
 from cloudshift.rules.ruleset import Creation, RuleSet, Signature
@@ -145,6 +149,7 @@ OPAQUE = Opaque()
 _MOCKS = ("unittest.mock.", "mock.", "pytest_mock.", "moto.")
 _TRANSPARENT_CALLS = frozenset({"typing.cast", "typing_extensions.cast"})  # the second argument is the value
 _ITERATORS = frozenset({"builtins.iter", "builtins.list", "builtins.tuple", "builtins.sorted", "builtins.reversed"})
+_ENTER_CONTEXT = frozenset({"enter_context", "enter_async_context"})  # ExitStack / AsyncExitStack
 _MAX_STEPS = 200_000  # per top-level question; pathological code gets "unknown", never a hang
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
 
@@ -262,6 +267,8 @@ class Program:
         self._steps = 0
         self._parameter_depth = 0
         self._subclasses: dict[int, list[ClassInfo]] | None = None
+        self._dispatch: dict[int, tuple[int, Sdk] | None] = {}
+        self._dispatched: dict[int, dict[int, tuple[ast.Call, str, Sdk, str]]] = {}
         self._sdk_nodes: dict[int, dict[int, tuple[ast.AST, Sdk]]] = {}  # id(module) -> id(node) -> fact
         self._distinctive = {name: set(obj.distinctive) for name, obj in ruleset.objects.items()}
 
@@ -323,6 +330,13 @@ class Program:
         """Whether `method` on an object of uncertain service still identifies the service."""
         return owner.certain or method in self._distinctive.get(owner.object, ())
 
+    def record_dispatch(self, site: CallSite, rule: str, owner: Sdk, via: str) -> None:
+        self._dispatched.setdefault(id(site.scope.module), {})[id(site.node)] = (site.node, rule, owner, via)
+
+    def dispatched_calls(self, summary: ModuleSummary) -> Iterator[tuple[ast.Call, str, Sdk, str]]:
+        """Calls found to name an SDK method for a dispatcher (facts for the LibCST side)."""
+        yield from self._dispatched.get(id(summary), {}).values()
+
     def sdk_nodes(self, summary: ModuleSummary) -> Iterator[tuple[ast.AST, Sdk]]:
         """Every node of the module evaluated so far to an SDK object (facts for the LibCST side)."""
         yield from self._sdk_nodes.get(id(summary), {}).values()
@@ -330,7 +344,7 @@ class Program:
     # expressions
     def _evaluate(self, node: ast.AST, scope: Scope, context: Context) -> Value:
         if isinstance(node, ast.Name):
-            return self._name(node.id, scope, context)
+            return self._name(node.id, scope, context, node)
         if isinstance(node, ast.Attribute):
             return self._attribute(self.value(node.value, scope, context), node.attr, node, scope, context)
         if isinstance(node, ast.Call):
@@ -372,11 +386,13 @@ class Program:
             entries.append((key.value, self.value(value, scope, context)))
         return Entries(tuple(entries))
 
-    def _name(self, name: str, scope: Scope, context: Context) -> Value:
+    def _name(self, name: str, scope: Scope, context: Context, node: ast.Name | None = None) -> Value:
         bindings = scope.lookup(name)
         if bindings is None:
             star = self._star_import(name, scope)
             return star if star is not None else Ext(f"builtins.{name}")
+        if node is not None and len(bindings) > 1:
+            bindings = reaching(bindings, node, scope)
         return unify(self._binding(b, context) for b in bindings)
 
     def _star_import(self, name: str, scope: Scope) -> Value:
@@ -554,7 +570,11 @@ class Program:
                 values.append(self._setter_value(cls, name, setter))
             return unify(values)
         if name in cls.body.bindings:
-            return self._name(name, cls.body, _NO_CONTEXT)
+            found = self._name(name, cls.body, _NO_CONTEXT)
+            function = found.function if isinstance(found, FunctionRef) and found.bound is None else None
+            if function is not None and instance is not None and function.self_name is not None:
+                return FunctionRef(function, instance)  # `call_s3 = wrap(_call_s3)`: still a method
+            return found
         return None
 
     def _setter_value(self, cls: ClassInfo, name: str, setter: FunctionInfo) -> Value:
@@ -643,6 +663,8 @@ class Program:
 
     # calls
     def _call(self, node: ast.Call, scope: Scope, context: Context) -> Value:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _ENTER_CONTEXT and len(node.args) == 1:
+            return self._entered(self.value(node.args[0], scope, context), "async" in node.func.attr)
         callee = self.value(node.func, scope, context)
         if isinstance(callee, Ext):
             return self._external_call(callee.dotted, node, scope, context)
@@ -691,7 +713,14 @@ class Program:
             return self._super(scope)
         if dotted.startswith(_MOCKS) or dotted.startswith("builtins."):
             return OPAQUE
-        return None
+        return self._wrapped(node, scope, context)
+
+    def _wrapped(self, node: ast.Call, scope: Scope, context: Context) -> Value:
+        """`sync_wrapper(f)`, `retry(f)`: a call of something unknown on one function is taken to be that function."""
+        if len(node.args) != 1 or node.keywords:
+            return None
+        target = self.value(node.args[0], scope, context)
+        return target if isinstance(target, FunctionRef) else None
 
     def _super(self, scope: Scope) -> Value:
         owner = scope.method_owner
@@ -702,6 +731,8 @@ class Program:
 
     def _member_call(self, member: Member, node: ast.Call, scope: Scope, context: Context) -> Value:
         """`owner.name(...)`: a creation the rules declare; on a OneOf, the one option whose literal arguments fit."""
+        if member.name in ("__enter__", "__aenter__"):
+            return member.owner  # SDK clients are their own context managers
         results = []
         for owner in _options(member.owner):
             for creation in self.ruleset.creations_by_member.get((owner.object, member.name), ()):
@@ -771,6 +802,56 @@ class Program:
         if not function.returns:
             return NONE if not function.is_async else None
         return unify(self.value(r, function.scope, context) for r in function.returns)
+
+    def dispatch(self, function: FunctionInfo) -> tuple[int, Sdk] | None:
+        """(position of the parameter that names an SDK method, the SDK object) for `f(self, method, ...)`.
+
+        `getattr(client, method)(**kwargs)` with `method` a parameter makes every call of the
+        function with a literal method name an SDK call (s3fs's `_call_s3("put_object", ...)`),
+        also when it only hands `method` on to such a function.
+        """
+        key = id(function)
+        if key not in self._dispatch:
+            self._dispatch[key] = None  # recursion ends here
+            self._dispatch[key] = self._find_dispatch(function)
+        return self._dispatch[key]
+
+    def _find_dispatch(self, function: FunctionInfo) -> tuple[int, Sdk] | None:
+        params = {p.arg: index for index, p in enumerate(function.params)}
+        for site in function.scope.module.calls:
+            if site.scope.function is not function:
+                continue
+            call = site.node
+            if callee_name(call.func) == "getattr" and len(call.args) >= 2:
+                name = call.args[1]
+                if isinstance(name, ast.Name) and name.id in params:
+                    owner = self.sdk(call.args[0], site.scope)
+                    if owner is not None:
+                        return params[name.id], owner
+                continue
+            callee = self.value(call.func, site.scope)
+            if not isinstance(callee, FunctionRef) or callee.function is function:
+                continue
+            inner = self.dispatch(callee.function)
+            if inner is None:
+                continue
+            argument = _argument_for(callee, call, inner[0])
+            if isinstance(argument, ast.Name) and argument.id in params:
+                return params[argument.id], inner[1]
+        return None
+
+    def dispatched(self, site: CallSite) -> tuple[str, Sdk, str] | None:
+        """(method name, SDK object, function name) when this call names an SDK method for a dispatcher."""
+        callee = self.value(site.node.func, site.scope)
+        if not isinstance(callee, FunctionRef):
+            return None
+        found = self.dispatch(callee.function)
+        if found is None:
+            return None
+        argument = _argument_for(callee, site.node, found[0])
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            return argument.value, found[1], callee.function.name
+        return None
 
     def _receiver_context(self, function: FunctionInfo, bound: Value) -> Context:
         """`self` as the instance the method was called on, when that is a subclass of the method's class.
@@ -904,6 +985,56 @@ def bind_arguments(signature: Signature, call: ast.Call, *, lenient: bool = Fals
     return bound
 
 
+def reaching(bindings: list[Binding], use: ast.Name, scope: Scope) -> list[Binding]:
+    """The bindings of a name in the use's own scope that can reach the use, without a control-flow graph.
+
+    A binding in another branch of the same `if` (or `match`) never reaches; one after the use
+    reaches only through a loop around both; and the last binding before the use on its own
+    path (not inside a branch the use is not in) hides every binding before it.
+    """
+    flow = scope.module.flow
+    where = flow.get(id(use))
+    if where is None:
+        return bindings
+    position, branches = where
+    local = [b for b in bindings if b.scope is scope and id(b) in flow]
+    if len(local) < 2:
+        return bindings
+    kept = [b for b in local if _may_reach(flow[id(b)], position, branches)]
+    dominating = [b for b in kept if flow[id(b)][0] < position and _is_prefix(flow[id(b)][1], branches)]
+    if dominating:
+        last = max(flow[id(b)][0] for b in dominating)
+        kept = [b for b in kept if flow[id(b)][0] >= last or not flow[id(b)][0] < position]
+    return [b for b in bindings if b.scope is not scope or id(b) not in flow] + kept
+
+
+def _may_reach(binding: tuple[Position, Branches], position: Position, branches: Branches) -> bool:
+    bound_at, bound_in = binding
+    for (statement, label), (other, other_label) in zip(bound_in, branches, strict=False):
+        if statement != other:
+            break
+        if label != other_label:
+            return False  # the other branch of the same if / match
+    if bound_at < position:
+        return True
+    return any(label == LOOP and (statement, label) in branches for statement, label in bound_in)
+
+
+def _is_prefix(inner: Branches, outer: Branches) -> bool:
+    return outer[: len(inner)] == inner
+
+
+def _argument_for(callee: FunctionRef, call: ast.Call, index: int) -> ast.expr | None:
+    """The argument a call passes for the function's parameter at `index`."""
+    function = callee.function
+    offset = 1 if callee.bound is not None and function.self_name is not None else 0
+    if index < offset:
+        return None
+    names = [p.arg for p in function.params[offset:]]
+    bound = bind_arguments(Signature(tuple(names), (), False), call, lenient=True) or {}
+    return bound.get(function.params[index].arg)
+
+
 def _bases(cls: ClassInfo) -> list[ast.expr]:
     """The class's base expressions, with generic parameters dropped (`Base[T]` is `Base`)."""
     return [base.value if isinstance(base, ast.Subscript) else base for base in cls.node.bases]
@@ -946,6 +1077,7 @@ class SdkUse:
     scope: Scope
     owner: Sdk | None  # None for module-level SDK functions
     rule: str
+    via: str = ""  # the function that calls the SDK method by the name this call gives it
 
 
 def sdk_uses(program: Program, summary: ModuleSummary) -> list[SdkUse]:
@@ -953,7 +1085,7 @@ def sdk_uses(program: Program, summary: ModuleSummary) -> list[SdkUse]:
     ruleset = program.ruleset
     uses: list[SdkUse] = []
     for site in summary.calls:
-        use = _call_use(program, site)
+        use = _call_use(program, site) or _dispatched_use(program, site)
         if use is not None:
             uses.append(use)
     for node, scope in summary.value_reads:
@@ -990,6 +1122,24 @@ def _call_use(program: Program, site: CallSite) -> SdkUse | None:
             if _when_holds(program, rule.when, rule.signature, site):
                 return SdkUse(site.node, site.scope, None, rule.id)
     return None
+
+
+def _dispatched_use(program: Program, site: CallSite) -> SdkUse | None:
+    found = program.dispatched(site)
+    if found is None:
+        return None
+    method, owner, via = found
+    if not program.is_distinctive(owner, method):
+        return None
+    ruleset = program.ruleset
+    rules = [*ruleset.rules_by_member.get((owner.object, method), ())]
+    if not rules and (owner.object, method) not in ruleset.creations_by_member:
+        rules = [*ruleset.rules_by_member.get((owner.object, "*"), ())]
+    if not rules:
+        return None
+    rule = rules[0]
+    program.record_dispatch(site, rule.id, owner, via)
+    return SdkUse(site.node, site.scope, owner, rule.id, via)
 
 
 def _when_holds(program: Program, when: dict[str, tuple[str, ...]], signature: Signature, site: CallSite) -> bool:

@@ -9,10 +9,11 @@ which keeps look-alikes (`s3 = MyUploader()`) out. Nothing is imported or run.
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -364,7 +365,7 @@ class Resolver:
         ruleset: RuleSet,
         module_name: str = "",
         is_package: bool = False,
-        facts: Callable[[cst.CSTNode], SdkValue | None] | None = None,
+        facts: Facts | None = None,
     ) -> None:
         self.ruleset = ruleset
         self.facts = facts  # what whole-program resolution found, for what this module alone cannot tell
@@ -467,7 +468,7 @@ class Resolver:
         try:
             value = self._infer(node, scope)
             if not isinstance(value, SdkValue) and self.facts is not None:
-                value = self.facts(node) or value
+                value = self.facts.sdk(node) or value
         finally:
             self._in_progress.discard(key)
         self._memo[key] = value
@@ -807,37 +808,69 @@ def _decorator_name(decorator: cst.Decorator) -> str:
     return target.value if isinstance(target, cst.Name) else ""
 
 
-Facts = Callable[[cst.CSTNode], SdkValue | None]
 FOLLOWED = (
     "the SDK object reaches this call from other functions, classes or modules, so how it was created "
     "and configured is not checked here"
 )
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+Span = tuple[int, int, int, int]  # start line, column, end line, column; columns count characters from 0
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    """A call that names an SDK method for a function that calls it by name (`_call_s3("put_object", ...)`)."""
+
+    rule: str
+    receiver: SdkValue
+    via: str
+
+
+class Facts:
+    """What whole-program resolution found in one module, looked up by a LibCST node's position."""
+
+    def __init__(self, parsed: ParsedModule, sdk: dict[Span, SdkValue], dispatched: dict[Span, Dispatched]) -> None:
+        self._positions = parsed.positions if sdk or dispatched else {}
+        self._sdk = sdk
+        self._dispatched = dispatched
+
+    def sdk(self, node: cst.CSTNode) -> SdkValue | None:
+        span = self._span(node)
+        return self._sdk.get(span) if span is not None else None
+
+    def dispatched(self, node: cst.CSTNode) -> Dispatched | None:
+        span = self._span(node)
+        return self._dispatched.get(span) if span is not None else None
+
+    def _span(self, node: cst.CSTNode) -> Span | None:
+        where = self._positions.get(node)
+        return None if where is None else (where.start.line, where.start.column, where.end.line, where.end.column)
 
 
 def facts_for(program: Program, summary: ModuleSummary, source: str, parsed: ParsedModule) -> Facts:
-    """The whole-program resolver's SDK objects for this module, looked up by a LibCST node's position."""
+    """The whole-program resolver's findings for this module, in LibCST's terms."""
     lines = _LINE_BREAKS.split(source)
-    table: dict[tuple[int, int, int, int], SdkValue] = {}
-    for node, sdk in program.sdk_nodes(summary):
-        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
-        if start is None or end is None:
-            continue
-        key = (
-            start,
-            _characters(lines, start, node.col_offset),  # type: ignore[attr-defined]
-            end,
-            _characters(lines, end, node.end_col_offset),  # type: ignore[attr-defined]
+    sdk = {
+        _ast_span(lines, node): SdkValue(value.object, None, Safety.UNSAFE, FOLLOWED, value.certain, value.confident)
+        for node, value in program.sdk_nodes(summary)
+        if hasattr(node, "end_lineno")
+    }
+    dispatched = {
+        _ast_span(lines, call): Dispatched(
+            rule, SdkValue(owner.object, None, Safety.UNSAFE, FOLLOWED, owner.certain, owner.confident), via
         )
-        table[key] = SdkValue(sdk.object, None, Safety.UNSAFE, FOLLOWED, sdk.certain, sdk.confident)
+        for call, rule, owner, via in program.dispatched_calls(summary)
+    }
+    return Facts(parsed, sdk, dispatched)
 
-    def lookup(node: cst.CSTNode) -> SdkValue | None:
-        where = parsed.positions.get(node) if table else None
-        if where is None:
-            return None
-        return table.get((where.start.line, where.start.column, where.end.line, where.end.column))
 
-    return lookup
+def _ast_span(lines: list[str], node: ast.AST) -> Span:
+    start, end = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+    return (
+        start,
+        _characters(lines, start, node.col_offset),  # type: ignore[attr-defined]
+        end,
+        _characters(lines, end, node.end_col_offset or 0),  # type: ignore[attr-defined]
+    )
 
 
 def _characters(lines: list[str], line: int, byte_offset: int) -> int:

@@ -14,6 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
+Position = tuple[int, int]  # line, column
+Branches = tuple[tuple[int, str], ...]  # (id of an if / match / loop statement, which branch), outermost first
+LOOP = "loop"
+
 
 class Kind(Enum):
     """How a name got its value; the resolver evaluates each kind differently."""
@@ -188,6 +192,7 @@ class ModuleSummary:
     calls_by_name: dict[str, list[CallSite]] = field(default_factory=dict)  # by the callee's last name
     stores: dict[str, list[AttributeStore]] = field(default_factory=dict)  # by attribute name ("[]" for items)
     value_reads: list[tuple[ast.Attribute, Scope]] = field(default_factory=list)  # `f(obj.method)`: passed as values
+    flow: dict[int, tuple[Position, Branches]] = field(default_factory=dict)  # id(binding or Name load) -> where
     comprehensions: dict[int, Scope] = field(default_factory=dict)  # id(node) -> the scope its targets live in
 
     def __post_init__(self) -> None:
@@ -238,6 +243,12 @@ class _Collector:
 
     def __init__(self, summary: ModuleSummary) -> None:
         self.summary = summary
+        self.position: Position = (0, 0)  # of the statement being walked
+        self.branches: Branches = ()  # the exclusive branches it is in (within its function)
+
+    def bind(self, scope: Scope, name: str, binding: Binding) -> None:
+        self.summary.flow[id(binding)] = (self.position, self.branches)
+        scope.bind(name, binding)
 
     # statements
     def body(self, statements: list[ast.stmt], scope: Scope) -> None:
@@ -245,7 +256,14 @@ class _Collector:
             self.statement(statement, scope)
 
     def statement(self, node: ast.stmt, scope: Scope) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        self.position = (node.lineno, node.col_offset)
+        if isinstance(node, ast.If):
+            self.expressions([node.test], scope)
+            self.branch(node, "body", node.body, scope)
+            self.branch(node, "orelse", node.orelse, scope)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            self.loop(node, scope)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.function(node, scope)
         elif isinstance(node, ast.ClassDef):
             self.class_def(node, scope)
@@ -259,13 +277,7 @@ class _Collector:
         elif isinstance(node, ast.AugAssign):
             self.expressions([node.value], scope)
             if isinstance(node.target, ast.Name):
-                scope.bind(node.target.id, Binding(Kind.UNKNOWN, scope))
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self.expressions([node.iter], scope)
-            is_async = isinstance(node, ast.AsyncFor)
-            self.target(node.target, Binding(Kind.ITERATE, scope, node.iter, is_async=is_async), scope)
-            self.body(node.body, scope)
-            self.body(node.orelse, scope)
+                self.bind(scope, node.target.id, Binding(Kind.UNKNOWN, scope))
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             is_async = isinstance(node, ast.AsyncWith)
             for item in node.items:
@@ -291,18 +303,21 @@ class _Collector:
                 if handler.type is not None:
                     self.expressions([handler.type], scope)
                 if handler.name:
-                    scope.bind(handler.name, Binding(Kind.UNKNOWN, scope))
+                    self.bind(scope, handler.name, Binding(Kind.UNKNOWN, scope))
                 self.body(handler.body, scope)
             self.body(node.orelse, scope)
             self.body(node.finalbody, scope)
         elif isinstance(node, ast.Match):
             self.expressions([node.subject], scope)
-            for case in node.cases:
+            for index, case in enumerate(node.cases):
+                outer = self.branches
+                self.branches = (*outer, (id(node), f"case{index}"))
                 for capture in _match_captures(case.pattern):
-                    scope.bind(capture, Binding(Kind.UNKNOWN, scope))
+                    self.bind(scope, capture, Binding(Kind.UNKNOWN, scope))
                 if case.guard is not None:
                     self.expressions([case.guard], scope)
                 self.body(case.body, scope)
+                self.branches = outer
         else:  # if, while, expression statements, assert, raise, delete, ...
             for name, value in ast.iter_fields(node):
                 if name in ("body", "orelse", "finalbody") and isinstance(value, list):
@@ -312,16 +327,42 @@ class _Collector:
                 elif isinstance(value, list):
                     self.expressions([v for v in value if isinstance(v, ast.expr)], scope)
 
+    def branch(self, node: ast.stmt, label: str, statements: list[ast.stmt], scope: Scope) -> None:
+        """One of mutually exclusive branches: a binding in one never reaches a use in another."""
+        outer = self.branches
+        self.branches = (*outer, (id(node), label))
+        self.body(statements, scope)
+        self.branches = outer
+
+    def loop(self, node: ast.For | ast.AsyncFor | ast.While, scope: Scope) -> None:
+        """A loop's body runs again: bindings late in it reach uses early in it."""
+        outer = self.branches
+        if isinstance(node, ast.While):
+            self.expressions([node.test], scope)
+        else:
+            self.expressions([node.iter], scope)
+        self.branches = (*outer, (id(node), LOOP))
+        if not isinstance(node, ast.While):
+            is_async = isinstance(node, ast.AsyncFor)
+            self.target(node.target, Binding(Kind.ITERATE, scope, node.iter, is_async=is_async), scope)
+        self.body(node.body, scope)
+        self.branches = outer
+        self.body(node.orelse, scope)
+
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> None:
         self.expressions([*node.decorator_list, *_defaults(node.args), *_annotations(node)], scope)
         owner = scope.cls if scope.kind == "class" else None
+        outer, self.branches = self.branches, ()
         info = self.enter_function(node, scope, owner, tuple(_decorator_names(node.decorator_list)))
+        self.branches = outer
         if owner is not None and _is_setter(node):
             owner.setters[node.name] = info
         elif owner is not None:
             owner.methods.setdefault(node.name, info)
-        scope.bind(node.name, Binding(Kind.DEF, scope, node, function=info))
+        self.bind(scope, node.name, Binding(Kind.DEF, scope, node, function=info))
+        outer, self.branches = self.branches, ()
         self.body(node.body, info.scope)
+        self.branches = outer
 
     def enter_function(
         self,
@@ -335,10 +376,10 @@ class _Collector:
         own.function = info
         self.summary.functions.append(info)
         for index, param in enumerate(info.params):
-            own.bind(param.arg, Binding(Kind.PARAM, own, param, function=info, index=index))
+            self.bind(own, param.arg, Binding(Kind.PARAM, own, param, function=info, index=index))
         for star in (node.args.vararg, node.args.kwarg):
             if star is not None:
-                own.bind(star.arg, Binding(Kind.UNKNOWN, own))
+                self.bind(own, star.arg, Binding(Kind.UNKNOWN, own))
         return info
 
     def class_def(self, node: ast.ClassDef, scope: Scope) -> None:
@@ -347,17 +388,17 @@ class _Collector:
         info = ClassInfo(node, scope, body)
         body.cls = info
         self.summary.classes.append(info)
-        scope.bind(node.name, Binding(Kind.CLASS, scope, node, cls=info))
+        self.bind(scope, node.name, Binding(Kind.CLASS, scope, node, cls=info))
         self.body(node.body, body)
 
     def imports(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
-                    scope.bind(alias.asname, Binding(Kind.IMPORT, scope, node, dotted=alias.name))
+                    self.bind(scope, alias.asname, Binding(Kind.IMPORT, scope, node, dotted=alias.name))
                 else:
                     root = alias.name.split(".")[0]
-                    scope.bind(root, Binding(Kind.IMPORT, scope, node, dotted=root))
+                    self.bind(scope, root, Binding(Kind.IMPORT, scope, node, dotted=root))
             return
         module = self.absolute(node)
         if module is None:
@@ -367,7 +408,7 @@ class _Collector:
                 scope.bindings.setdefault("*", []).append(Binding(Kind.STAR, scope, node, dotted=module))
                 continue
             local = alias.asname or alias.name
-            scope.bind(local, Binding(Kind.IMPORT, scope, node, dotted=f"{module}.{alias.name}"))
+            self.bind(scope, local, Binding(Kind.IMPORT, scope, node, dotted=f"{module}.{alias.name}"))
 
     def absolute(self, node: ast.ImportFrom) -> str | None:
         """The module a `from ... import` names, relative imports made absolute when the package is known."""
@@ -384,7 +425,7 @@ class _Collector:
     # targets
     def target(self, target: ast.expr, binding: Binding, scope: Scope) -> None:
         if isinstance(target, ast.Name):
-            scope.bind(target.id, binding)
+            self.bind(scope, target.id, binding)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for index, element in enumerate(target.elts):
                 if isinstance(element, ast.Starred):
@@ -441,6 +482,8 @@ class _Collector:
                 scope.function.yields.append(node if isinstance(node, ast.YieldFrom) else node.value)
             if isinstance(node, ast.Call):
                 self.call(node, scope)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                self.summary.flow[id(node)] = ((node.lineno, node.col_offset), self.branches)
             stack.extend(ast.iter_child_nodes(node))
 
     def call(self, node: ast.Call, scope: Scope) -> None:

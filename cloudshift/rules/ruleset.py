@@ -163,6 +163,9 @@ class RuleSet:
     exceptions: dict[str, str] = field(default_factory=dict)  # SDK exception dotted name -> provider
     files: list[str] = field(default_factory=list)
 
+    def rule(self, rule_id: str) -> Rule:
+        return next(rule for rule in self.rules if rule.id == rule_id)
+
     def add_rule(self, rule: Rule) -> None:
         self.rules.append(rule)
         if rule.call:
