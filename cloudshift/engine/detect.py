@@ -19,7 +19,7 @@ class Match:
     scope: Scope
     receiver: SdkValue | None  # the SDK object the method belongs to (None for module functions)
     arguments: dict[str, cst.Arg] | None  # bound by the rule's signature; None if they cannot be
-    via: str = ""  # the function that calls the SDK method by the name this call passes it
+    manual: str = ""  # why the call cannot be fixed where it is (an SDK method called by name, or unbound)
 
     @property
     def is_call(self) -> bool:
@@ -70,9 +70,9 @@ def _has_shim(match: Match, resolver: Resolver, ruleset: RuleSet) -> bool:
 
 
 def _match_call(node: cst.Call, scope: Scope, resolver: Resolver, ruleset: RuleSet) -> Match | None:
-    dispatched = resolver.facts.dispatched(node) if resolver.facts is not None else None
-    if dispatched is not None:
-        return Match(ruleset.rule(dispatched.rule), node, scope, dispatched.receiver, None, dispatched.via)
+    indirect = resolver.facts.indirect(node) if resolver.facts is not None else None
+    if indirect is not None:
+        return Match(ruleset.rule(indirect.rule), node, scope, indirect.receiver, None, indirect.reason)
     func = node.func
     if isinstance(func, cst.Attribute):
         owner = resolver.sdk_value(func.value, scope)

@@ -268,7 +268,7 @@ class Program:
         self._parameter_depth = 0
         self._subclasses: dict[int, list[ClassInfo]] | None = None
         self._dispatch: dict[int, tuple[int, Sdk] | None] = {}
-        self._dispatched: dict[int, dict[int, tuple[ast.Call, str, Sdk, str]]] = {}
+        self._indirect: dict[int, dict[int, tuple[ast.Call, str, Sdk, str]]] = {}
         self._sdk_nodes: dict[int, dict[int, tuple[ast.AST, Sdk]]] = {}  # id(module) -> id(node) -> fact
         self._distinctive = {name: set(obj.distinctive) for name, obj in ruleset.objects.items()}
 
@@ -301,13 +301,43 @@ class Program:
         return found if isinstance(found, Sdk) else None
 
     def receiver(self, node: ast.AST, scope: Scope, member: str) -> Sdk | None:
-        """The SDK object `node` is when `member` is read from it (narrowing a OneOf by the member)."""
+        """The SDK object `node` is when `member` is read from it (a OneOf narrowed by the member, an SDK subclass)."""
         found = self.value(node, scope)
         if isinstance(found, OneOf):
             found = self._narrowed(found, member)
-            if found is not None:
-                self._sdk_nodes.setdefault(id(scope.module), {})[id(node)] = (node, found)
-        return found if isinstance(found, Sdk) else None
+        elif isinstance(found, Instance):
+            found = self._sdk_member_of(found, member, self._class_member(found.cls, member, found))
+        else:
+            return found if isinstance(found, Sdk) else None
+        if found is not None:
+            self._sdk_nodes.setdefault(id(scope.module), {})[id(node)] = (node, found)
+        return found
+
+    def _sdk_member_of(self, instance: Instance, name: str, own: Value) -> Sdk | None:
+        """The SDK object whose member `name` is, for an instance of a project subclass of an SDK class.
+
+        Members the subclass adds are its own; an override that calls the SDK's method of the same
+        name (`ObjectStorageClient.get_object(self, ...)`, `super().get_object(...)`) is the SDK's.
+        """
+        sdk_object = self.sdk_base(instance.cls)
+        if sdk_object is None:
+            return None
+        if own is None or (isinstance(own, FunctionRef) and self._delegates(own.function)):
+            return Sdk(sdk_object)
+        return None
+
+    def _delegates(self, function: FunctionInfo) -> bool:
+        """Whether a method calls the method of the same name of its SDK base class."""
+        for site in function.scope.module.calls_by_name.get(function.name, ()):
+            if site.scope.function is not function or not isinstance(site.node.func, ast.Attribute):
+                continue
+            owner = site.node.func.value
+            if isinstance(owner, ast.Call) and callee_name(owner.func) == "super":
+                return True
+            spelled = self.value(owner, site.scope)
+            if isinstance(spelled, Ext) and spelled.dotted in self.ruleset.types:
+                return True
+        return False
 
     def _narrowed(self, value: OneOf, member: str) -> Sdk | None:
         """The one option that has `member` as a rule or creation of its own, if exactly one does."""
@@ -330,12 +360,12 @@ class Program:
         """Whether `method` on an object of uncertain service still identifies the service."""
         return owner.certain or method in self._distinctive.get(owner.object, ())
 
-    def record_dispatch(self, site: CallSite, rule: str, owner: Sdk, via: str) -> None:
-        self._dispatched.setdefault(id(site.scope.module), {})[id(site.node)] = (site.node, rule, owner, via)
+    def record_indirect(self, site: CallSite, rule: str, owner: Sdk, reason: str) -> None:
+        self._indirect.setdefault(id(site.scope.module), {})[id(site.node)] = (site.node, rule, owner, reason)
 
-    def dispatched_calls(self, summary: ModuleSummary) -> Iterator[tuple[ast.Call, str, Sdk, str]]:
-        """Calls found to name an SDK method for a dispatcher (facts for the LibCST side)."""
-        yield from self._dispatched.get(id(summary), {}).values()
+    def indirect_calls(self, summary: ModuleSummary) -> Iterator[tuple[ast.Call, str, Sdk, str]]:
+        """SDK calls not spelled `object.method(...)` (by name, unbound): facts for the LibCST side."""
+        yield from self._indirect.get(id(summary), {}).values()
 
     def sdk_nodes(self, summary: ModuleSummary) -> Iterator[tuple[ast.AST, Sdk]]:
         """Every node of the module evaluated so far to an SDK object (facts for the LibCST side)."""
@@ -508,6 +538,9 @@ class Program:
             return self._sdk_attribute(base, name)
         if isinstance(base, Instance):
             found = self._class_member(base.cls, name, base)
+            inherited = self._sdk_member_of(base, name, found)
+            if inherited is not None:
+                return self._sdk_attribute(inherited, name)
             if found is not None:
                 return found
         if isinstance(base, ClassRef):
@@ -553,6 +586,27 @@ class Program:
             below = [v for v in below if v is not None]
             if below:
                 return _less_sure(unify(below))
+            return self._handed_to_base(cls, name)
+        return None
+
+    def _handed_to_base(self, cls: ClassInfo, name: str) -> Value:
+        """`self.fs` never assigned here, where `__init__(self, fs, ...)` passes `fs` to a library base class's
+        `super().__init__`: by the usual convention the base keeps it under the same name."""
+        for klass in self.mro(cls):
+            init = klass.methods.get("__init__")
+            binding = init.scope.bindings.get(name, [None])[0] if init is not None else None
+            if init is None or binding is None or binding.kind is not Kind.PARAM:
+                continue
+            for site in init.scope.module.calls_by_name.get("__init__", ()):
+                owner = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
+                passed = [*site.node.args, *(k.value for k in site.node.keywords)]
+                if (
+                    site.scope.function is init
+                    and isinstance(owner, ast.Call)
+                    and callee_name(owner.func) == "super"
+                    and any(isinstance(arg, ast.Name) and arg.id == name for arg in passed)
+                ):
+                    return _less_sure(self._binding(binding, _NO_CONTEXT))
         return None
 
     def _own_member(self, cls: ClassInfo, name: str, instance: Value) -> Value:
@@ -678,8 +732,7 @@ class Program:
                 )
             return self._returns(function, self._context(callee, node, scope, context), callee.bound)
         if isinstance(callee, ClassRef):
-            sdk_object = self.sdk_base(callee.cls)
-            return Sdk(sdk_object) if sdk_object is not None else Instance(callee.cls)
+            return Instance(callee.cls)
         if isinstance(callee, Instance):
             method = self._class_member(callee.cls, "__call__", callee)
             return self._returns(method.function, _NO_CONTEXT, callee) if isinstance(method, FunctionRef) else None
@@ -876,8 +929,7 @@ class Program:
             assert owner is not None
             if function.is_classmethod:
                 return ClassRef(owner)
-            sdk_object = self.sdk_base(owner)
-            return Sdk(sdk_object) if sdk_object is not None else Instance(owner)
+            return Instance(owner)
         if param.annotation is not None:
             declared = self.annotation(param.annotation, function.scope.parent or function.scope)
             if declared is not None:
@@ -949,8 +1001,7 @@ class Program:
         if isinstance(value, Ext) and value.dotted in self.ruleset.generic_types:
             return Sdk(self.ruleset.generic_types[value.dotted], certain=False)
         if isinstance(value, ClassRef):
-            sdk_object = self.sdk_base(value.cls)
-            return Sdk(sdk_object) if sdk_object is not None else Instance(value.cls)
+            return Instance(value.cls)
         return None
 
 
@@ -1077,7 +1128,7 @@ class SdkUse:
     scope: Scope
     owner: Sdk | None  # None for module-level SDK functions
     rule: str
-    via: str = ""  # the function that calls the SDK method by the name this call gives it
+    manual: str = ""  # why the call is found but cannot be fixed where it is (called by name, unbound)
 
 
 def sdk_uses(program: Program, summary: ModuleSummary) -> list[SdkUse]:
@@ -1085,7 +1136,7 @@ def sdk_uses(program: Program, summary: ModuleSummary) -> list[SdkUse]:
     ruleset = program.ruleset
     uses: list[SdkUse] = []
     for site in summary.calls:
-        use = _call_use(program, site) or _dispatched_use(program, site)
+        use = _call_use(program, site) or _dispatched_use(program, site) or _unbound_use(program, site)
         if use is not None:
             uses.append(use)
     for node, scope in summary.value_reads:
@@ -1131,15 +1182,38 @@ def _dispatched_use(program: Program, site: CallSite) -> SdkUse | None:
     method, owner, via = found
     if not program.is_distinctive(owner, method):
         return None
+    rule = _method_rule(program, owner, method)
+    if rule is None:
+        return None
+    reason = f"the SDK method is called by the name this call passes to {via}(); rewrite {via} (or this call) by hand"
+    program.record_indirect(site, rule, owner, reason)
+    return SdkUse(site.node, site.scope, owner, rule, reason)
+
+
+def _unbound_use(program: Program, site: CallSite) -> SdkUse | None:
+    """`ObjectStorageClient.get_object(self, ...)`: an SDK class's method called on a subclass instance."""
+    func = site.node.func
+    if not isinstance(func, ast.Attribute) or not site.node.args:
+        return None
+    cls = program.value(func.value, site.scope)
+    if not isinstance(cls, Ext) or cls.dotted not in program.ruleset.types:
+        return None
+    owner = Sdk(program.ruleset.types[cls.dotted])
+    rule = _method_rule(program, owner, func.attr)
+    if rule is None:
+        return None
+    reason = "an SDK class's own method called on an instance of a subclass; rewrite the subclass by hand"
+    program.record_indirect(site, rule, owner, reason)
+    return SdkUse(site.node, site.scope, owner, rule, reason)
+
+
+def _method_rule(program: Program, owner: Sdk, method: str) -> str | None:
+    """The rule for calling `method` on `owner` when its arguments are not looked at (explicit, else catch-all)."""
     ruleset = program.ruleset
     rules = [*ruleset.rules_by_member.get((owner.object, method), ())]
     if not rules and (owner.object, method) not in ruleset.creations_by_member:
         rules = [*ruleset.rules_by_member.get((owner.object, "*"), ())]
-    if not rules:
-        return None
-    rule = rules[0]
-    program.record_dispatch(site, rule.id, owner, via)
-    return SdkUse(site.node, site.scope, owner, rule.id, via)
+    return rules[0].id if rules else None
 
 
 def _when_holds(program: Program, when: dict[str, tuple[str, ...]], signature: Signature, site: CallSite) -> bool:

@@ -24,7 +24,6 @@ from cloudshift.rules.ruleset import Creation, DroppedArgument, FixVariant, Rule
 from cloudshift.rules.template import Template
 
 PASSED_AS_VALUE = "the SDK method is passed as a value (to a wrapper or callback); rewrite the call it makes by hand"
-DISPATCHED = "the SDK method is called by the name this call passes to {via}(); rewrite {via} (or this call) by hand"
 UNBINDABLE = "the arguments cannot be bound statically (*args or **kwargs, or more than the SDK signature takes)"
 
 
@@ -111,8 +110,8 @@ class Planner:
 
     # one match, on its own
     def _decide(self, match: Match) -> Decision:
-        if match.via:
-            return Decision(Safety.MANUAL, DISPATCHED.format(via=match.via))
+        if match.manual:
+            return Decision(Safety.MANUAL, match.manual)
         if not match.is_call:
             return Decision(Safety.MANUAL, PASSED_AS_VALUE)
         if match.arguments is None:

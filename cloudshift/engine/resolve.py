@@ -817,29 +817,29 @@ Span = tuple[int, int, int, int]  # start line, column, end line, column; column
 
 
 @dataclass(frozen=True)
-class Dispatched:
-    """A call that names an SDK method for a function that calls it by name (`_call_s3("put_object", ...)`)."""
+class IndirectCall:
+    """An SDK call not spelled `object.method(...)`: by name (`_call_s3("put_object", ...)`) or unbound."""
 
     rule: str
     receiver: SdkValue
-    via: str
+    reason: str  # why it is found but not fixed where it is
 
 
 class Facts:
     """What whole-program resolution found in one module, looked up by a LibCST node's position."""
 
-    def __init__(self, parsed: ParsedModule, sdk: dict[Span, SdkValue], dispatched: dict[Span, Dispatched]) -> None:
-        self._positions = parsed.positions if sdk or dispatched else {}
+    def __init__(self, parsed: ParsedModule, sdk: dict[Span, SdkValue], indirect: dict[Span, IndirectCall]) -> None:
+        self._positions = parsed.positions if sdk or indirect else {}
         self._sdk = sdk
-        self._dispatched = dispatched
+        self._indirect = indirect
 
     def sdk(self, node: cst.CSTNode) -> SdkValue | None:
         span = self._span(node)
         return self._sdk.get(span) if span is not None else None
 
-    def dispatched(self, node: cst.CSTNode) -> Dispatched | None:
+    def indirect(self, node: cst.CSTNode) -> IndirectCall | None:
         span = self._span(node)
-        return self._dispatched.get(span) if span is not None else None
+        return self._indirect.get(span) if span is not None else None
 
     def _span(self, node: cst.CSTNode) -> Span | None:
         where = self._positions.get(node)
@@ -854,13 +854,13 @@ def facts_for(program: Program, summary: ModuleSummary, source: str, parsed: Par
         for node, value in program.sdk_nodes(summary)
         if hasattr(node, "end_lineno")
     }
-    dispatched = {
-        _ast_span(lines, call): Dispatched(
-            rule, SdkValue(owner.object, None, Safety.UNSAFE, FOLLOWED, owner.certain, owner.confident), via
+    indirect = {
+        _ast_span(lines, call): IndirectCall(
+            rule, SdkValue(owner.object, None, Safety.UNSAFE, FOLLOWED, owner.certain, owner.confident), reason
         )
-        for call, rule, owner, via in program.dispatched_calls(summary)
+        for call, rule, owner, reason in program.indirect_calls(summary)
     }
-    return Facts(parsed, sdk, dispatched)
+    return Facts(parsed, sdk, indirect)
 
 
 def _ast_span(lines: list[str], node: ast.AST) -> Span:
