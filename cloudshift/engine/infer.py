@@ -1199,6 +1199,9 @@ def _unbound_use(program: Program, site: CallSite) -> SdkUse | None:
     if not isinstance(cls, Ext) or cls.dotted not in program.ruleset.types:
         return None
     owner = Sdk(program.ruleset.types[cls.dotted])
+    instance = program.value(site.node.args[0], site.scope)
+    if not (isinstance(instance, Instance) and program.sdk_base(instance.cls) == owner.object):
+        return None  # `ContainerClient.from_connection_string(...)`: a class method, not a call on a subclass
     rule = _method_rule(program, owner, func.attr)
     if rule is None:
         return None
