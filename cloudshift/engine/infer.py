@@ -943,7 +943,8 @@ class Program:
         if self._parameter_depth < _MAX_PARAMETER_DEPTH:
             self._parameter_depth += 1
             try:
-                values.extend(self._argument(site, function, param) for site in self.call_sites(function))
+                sites = self.call_sites(function)
+                values.extend(self._argument(site, function, skip, param) for site, skip in sites)
             finally:
                 self._parameter_depth -= 1
         return _less_sure(unify(values)) if len(values) > 1 else values[0]
@@ -961,26 +962,37 @@ class Program:
             return None  # no default: only what callers pass counts
         return self.value(default, function.scope.parent or function.scope)
 
-    def _argument(self, site: CallSite, function: FunctionInfo, param: ast.arg) -> Value:
-        offset = 1 if function.self_name is not None and isinstance(site.node.func, ast.Attribute) else 0
-        names = [p.arg for p in function.params[offset:]]
+    def _argument(self, site: CallSite, function: FunctionInfo, skip: int, param: ast.arg) -> Value:
+        """What `site` passes for `param` (the function's first `skip` parameters are not spelled: `self`)."""
+        names = [p.arg for p in function.params[skip:]]
         bound = bind_arguments(Signature(tuple(names), (), False), site.node, lenient=True)
         if bound is None:
             return None
         argument = bound.get(param.arg)
         return self.value(argument, site.scope) if argument is not None else NONE
 
-    def call_sites(self, function: FunctionInfo) -> list[CallSite]:
-        """Calls of `function` anywhere in the modules summarised so far (spelled with its name)."""
+    def call_sites(self, function: FunctionInfo) -> list[tuple[CallSite, int]]:
+        """Calls of `function` in the modules summarised so far, each with how many leading parameters it
+        does not spell (1 for a bound method's `self`). Constructors are found through their class's name."""
         if isinstance(function.node, ast.Lambda):
             return []
+        names = [function.name]
+        if function.name == "__init__" and function.owner is not None:
+            names += [function.owner.name, *(sub.name for sub in self.subclasses(function.owner))]
         sites = []
         for summary in list(self.modules.loaded()):
-            for site in summary.calls_by_name.get(function.name, ()):
-                callee = self.value(site.node.func, site.scope)
-                if isinstance(callee, FunctionRef) and callee.function is function:
-                    sites.append(site)
+            for name in names:
+                for site in summary.calls_by_name.get(name, ()):
+                    callee = self.value(site.node.func, site.scope)
+                    if isinstance(callee, FunctionRef) and callee.function is function:
+                        bound = callee.bound is not None and function.self_name is not None
+                        sites.append((site, 1 if bound else 0))
+                    elif isinstance(callee, ClassRef) and self._constructor(callee.cls) is function:
+                        sites.append((site, 1))
         return sites
+
+    def _constructor(self, cls: ClassInfo) -> FunctionInfo | None:
+        return next((klass.methods["__init__"] for klass in self.mro(cls) if "__init__" in klass.methods), None)
 
     def annotation(self, node: ast.expr, scope: Scope) -> Value:
         """An SDK object or project class declared by annotation (strings, Optional, unions included)."""
