@@ -23,19 +23,19 @@ from .errors import (
 from .types import ObjectInfo
 
 __all__ = [
-    "ObjectHandle",
-    "StorageClient",
-    "artifact_cache_dir",
-    "create_storage_client",
-    "download_artifact",
     "AlreadyExists",
     "ChecksumMismatch",
     "InvalidKey",
     "MissingDependency",
     "NotFound",
+    "ObjectHandle",
     "ObjectInfo",
     "PermissionDenied",
     "PreconditionFailed",
     "PresignNotSupported",
+    "StorageClient",
     "StorageError",
+    "artifact_cache_dir",
+    "create_storage_client",
+    "download_artifact",
 ]

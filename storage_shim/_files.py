@@ -51,9 +51,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_atomically(
-    dest: Path, fill: Callable[[BinaryIO], None], *, sha256: str | None = None
-) -> Path:
+def write_atomically(dest: Path, fill: Callable[[BinaryIO], None], *, sha256: str | None = None) -> Path:
     """Create `dest` from what `fill` writes, all or nothing.
 
     `fill` writes into a temporary file next to `dest` (same filesystem, so the final rename
@@ -68,9 +66,7 @@ def write_atomically(
         if sha256 is not None:
             actual = sha256_of(temp)
             if actual != sha256:
-                raise ChecksumMismatch(
-                    f"sha256 of downloaded {dest.name} is {actual}, expected {sha256}"
-                )
+                raise ChecksumMismatch(f"sha256 of downloaded {dest.name} is {actual}, expected {sha256}")
         os.replace(temp, dest)
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -43,9 +43,7 @@ _connections: dict[tuple[Any, ...], Any] = {}
 _connections_lock = threading.Lock()
 
 
-def create_storage_client(
-    bucket_or_uri: str, provider: str | None = None, **options: Any
-) -> StorageClient:
+def create_storage_client(bucket_or_uri: str, provider: str | None = None, **options: Any) -> StorageClient:
     """A client bound to one bucket; cheap enough to call once per operation.
 
     `bucket_or_uri` is a bare bucket name (provider from `provider`, else the
@@ -102,9 +100,7 @@ def _as_prefix(path: str) -> str:
 
 def _connection(cls: type[Backend], options: dict[str, Any]) -> Any:
     """The shared SDK connection for a provider, its options and its configuring environment."""
-    environment = tuple(
-        sorted((k, v) for k, v in os.environ.items() if k.startswith(cls.env_prefixes))
-    )
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(cls.env_prefixes)))
     try:
         cache_key = (cls.provider, tuple(sorted(options.items())), environment)
         hash(cache_key)
@@ -293,9 +289,7 @@ class ObjectHandle:
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = True,
     ) -> None:
-        self.client.put(
-            self.key, data, content_type=content_type, metadata=metadata, overwrite=overwrite
-        )
+        self.client.put(self.key, data, content_type=content_type, metadata=metadata, overwrite=overwrite)
 
     def get(self) -> bytes:
         return self.client.get(self.key)
@@ -365,10 +359,7 @@ def _readable(data: Data) -> Iterator[tuple[BinaryIO, int]]:
         yield io.BytesIO(raw), len(raw)
         return
     if isinstance(data, io.TextIOBase) or not hasattr(data, "read"):
-        raise TypeError(
-            "put() takes bytes, str or a file object opened in binary mode, "
-            f"not {type(data).__name__}"
-        )
+        raise TypeError(f"put() takes bytes, str or a file object opened in binary mode, not {type(data).__name__}")
     if _is_seekable(data):
         start = data.tell()
         size = data.seek(0, io.SEEK_END) - start

@@ -47,9 +47,7 @@ def backend_class(provider: str) -> type[Backend]:
     try:
         module_name, class_name = _CLASSES[provider]
     except KeyError:
-        raise ValueError(
-            f"unknown storage provider {provider!r}; expected one of {', '.join(PROVIDERS)}"
-        ) from None
+        raise ValueError(f"unknown storage provider {provider!r}; expected one of {', '.join(PROVIDERS)}") from None
     return getattr(importlib.import_module(module_name, __name__), class_name)
 
 
@@ -59,6 +57,5 @@ def provider_for_scheme(scheme: str) -> str:
         return SCHEMES[scheme]
     except KeyError:
         raise ValueError(
-            f"unknown storage URI scheme {scheme!r}://; expected one of "
-            + ", ".join(f"{name}://" for name in SCHEMES)
+            f"unknown storage URI scheme {scheme!r}://; expected one of " + ", ".join(f"{name}://" for name in SCHEMES)
         ) from None

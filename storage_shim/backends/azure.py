@@ -26,13 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
-from .base import (
-    Backend,
-    as_utc,
-    check_options,
-    error_for_status,
-    import_sdk,
-)
 from ..errors import (
     AlreadyExists,
     NotFound,
@@ -41,11 +34,16 @@ from ..errors import (
     StorageError,
 )
 from ..types import ObjectInfo
+from .base import (
+    Backend,
+    as_utc,
+    check_options,
+    error_for_status,
+    import_sdk,
+)
 
 EXTRA = "azure"
-_OPTIONS = frozenset(
-    {"connection_string", "account_url", "account_name", "account_key", "credential"}
-)
+_OPTIONS = frozenset({"connection_string", "account_url", "account_name", "account_key", "credential"})
 _COPY_POLL_SECONDS = 0.2
 _CLOCK_SKEW = timedelta(minutes=5)
 _MAX_SAS_LIFETIME = timedelta(days=7)  # Azure's limit for user delegation keys
@@ -143,9 +141,7 @@ class AzureBackend(Backend):
             etag=_unquoted(properties.etag),
             last_modified=as_utc(properties.last_modified),
             content_type=properties.content_settings.content_type,
-            metadata={
-                _decode_name(name): value for name, value in (properties.metadata or {}).items()
-            },
+            metadata={_decode_name(name): value for name, value in (properties.metadata or {}).items()},
         )
 
     def exists(self, key: str) -> bool:
@@ -230,9 +226,7 @@ class AzureBackend(Backend):
         return _translated(bucket=self.bucket, key=key)
 
 
-def _connect_to_account_url(
-    blob: Any, account_url: str, options: Mapping[str, Any]
-) -> AzureConnection:
+def _connect_to_account_url(blob: Any, account_url: str, options: Mapping[str, Any]) -> AzureConnection:
     """A service client for an account URL, with an account key or a token credential."""
     credential = options.get("credential")
     account_key = options.get("account_key") or os.environ.get("AZURE_STORAGE_KEY")
@@ -276,9 +270,7 @@ def _encode_name(name: str) -> str:
     escaped = []
     for index, char in enumerate(name):
         needs_escape = (
-            char == "-"
-            or (index == 0 and char.isdigit())
-            or (char == "_" and name[index + 1 : index + 2] == "x")
+            char == "-" or (index == 0 and char.isdigit()) or (char == "_" and name[index + 1 : index + 2] == "x")
         )
         escaped.append(f"_x{ord(char):02x}_" if needs_escape else char)
     return "".join(escaped)
@@ -304,8 +296,6 @@ def _translated(*, bucket: str | None, key: str | None) -> Iterator[None]:
     except exceptions.HttpResponseError as exc:
         error_class = error_for_status(exc.status_code)
         code = getattr(exc, "error_code", None) or exc.status_code
-        raise error_class(
-            f"Azure {code}: {exc.reason or exc.message}", key=key, bucket=bucket
-        ) from exc
+        raise error_class(f"Azure {code}: {exc.reason or exc.message}", key=key, bucket=bucket) from exc
     except exceptions.AzureError as exc:
         raise StorageError(f"Azure request failed: {exc.message}", key=key, bucket=bucket) from exc

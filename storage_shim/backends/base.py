@@ -133,9 +133,7 @@ class Backend(ABC):
         """
         fileobj.write(self.get(key))
 
-    def upload_file(
-        self, path: Path, key: str, *, content_type: str, metadata: Mapping[str, str]
-    ) -> None:
+    def upload_file(self, path: Path, key: str, *, content_type: str, metadata: Mapping[str, str]) -> None:
         """Store the file at `path` under `key`, overwriting. Override for multipart uploads."""
         with path.open("rb") as body:
             size = path.stat().st_size

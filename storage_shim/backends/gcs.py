@@ -22,13 +22,6 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any, BinaryIO
 
-from .base import (
-    Backend,
-    as_utc,
-    check_options,
-    error_for_status,
-    import_sdk,
-)
 from ..errors import (
     AlreadyExists,
     NotFound,
@@ -38,6 +31,13 @@ from ..errors import (
     StorageError,
 )
 from ..types import ObjectInfo
+from .base import (
+    Backend,
+    as_utc,
+    check_options,
+    error_for_status,
+    import_sdk,
+)
 
 EXTRA = "gcp"
 _OPTIONS = frozenset({"project", "credentials_file"})
@@ -190,9 +190,7 @@ def _cloud_credentials(key_file: str | None) -> tuple[Any, str | None]:
     return import_sdk("google.auth", EXTRA).default(scopes=_SCOPES)
 
 
-def _emulator_connection(
-    storage: ModuleType, project: str | None, key_file: str | None
-) -> GCSConnection:
+def _emulator_connection(storage: ModuleType, project: str | None, key_file: str | None) -> GCSConnection:
     """Anonymous requests, as the SDK sends them to STORAGE_EMULATOR_HOST, and a key to sign with.
 
     Without a `project` none is set: object operations do not need one.
@@ -204,9 +202,7 @@ def _emulator_connection(
 
 def _service_account(key_file: str) -> Any:
     service_account = import_sdk("google.oauth2.service_account", EXTRA)
-    return service_account.Credentials.from_service_account_file(
-        os.fspath(key_file), scopes=_SCOPES
-    )
+    return service_account.Credentials.from_service_account_file(os.fspath(key_file), scopes=_SCOPES)
 
 
 def _cannot_sign_reason(credentials: Any) -> str:

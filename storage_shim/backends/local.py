@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from .._files import CHUNK_SIZE, safe_relative_path
-from .base import Backend, check_options
 from ..errors import (
     AlreadyExists,
     InvalidKey,
@@ -34,6 +33,7 @@ from ..errors import (
     StorageError,
 )
 from ..types import DEFAULT_CONTENT_TYPE, ObjectInfo
+from .base import Backend, check_options
 
 DEFAULT_ROOT = ".storage"
 _OPTIONS = frozenset({"root"})
@@ -216,15 +216,13 @@ class LocalBackend(Backend):
             path.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError) as exc:
             raise StorageError(
-                f"key {key!r}: a parent of it is stored as an object; local files cannot hold "
-                "both 'a' and 'a/b'",
+                f"key {key!r}: a parent of it is stored as an object; local files cannot hold both 'a' and 'a/b'",
                 key=key,
                 bucket=self.bucket,
             ) from exc
         if path.is_dir():
             raise StorageError(
-                f"key {key!r} is a prefix of other keys; "
-                "local files cannot hold both 'a' and 'a/b'",
+                f"key {key!r} is a prefix of other keys; local files cannot hold both 'a' and 'a/b'",
                 key=key,
                 bucket=self.bucket,
             )
@@ -233,9 +231,7 @@ class LocalBackend(Backend):
         try:
             os.link(partial, path)
         except FileExistsError as exc:
-            raise AlreadyExists(
-                f"object {key!r} already exists", key=key, bucket=self.bucket
-            ) from exc
+            raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
 
     def _write_sidecar(self, key: str, content_type: str, metadata: Mapping[str, str]) -> None:
         sidecar = self._sidecar_path(key)
@@ -265,9 +261,7 @@ class LocalBackend(Backend):
                 yield key_prefix + entry.name
 
 
-def _info(
-    key: str, st: os.stat_result, content_type: str | None, metadata: dict[str, str] | None
-) -> ObjectInfo:
+def _info(key: str, st: os.stat_result, content_type: str | None, metadata: dict[str, str] | None) -> ObjectInfo:
     return ObjectInfo(
         key=key,
         size=st.st_size,

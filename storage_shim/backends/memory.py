@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
-from .base import Backend, check_options
 from ..errors import AlreadyExists, NotFound, PresignNotSupported
 from ..types import ObjectInfo
+from .base import Backend, check_options
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,7 @@ class MemoryBackend(Backend):
             if src_key not in objects:
                 raise NotFound(f"no object {src_key!r}", key=src_key, bucket=self.bucket)
             source = objects[src_key]
-            objects[dst_key] = _Stored(
-                source.data, source.content_type, source.metadata, datetime.now(timezone.utc)
-            )
+            objects[dst_key] = _Stored(source.data, source.content_type, source.metadata, datetime.now(timezone.utc))
 
     def presign(self, key: str, *, method: str, expires: timedelta) -> str:
         raise PresignNotSupported(

@@ -31,13 +31,6 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from .._files import CHUNK_SIZE
-from .base import (
-    Backend,
-    as_utc,
-    check_options,
-    error_for_status,
-    import_sdk,
-)
 from ..errors import (
     AlreadyExists,
     NotFound,
@@ -46,6 +39,13 @@ from ..errors import (
     StorageError,
 )
 from ..types import ObjectInfo
+from .base import (
+    Backend,
+    as_utc,
+    check_options,
+    error_for_status,
+    import_sdk,
+)
 
 EXTRA = "oci"
 _OPTIONS = frozenset({"auth", "config_file", "profile", "region", "endpoint", "namespace"})
@@ -90,9 +90,7 @@ class OCIConnection:
                 kwargs["service_endpoint"] = self.endpoint
             if self.signer is not None:
                 kwargs["signer"] = self.signer
-            client = self._local.client = self.sdk.object_storage.ObjectStorageClient(
-                self.config, **kwargs
-            )
+            client = self._local.client = self.sdk.object_storage.ObjectStorageClient(self.config, **kwargs)
         return client
 
     @property
@@ -108,16 +106,10 @@ class OCIConnection:
             return self._namespace
 
 
-def _credentials(
-    sdk: ModuleType, auth: str, options: Mapping[str, Any]
-) -> tuple[dict[str, Any], Any]:
+def _credentials(sdk: ModuleType, auth: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
     """(config, signer) for an auth mode; the signer is None when the config file holds the key."""
     if auth == "api_key":
-        location = (
-            options.get("config_file")
-            or os.environ.get("OCI_CONFIG_FILE")
-            or sdk.config.DEFAULT_LOCATION
-        )
+        location = options.get("config_file") or os.environ.get("OCI_CONFIG_FILE") or sdk.config.DEFAULT_LOCATION
         profile = (
             options.get("profile")
             or os.environ.get("OCI_CONFIG_PROFILE")
@@ -190,9 +182,7 @@ class OCIBackend(Backend):
                     **condition,
                 )
         except PreconditionFailed as exc:
-            raise AlreadyExists(
-                f"object {key!r} already exists", key=key, bucket=self.bucket
-            ) from exc
+            raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
 
     def get(self, key: str) -> bytes:
         with self._translated(key):
@@ -207,17 +197,13 @@ class OCIBackend(Backend):
 
     def stat(self, key: str) -> ObjectInfo:
         with self._translated(key):
-            headers = self.connection.client.head_object(
-                self.connection.namespace, self.bucket, key
-            ).headers
+            headers = self.connection.client.head_object(self.connection.namespace, self.bucket, key).headers
         last_modified = headers.get("last-modified")
         return ObjectInfo(
             key=key,
             size=int(headers["content-length"]),
             etag=headers.get("etag"),
-            last_modified=parsedate_to_datetime(last_modified).astimezone(timezone.utc)
-            if last_modified
-            else None,
+            last_modified=parsedate_to_datetime(last_modified).astimezone(timezone.utc) if last_modified else None,
             content_type=headers.get("content-type"),
             metadata={
                 name.lower()[len(_META_PREFIX) :]: value
@@ -282,10 +268,7 @@ class OCIBackend(Backend):
             )
             if finished.data.status != "COMPLETED":
                 errors = client.list_work_request_errors(work_request_id).data
-                reasons = (
-                    "; ".join(f"{error.code}: {error.message}" for error in errors)
-                    or finished.data.status
-                )
+                reasons = "; ".join(f"{error.code}: {error.message}" for error in errors) or finished.data.status
                 raise StorageError(
                     f"OCI copy of {src_key!r} to {dst_key!r} failed: {reasons}",
                     key=src_key,
@@ -307,9 +290,7 @@ class OCIBackend(Backend):
         )
         with self._translated(key):
             client = self.connection.client
-            response = client.create_preauthenticated_request(
-                self.connection.namespace, self.bucket, details
-            )
+            response = client.create_preauthenticated_request(self.connection.namespace, self.bucket, details)
         endpoint = urlsplit(response.request.url)
         return f"{endpoint.scheme}://{endpoint.netloc}{response.data.access_uri}"
 
@@ -321,8 +302,6 @@ class OCIBackend(Backend):
             yield
         except exceptions.ServiceError as exc:
             error_class = error_for_status(exc.status)
-            raise error_class(
-                f"OCI {exc.status} {exc.code or ''}: {exc.message}", key=key, bucket=self.bucket
-            ) from exc
+            raise error_class(f"OCI {exc.status} {exc.code or ''}: {exc.message}", key=key, bucket=self.bucket) from exc
         except (exceptions.ClientError, exceptions.BaseRequestException) as exc:
             raise StorageError(f"OCI request failed: {exc}", key=key, bucket=self.bucket) from exc

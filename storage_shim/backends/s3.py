@@ -14,13 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .base import (
-    Backend,
-    as_utc,
-    check_options,
-    error_for_status,
-    import_sdk,
-)
 from ..errors import (
     AlreadyExists,
     NotFound,
@@ -29,6 +22,13 @@ from ..errors import (
     StorageError,
 )
 from ..types import ObjectInfo
+from .base import (
+    Backend,
+    as_utc,
+    check_options,
+    error_for_status,
+    import_sdk,
+)
 
 _SESSION_OPTIONS = frozenset(
     {
@@ -41,9 +41,7 @@ _SESSION_OPTIONS = frozenset(
 )
 _OPTIONS = _SESSION_OPTIONS | {"endpoint_url", "addressing_style"}
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "NotFound", "404"})
-_DENIED_CODES = frozenset(
-    {"AccessDenied", "Forbidden", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
-)
+_DENIED_CODES = frozenset({"AccessDenied", "Forbidden", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
 MULTIPART_THRESHOLD = 8 * 1024 * 1024  # boto3's own default
 _PRESIGN_OPERATIONS = {"GET": "get_object", "PUT": "put_object"}
 
@@ -65,9 +63,7 @@ class S3Backend(Backend):
         check_options(cls.provider, options, _OPTIONS)
         boto3 = import_sdk("boto3", cls.extra)
         botocore_config = import_sdk("botocore.config", cls.extra)
-        session = boto3.session.Session(
-            **{k: v for k, v in options.items() if k in _SESSION_OPTIONS}
-        )
+        session = boto3.session.Session(**{k: v for k, v in options.items() if k in _SESSION_OPTIONS})
         config = botocore_config.Config(
             signature_version="s3v4",
             s3={"addressing_style": options.get("addressing_style", "auto")},
@@ -101,13 +97,9 @@ class S3Backend(Backend):
                     Bucket=self.bucket, Key=key, Body=body, ContentLength=size, **condition, **extra
                 )
         except PreconditionFailed as exc:
-            raise AlreadyExists(
-                f"object {key!r} already exists", key=key, bucket=self.bucket
-            ) from exc
+            raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
 
-    def upload_file(
-        self, path: Path, key: str, *, content_type: str, metadata: Mapping[str, str]
-    ) -> None:
+    def upload_file(self, path: Path, key: str, *, content_type: str, metadata: Mapping[str, str]) -> None:
         extra = {"ContentType": content_type, "Metadata": dict(metadata)}
         with self._translated(key):
             self.connection.upload_file(str(path), self.bucket, key, ExtraArgs=extra)
@@ -176,9 +168,7 @@ class S3Backend(Backend):
         except exceptions.ClientError as exc:
             raise self._client_error(exc, key) from exc
         except exceptions.NoCredentialsError as exc:
-            raise PermissionDenied(
-                f"no AWS credentials found: {exc}", key=key, bucket=self.bucket
-            ) from exc
+            raise PermissionDenied(f"no AWS credentials found: {exc}", key=key, bucket=self.bucket) from exc
         except exceptions.BotoCoreError as exc:
             raise StorageError(str(exc), key=key, bucket=self.bucket) from exc
 
@@ -195,9 +185,7 @@ class S3Backend(Backend):
             error_class = PreconditionFailed
         else:
             error_class = error_for_status(status)
-        return error_class(
-            f"S3 {code or status}: {error.get('Message') or exc}", key=key, bucket=self.bucket
-        )
+        return error_class(f"S3 {code or status}: {error.get('Message') or exc}", key=key, bucket=self.bucket)
 
 
 def _unquoted(etag: str | None) -> str | None:

@@ -46,9 +46,7 @@ def _current_generation(storage: Any, bucket: str, name: str) -> str:
         return "0"
 
 
-def insert_with_generation_precondition(
-    request: Any, response: Any, storage: Any, *args: Any, **kwargs: Any
-) -> None:
+def insert_with_generation_precondition(request: Any, response: Any, storage: Any, *args: Any, **kwargs: Any) -> None:
     """The emulator's upload handler, refused with 412 when `ifGenerationMatch` does not hold."""
     required = request.query.get("ifGenerationMatch")
     name = _object_name(request)
@@ -61,9 +59,7 @@ def insert_with_generation_precondition(
                     "error": {
                         "code": 412,
                         "message": message,
-                        "errors": [
-                            {"domain": "global", "reason": "conditionNotMet", "message": message}
-                        ],
+                        "errors": [{"domain": "global", "reason": "conditionNotMet", "message": message}],
                     }
                 }
             )

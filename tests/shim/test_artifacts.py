@@ -42,9 +42,7 @@ def test_file_uris_are_copied_and_verified(source: Path, tmp_path: Path) -> None
 def test_a_file_uri_with_the_wrong_digest_leaves_nothing(source: Path, tmp_path: Path) -> None:
     (tmp_path / "dest").mkdir()
     with pytest.raises(ChecksumMismatch):
-        download_artifact(
-            source.as_uri(), tmp_path / "dest", sha256=hashlib.sha256(b"other").hexdigest()
-        )
+        download_artifact(source.as_uri(), tmp_path / "dest", sha256=hashlib.sha256(b"other").hexdigest())
     assert list((tmp_path / "dest").iterdir()) == []
 
 
@@ -64,9 +62,7 @@ def test_a_missing_file_uri_raises_not_found(tmp_path: Path) -> None:
 
 def test_an_existing_directory_as_dest_keeps_the_base_name(source: Path, tmp_path: Path) -> None:
     (tmp_path / "into").mkdir()
-    assert (
-        download_artifact(source.as_uri(), tmp_path / "into") == tmp_path / "into" / "model v1.bin"
-    )
+    assert download_artifact(source.as_uri(), tmp_path / "into") == tmp_path / "into" / "model v1.bin"
 
 
 def test_the_cache_is_reused_when_the_digest_matches(_cache: Path) -> None:

@@ -153,16 +153,12 @@ def test_sdk_connections_are_shared_per_provider_options_and_environment(
 ) -> None:
     first = create_storage_client("s3://bucket-a")
     assert _connection(create_storage_client("s3://bucket-b")) is _connection(first)
-    assert _connection(
-        create_storage_client("s3://bucket-a", region_name="eu-west-1")
-    ) is not _connection(first)
+    assert _connection(create_storage_client("s3://bucket-a", region_name="eu-west-1")) is not _connection(first)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
     assert _connection(create_storage_client("s3://bucket-a")) is not _connection(first)
 
 
-def test_concurrent_first_use_connects_once(
-    s3_env: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_concurrent_first_use_connects_once(s3_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     original = S3Backend.connect.__func__  # type: ignore[attr-defined]
     lock = threading.Lock()
@@ -174,18 +170,12 @@ def test_concurrent_first_use_connects_once(
 
     monkeypatch.setattr(S3Backend, "connect", classmethod(counting_connect))
     with ThreadPoolExecutor(max_workers=16) as pool:
-        clients = list(
-            pool.map(
-                lambda _: create_storage_client("s3://b", region_name="ap-threaded-1"), range(64)
-            )
-        )
+        clients = list(pool.map(lambda _: create_storage_client("s3://b", region_name="ap-threaded-1"), range(64)))
     assert len(calls) == 1
     assert len({id(_connection(c)) for c in clients}) == 1
 
 
-def test_a_missing_sdk_names_the_extra_to_install(
-    s3_env: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_missing_sdk_names_the_extra_to_install(s3_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)
     with pytest.raises(MissingDependency, match=r"pip install 'cloudshift\[aws\]'") as raised:
         create_storage_client("s3://b", region_name="xx-missing-sdk-1")
@@ -204,10 +194,7 @@ def test_importing_the_shim_imports_no_cloud_sdk() -> None:
 
 
 def test_repr_names_provider_bucket_and_prefix() -> None:
-    assert (
-        repr(create_storage_client("memory://r/p"))
-        == "StorageClient(provider='memory', bucket='r', prefix='p/')"
-    )
+    assert repr(create_storage_client("memory://r/p")) == "StorageClient(provider='memory', bucket='r', prefix='p/')"
 
 
 def test_presign_expiry_may_be_the_datetime_it_ends(tmp_path: Path) -> None:

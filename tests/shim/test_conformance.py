@@ -92,9 +92,7 @@ def local_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(params=BACKENDS)
-def storage_client(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, local_root: Path
-) -> StorageClient:
+def storage_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, local_root: Path) -> StorageClient:
     """A client on a new, empty bucket of the parametrized provider, chosen by configuration."""
     provider: str = request.param
     bucket = f"conformance-{uuid.uuid4().hex[:20]}"
@@ -166,9 +164,7 @@ def test_stat_reports_size_etag_and_a_recent_utc_time(storage_client: StorageCli
 
 
 @pytest.mark.parametrize("key", AWKWARD_KEYS)
-def test_awkward_keys_round_trip_through_put_get_stat_and_list(
-    storage_client: StorageClient, key: str
-) -> None:
+def test_awkward_keys_round_trip_through_put_get_stat_and_list(storage_client: StorageClient, key: str) -> None:
     storage_client.put(key, key.encode())
     assert storage_client.get(key) == key.encode()
     assert storage_client.stat(key).key == key
@@ -246,9 +242,7 @@ class _NonSeekable(io.RawIOBase):
         return len(chunk)
 
 
-def test_put_accepts_str_bytes_and_binary_file_objects(
-    storage_client: StorageClient, tmp_path: Path
-) -> None:
+def test_put_accepts_str_bytes_and_binary_file_objects(storage_client: StorageClient, tmp_path: Path) -> None:
     source = tmp_path / "source.bin"
     source.write_bytes(b"HEADERfrom a file")
     storage_client.put("str", "héllo")
@@ -309,9 +303,7 @@ def test_upload_and_download_files(storage_client: StorageClient, tmp_path: Path
     payload = os.urandom(300_000)
     source = tmp_path / "in.bin"
     source.write_bytes(payload)
-    storage_client.upload(
-        source, "files/in.bin", content_type="application/x-test", metadata={"k": "v"}
-    )
+    storage_client.upload(source, "files/in.bin", content_type="application/x-test", metadata={"k": "v"})
     info = storage_client.stat("files/in.bin")
     assert (info.size, info.content_type, info.metadata) == (
         len(payload),
@@ -374,17 +366,13 @@ def test_presigned_put_stores_the_bytes(storage_client: StorageClient) -> None:
             storage_client.get_presigned_url("incoming/upload.bin", method="PUT")
         return
     url = storage_client.get_presigned_url("incoming/upload.bin", expires_in=600, method="PUT")
-    response = requests.put(
-        url, data=b"sent by a browser", headers=storage_client.presigned_put_headers, timeout=30
-    )
+    response = requests.put(url, data=b"sent by a browser", headers=storage_client.presigned_put_headers, timeout=30)
     assert response.status_code in (200, 201), response.text
     assert storage_client.get("incoming/upload.bin") == b"sent by a browser"
 
 
 @pytest.mark.parametrize("expires_in", [0, -1, 7 * 24 * 3600 + 1, timedelta(days=8), timedelta(0)])
-def test_presign_expiry_out_of_bounds_is_refused(
-    storage_client: StorageClient, expires_in: int | timedelta
-) -> None:
+def test_presign_expiry_out_of_bounds_is_refused(storage_client: StorageClient, expires_in: int | timedelta) -> None:
     with pytest.raises(ValueError):
         storage_client.get_presigned_url("k", expires_in=expires_in)
 
