@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 from urllib.parse import unquote, urlsplit
 
 from ._files import normalised_sha256, write_atomically
@@ -358,19 +358,25 @@ def _readable(data: Data) -> Iterator[tuple[BinaryIO, int]]:
         raw = bytes(data)
         yield io.BytesIO(raw), len(raw)
         return
-    if isinstance(data, io.TextIOBase) or not hasattr(data, "read"):
-        raise TypeError(f"put() takes bytes, str or a file object opened in binary mode, not {type(data).__name__}")
-    if _is_seekable(data):
-        start = data.tell()
-        size = data.seek(0, io.SEEK_END) - start
-        data.seek(start)
-        yield data, size
+    stream = _binary_stream(data)
+    if _is_seekable(stream):
+        start = stream.tell()
+        size = stream.seek(0, io.SEEK_END) - start
+        stream.seek(start)
+        yield stream, size
         return
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY) as spool:
-        shutil.copyfileobj(data, spool)
+        shutil.copyfileobj(stream, spool)
         size = spool.tell()
         spool.seek(0)
-        yield spool, size  # type: ignore[misc]
+        yield cast(BinaryIO, spool), size
+
+
+def _binary_stream(data: object) -> BinaryIO:
+    """`data` as a binary stream; typed callers cannot pass a text file, untyped ones can."""
+    if isinstance(data, io.TextIOBase) or not hasattr(data, "read"):
+        raise TypeError(f"put() takes bytes, str or a file object opened in binary mode, not {type(data).__name__}")
+    return cast(BinaryIO, data)
 
 
 def _is_seekable(stream: Any) -> bool:

@@ -48,7 +48,8 @@ def backend_class(provider: str) -> type[Backend]:
         module_name, class_name = _CLASSES[provider]
     except KeyError:
         raise ValueError(f"unknown storage provider {provider!r}; expected one of {', '.join(PROVIDERS)}") from None
-    return getattr(importlib.import_module(module_name, __name__), class_name)
+    cls: type[Backend] = getattr(importlib.import_module(module_name, __name__), class_name)
+    return cls
 
 
 def provider_for_scheme(scheme: str) -> str:

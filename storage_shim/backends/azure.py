@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 from ..errors import (
     AlreadyExists,
@@ -69,7 +69,7 @@ class AzureBackend(Backend):
     provider = "azure"
     extra = EXTRA
     env_prefixes = ("AZURE_",)
-    presigned_put_headers = {"x-ms-blob-type": "BlockBlob"}
+    presigned_put_headers: ClassVar[Mapping[str, str]] = {"x-ms-blob-type": "BlockBlob"}
 
     @classmethod
     def connect(cls, options: Mapping[str, Any]) -> AzureConnection:
@@ -125,7 +125,8 @@ class AzureBackend(Backend):
 
     def get(self, key: str) -> bytes:
         with self._translated(key):
-            return self._blob(key).download_blob().readall()
+            content: bytes = self._blob(key).download_blob().readall()
+        return content
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         """Streams the blob in chunks (parallel ranges for large blobs)."""

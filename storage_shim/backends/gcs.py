@@ -119,7 +119,8 @@ class GCSBackend(Backend):
 
     def get(self, key: str) -> bytes:
         with self._translated(key):
-            return self._blob(key).download_as_bytes()
+            content: bytes = self._blob(key).download_as_bytes()
+        return content
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         """Streams in chunks, with the SDK's checksum validation."""
@@ -168,9 +169,10 @@ class GCSBackend(Backend):
         if not isinstance(credentials, signing):
             raise PresignNotSupported(_cannot_sign_reason(credentials), key=key, bucket=self.bucket)
         with self._translated(key):
-            return self._blob(key).generate_signed_url(
+            url: str = self._blob(key).generate_signed_url(
                 version="v4", expiration=expires, method=method, credentials=credentials
             )
+        return url
 
     def _bucket(self) -> Any:
         return self.connection.client().bucket(self.bucket)
@@ -187,7 +189,8 @@ def _cloud_credentials(key_file: str | None) -> tuple[Any, str | None]:
     if key_file:
         credentials = _service_account(key_file)
         return credentials, credentials.project_id
-    return import_sdk("google.auth", EXTRA).default(scopes=_SCOPES)
+    default: tuple[Any, str | None] = import_sdk("google.auth", EXTRA).default(scopes=_SCOPES)
+    return default
 
 
 def _emulator_connection(storage: ModuleType, project: str | None, key_file: str | None) -> GCSConnection:

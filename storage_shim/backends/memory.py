@@ -55,6 +55,7 @@ class MemoryBackend(Backend):
     """Objects as bytes in a process-wide dictionary per bucket. No presigned URLs."""
 
     provider = "memory"
+    connection: _Store
 
     @classmethod
     def connect(cls, options: Mapping[str, Any]) -> _Store:

@@ -186,7 +186,8 @@ class OCIBackend(Backend):
 
     def get(self, key: str) -> bytes:
         with self._translated(key):
-            return self._get_object(key).data.content
+            content: bytes = self._get_object(key).data.content
+        return content
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         with self._translated(key):

@@ -107,7 +107,8 @@ class S3Backend(Backend):
     def get(self, key: str) -> bytes:
         with self._translated(key):
             response = self.connection.get_object(Bucket=self.bucket, Key=key)
-            return response["Body"].read()
+            content: bytes = response["Body"].read()
+        return content
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         with self._translated(key):
@@ -153,11 +154,12 @@ class S3Backend(Backend):
     def presign(self, key: str, *, method: str, expires: timedelta) -> str:
         """Signed locally with SigV4 from the current credentials; no request is made."""
         with self._translated(key):
-            return self.connection.generate_presigned_url(
+            url: str = self.connection.generate_presigned_url(
                 _PRESIGN_OPERATIONS[method],
                 Params={"Bucket": self.bucket, "Key": key},
                 ExpiresIn=int(expires.total_seconds()),
             )
+        return url
 
     @contextmanager
     def _translated(self, key: str) -> Iterator[None]:

@@ -410,7 +410,7 @@ def _list_fields(text: str | None) -> tuple[str, ...]:
     unknown = [name for name in requested if name not in LIST_FIELDS]
     if unknown:
         raise OciError(400, "InvalidParameter", f"Unknown fields: {', '.join(unknown)}")
-    return ("name",) + requested
+    return ("name", *requested)
 
 
 def _in_range(name: str, prefix: str, query: dict[str, str]) -> bool:

@@ -194,5 +194,5 @@ def test_unusable_application_default_credentials_are_permission_denied(
 ) -> None:
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
-    with pytest.raises(PermissionDenied, match="no-such-key.json"):
+    with pytest.raises(PermissionDenied, match=r"no-such-key\.json"):
         create_storage_client("gs://some-bucket")
