@@ -7,6 +7,7 @@
 Which cloud is used is configuration, not code; see docs/storage_shim.md.
 """
 
+from ._cache import set_connection_cache_size
 from .artifacts import artifact_cache_dir, download_artifact
 from .client import ObjectHandle, StorageClient, create_storage_client
 from .errors import (
@@ -38,4 +39,5 @@ __all__ = [
     "artifact_cache_dir",
     "create_storage_client",
     "download_artifact",
+    "set_connection_cache_size",
 ]

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 from urllib.parse import unquote, urlsplit
 
+from ._cache import CONNECTIONS, cache_key
 from ._files import normalised_sha256, write_atomically
 from .backends import backend_class, provider_for_scheme
 from .backends.base import Backend
@@ -38,9 +38,6 @@ PRESIGN_METHODS = ("GET", "PUT")
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
 _METADATA_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _METADATA_VALUE = re.compile(r"[\x20-\x7e]*")
-
-_connections: dict[tuple[Any, ...], Any] = {}
-_connections_lock = threading.Lock()
 
 
 def create_storage_client(bucket_or_uri: str, provider: str | None = None, **options: Any) -> StorageClient:
@@ -99,17 +96,10 @@ def _as_prefix(path: str) -> str:
 
 
 def _connection(cls: type[Backend], options: dict[str, Any]) -> Any:
-    """The shared SDK connection for a provider, its options and its configuring environment."""
-    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(cls.env_prefixes)))
-    try:
-        cache_key = (cls.provider, tuple(sorted(options.items())), environment)
-        hash(cache_key)
-    except TypeError:  # an unhashable option value (e.g. a credentials dict): no sharing
-        return cls.connect(options)
-    with _connections_lock:
-        if cache_key not in _connections:
-            _connections[cache_key] = cls.connect(options)
-        return _connections[cache_key]
+    """The shared SDK connection for a provider, its options and the variables its SDK reads."""
+    environment = map(os.environ.get, cls.env_vars)
+    key, pinned = cache_key(cls.provider, options, environment)
+    return CONNECTIONS.get(key, pinned, partial(cls.connect, options))
 
 
 class StorageClient:

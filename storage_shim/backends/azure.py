@@ -68,7 +68,23 @@ class AzureBackend(Backend):
 
     provider = "azure"
     extra = EXTRA
-    env_prefixes = ("AZURE_",)
+    env_vars = (
+        "AZURE_STORAGE_CONNECTION_STRING",
+        "AZURE_STORAGE_ACCOUNT_URL",
+        "AZURE_STORAGE_ACCOUNT",
+        "AZURE_STORAGE_KEY",
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "AZURE_AUTHORITY_HOST",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+    )
     presigned_put_headers: ClassVar[Mapping[str, str]] = {"x-ms-blob-type": "BlockBlob"}
 
     @classmethod

@@ -79,7 +79,17 @@ class GCSBackend(Backend):
 
     provider = "gcs"
     extra = EXTRA
-    env_prefixes = ("GOOGLE_", "STORAGE_EMULATOR_HOST", "API_ENDPOINT_OVERRIDE")
+    env_vars = (
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GOOGLE_CLOUD_PROJECT",
+        "GCLOUD_PROJECT",
+        "GOOGLE_CLOUD_UNIVERSE_DOMAIN",
+        "GOOGLE_API_USE_CLIENT_CERTIFICATE",
+        "CLOUDSDK_CONFIG",
+        "GCE_METADATA_HOST",
+        "STORAGE_EMULATOR_HOST",
+        "API_ENDPOINT_OVERRIDE",
+    )
 
     @classmethod
     def connect(cls, options: Mapping[str, Any]) -> GCSConnection:

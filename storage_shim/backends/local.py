@@ -61,7 +61,7 @@ class LocalBackend(Backend):
     """Objects as files under `<root>/<bucket>/`; the bucket directory is created on first write."""
 
     provider = "local"
-    env_prefixes = ("STORAGE_LOCAL_ROOT",)
+    env_vars = ("STORAGE_LOCAL_ROOT",)
 
     @classmethod
     def connect(cls, options: Mapping[str, Any]) -> Path:

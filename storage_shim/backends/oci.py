@@ -129,7 +129,19 @@ class OCIBackend(Backend):
 
     provider = "oci"
     extra = EXTRA
-    env_prefixes = ("OCI_",)
+    env_vars = (
+        "OCI_CLI_AUTH",
+        "OCI_CONFIG_FILE",
+        "OCI_CONFIG_PROFILE",
+        "OCI_CLI_PROFILE",
+        "OCI_OBJECT_STORAGE_ENDPOINT",
+        "OCI_OBJECT_STORAGE_NAMESPACE",
+        "OCI_RESOURCE_PRINCIPAL_VERSION",
+        "OCI_RESOURCE_PRINCIPAL_RPST",
+        "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM",
+        "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE",
+        "OCI_RESOURCE_PRINCIPAL_REGION",
+    )
     connection: OCIConnection
 
     @classmethod

@@ -8,6 +8,7 @@ Options override them: `profile_name`, `region_name`, `endpoint_url`, `aws_acces
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
@@ -30,16 +31,8 @@ from .base import (
     import_sdk,
 )
 
-_SESSION_OPTIONS = frozenset(
-    {
-        "profile_name",
-        "region_name",
-        "aws_access_key_id",
-        "aws_secret_access_key",
-        "aws_session_token",
-    }
-)
-_OPTIONS = _SESSION_OPTIONS | {"endpoint_url", "addressing_style"}
+_CLIENT_OPTIONS = ("region_name", "endpoint_url", "aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+_OPTIONS = frozenset({*_CLIENT_OPTIONS, "profile_name", "addressing_style"})
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "NotFound", "404"})
 _DENIED_CODES = frozenset({"AccessDenied", "Forbidden", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
 MULTIPART_THRESHOLD = 8 * 1024 * 1024  # boto3's own default
@@ -51,24 +44,64 @@ class S3Backend(Backend):
 
     provider = "s3"
     extra = "aws"
-    env_prefixes = ("AWS_",)
+    env_vars = (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "AWS_CA_BUNDLE",
+        "AWS_MAX_ATTEMPTS",
+        "AWS_RETRY_MODE",
+        "AWS_ROLE_ARN",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        "AWS_USE_FIPS_ENDPOINT",
+        "AWS_USE_DUALSTACK_ENDPOINT",
+        "AWS_S3_US_EAST_1_REGIONAL_ENDPOINT",
+    )
 
     @classmethod
     def connect(cls, options: Mapping[str, Any]) -> Any:
-        """A boto3 S3 client that always signs with SigV4.
+        """An S3 client with boto3's transfer methods that always signs with SigV4.
 
         boto3 may otherwise presign with SigV2 when given a custom endpoint, and SigV2 URLs
         are refused by most regions and by S3-compatible servers.
+
+        Each connection gets its own botocore session (credentials and configuration are
+        per connection), but all share one loader of service models: a session with its own
+        loader costs about 12 MB and 160 ms, one sharing it 0.5 MB and 17 ms. boto3's
+        `Session` cannot share a loader (it appends to the loader's search path each time),
+        so the session is botocore's, with the one boto3 customisation S3 clients need.
         """
         check_options(cls.provider, options, _OPTIONS)
-        boto3 = import_sdk("boto3", cls.extra)
+        botocore_session = import_sdk("botocore.session", cls.extra)
         botocore_config = import_sdk("botocore.config", cls.extra)
-        session = boto3.session.Session(**{k: v for k, v in options.items() if k in _SESSION_OPTIONS})
+        inject = import_sdk("boto3.s3.inject", cls.extra)
+        session = botocore_session.Session(profile=options.get("profile_name"))
+        session.register_component("data_loader", _service_models())
+        session.register("creating-client-class.s3", inject.inject_s3_transfer_methods)
         config = botocore_config.Config(
             signature_version="s3v4",
             s3={"addressing_style": options.get("addressing_style", "auto")},
         )
-        return session.client("s3", endpoint_url=options.get("endpoint_url"), config=config)
+        client_options = {name: options[name] for name in _CLIENT_OPTIONS if name in options}
+        return session.create_client("s3", config=config, **client_options)
 
     def put(
         self,
@@ -188,6 +221,12 @@ class S3Backend(Backend):
         else:
             error_class = error_for_status(status)
         return error_class(f"S3 {code or status}: {error.get('Message') or exc}", key=key, bucket=self.bucket)
+
+
+@functools.lru_cache(maxsize=1)
+def _service_models() -> Any:
+    """botocore's loader of service models (JSON files, cached once loaded), shared by all connections."""
+    return import_sdk("botocore.session", "aws").Session().get_component("data_loader")
 
 
 def _unquoted(etag: str | None) -> str | None:

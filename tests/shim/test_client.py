@@ -176,7 +176,10 @@ def test_concurrent_first_use_connects_once(s3_env: Emulator, monkeypatch: pytes
 
 
 def test_a_missing_sdk_names_the_extra_to_install(s3_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [name for name in sys.modules if name.split(".")[0] in ("boto3", "botocore")]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if never installed, even if imported before
     monkeypatch.setitem(sys.modules, "boto3", None)
+    monkeypatch.setitem(sys.modules, "botocore", None)
     with pytest.raises(MissingDependency, match=r"pip install 'cloudshift\[aws\]'") as raised:
         create_storage_client("s3://b", region_name="xx-missing-sdk-1")
     assert isinstance(raised.value, ImportError)
