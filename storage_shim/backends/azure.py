@@ -22,10 +22,11 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO, ClassVar
 
+from .._redact import safe_cause
 from ..errors import (
     AlreadyExists,
     NotFound,
@@ -59,8 +60,8 @@ class AzureConnection:
     """
 
     service: Any
-    account_key: str | None
-    uses_token: bool
+    account_key: str | None = field(repr=False)
+    uses_token: bool = False
 
 
 class AzureBackend(Backend):
@@ -309,10 +310,10 @@ def _translated(*, bucket: str | None, key: str | None) -> Iterator[None]:
     try:
         yield
     except exceptions.ClientAuthenticationError as exc:
-        raise PermissionDenied(f"Azure: {exc.message}", key=key, bucket=bucket) from exc
+        raise PermissionDenied(f"Azure: {exc.message}", key=key, bucket=bucket) from safe_cause(exc)
     except exceptions.HttpResponseError as exc:
         error_class = error_for_status(exc.status_code)
         code = getattr(exc, "error_code", None) or exc.status_code
-        raise error_class(f"Azure {code}: {exc.reason or exc.message}", key=key, bucket=bucket) from exc
+        raise error_class(f"Azure {code}: {exc.reason or exc.message}", key=key, bucket=bucket) from safe_cause(exc)
     except exceptions.AzureError as exc:
-        raise StorageError(f"Azure request failed: {exc.message}", key=key, bucket=bucket) from exc
+        raise StorageError(f"Azure request failed: {exc.message}", key=key, bucket=bucket) from safe_cause(exc)

@@ -103,6 +103,10 @@ class Backend(ABC):
         self.bucket = bucket
         self.connection = connection
 
+    def __repr__(self) -> str:
+        """The bucket only: a connection may hold credentials."""
+        return f"{type(self).__name__}(bucket={self.bucket!r})"
+
     @abstractmethod
     def put(
         self,

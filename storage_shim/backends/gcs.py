@@ -22,6 +22,7 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any, BinaryIO
 
+from .._redact import safe_cause
 from ..errors import (
     AlreadyExists,
     NotFound,
@@ -56,7 +57,7 @@ class GCSConnection:
     """
 
     storage: ModuleType
-    credentials: Any
+    credentials: Any = field(repr=False)
     project: str | None
     signing_key_file: str | None = None
     _per_thread: threading.local = field(default_factory=threading.local)
@@ -214,8 +215,12 @@ def _emulator_connection(storage: ModuleType, project: str | None, key_file: str
 
 
 def _service_account(key_file: str) -> Any:
+    """Credentials from a service-account JSON key file; `PermissionDenied` if it is unusable."""
     service_account = import_sdk("google.oauth2.service_account", EXTRA)
-    return service_account.Credentials.from_service_account_file(os.fspath(key_file), scopes=_SCOPES)
+    try:
+        return service_account.Credentials.from_service_account_file(os.fspath(key_file), scopes=_SCOPES)
+    except (OSError, ValueError) as exc:  # unreadable, not JSON, not a key, or a key that does not load
+        raise PermissionDenied(f"{key_file} is not a usable service-account key: {exc}") from safe_cause(exc)
 
 
 def _cannot_sign_reason(credentials: Any) -> str:
@@ -249,8 +254,8 @@ def _translated(*, bucket: str | None, key: str | None) -> Iterator[None]:
         yield
     except api.GoogleAPICallError as exc:
         error_class = error_for_status(exc.code)
-        raise error_class(f"GCS {exc.code}: {exc.message}", key=key, bucket=bucket) from exc
+        raise error_class(f"GCS {exc.code}: {exc.message}", key=key, bucket=bucket) from safe_cause(exc)
     except auth.GoogleAuthError as exc:
-        raise PermissionDenied(f"Google credentials: {exc}", key=key, bucket=bucket) from exc
+        raise PermissionDenied(f"Google credentials: {exc}", key=key, bucket=bucket) from safe_cause(exc)
     except (api.GoogleAPIError, requests.RequestException) as exc:
-        raise StorageError(f"GCS request failed: {exc}", key=key, bucket=bucket) from exc
+        raise StorageError(f"GCS request failed: {exc}", key=key, bucket=bucket) from safe_cause(exc)

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from .._files import CHUNK_SIZE
+from .._redact import safe_cause
 from ..errors import (
     AlreadyExists,
     NotFound,
@@ -158,7 +159,7 @@ class OCIBackend(Backend):
                 config["region"] = options["region"]
             sdk.config.validate_config(config, signer=signer)
         except (sdk.exceptions.ClientError, ValueError) as exc:
-            raise PermissionDenied(f"OCI {auth} configuration is unusable: {exc}") from exc
+            raise PermissionDenied(f"OCI {auth} configuration is unusable: {exc}") from safe_cause(exc)
         endpoint = options.get("endpoint") or os.environ.get("OCI_OBJECT_STORAGE_ENDPOINT")
         namespace = options.get("namespace") or os.environ.get("OCI_OBJECT_STORAGE_NAMESPACE")
         return OCIConnection(sdk, config, signer, endpoint, namespace)
@@ -315,6 +316,8 @@ class OCIBackend(Backend):
             yield
         except exceptions.ServiceError as exc:
             error_class = error_for_status(exc.status)
-            raise error_class(f"OCI {exc.status} {exc.code or ''}: {exc.message}", key=key, bucket=self.bucket) from exc
+            raise error_class(
+                f"OCI {exc.status} {exc.code or ''}: {exc.message}", key=key, bucket=self.bucket
+            ) from safe_cause(exc)
         except (exceptions.ClientError, exceptions.BaseRequestException) as exc:
-            raise StorageError(f"OCI request failed: {exc}", key=key, bucket=self.bucket) from exc
+            raise StorageError(f"OCI request failed: {exc}", key=key, bucket=self.bucket) from safe_cause(exc)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .._redact import safe_cause
 from ..errors import (
     AlreadyExists,
     NotFound,
@@ -101,7 +102,8 @@ class S3Backend(Backend):
             s3={"addressing_style": options.get("addressing_style", "auto")},
         )
         client_options = {name: options[name] for name in _CLIENT_OPTIONS if name in options}
-        return session.create_client("s3", config=config, **client_options)
+        with _translated(bucket=None, key=None):
+            return session.create_client("s3", config=config, **client_options)
 
     def put(
         self,
@@ -194,39 +196,50 @@ class S3Backend(Backend):
             )
         return url
 
-    @contextmanager
-    def _translated(self, key: str) -> Iterator[None]:
-        """botocore exceptions become shim errors (the original is kept as __cause__)."""
-        exceptions = import_sdk("botocore.exceptions", self.extra or "aws")
-        try:
-            yield
-        except exceptions.ClientError as exc:
-            raise self._client_error(exc, key) from exc
-        except exceptions.NoCredentialsError as exc:
-            raise PermissionDenied(f"no AWS credentials found: {exc}", key=key, bucket=self.bucket) from exc
-        except exceptions.BotoCoreError as exc:
-            raise StorageError(str(exc), key=key, bucket=self.bucket) from exc
-
-    def _client_error(self, exc: Any, key: str) -> StorageError:
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        error_class: Callable[..., StorageError]
-        if code in _NOT_FOUND_CODES:
-            error_class = NotFound
-        elif code in _DENIED_CODES:
-            error_class = PermissionDenied
-        elif code in ("PreconditionFailed", "ConditionalRequestConflict"):
-            error_class = PreconditionFailed
-        else:
-            error_class = error_for_status(status)
-        return error_class(f"S3 {code or status}: {error.get('Message') or exc}", key=key, bucket=self.bucket)
+    def _translated(self, key: str) -> Any:
+        return _translated(bucket=self.bucket, key=key)
 
 
 @functools.lru_cache(maxsize=1)
 def _service_models() -> Any:
     """botocore's loader of service models (JSON files, cached once loaded), shared by all connections."""
     return import_sdk("botocore.session", "aws").Session().get_component("data_loader")
+
+
+@contextmanager
+def _translated(*, bucket: str | None, key: str | None) -> Iterator[None]:
+    """botocore exceptions become shim errors (the original is kept as __cause__)."""
+    exceptions = import_sdk("botocore.exceptions", "aws")
+    credential_errors = (
+        exceptions.NoCredentialsError,
+        exceptions.PartialCredentialsError,
+        exceptions.CredentialRetrievalError,
+        exceptions.ProfileNotFound,
+    )
+    try:
+        yield
+    except exceptions.ClientError as exc:
+        raise _client_error(exc, bucket=bucket, key=key) from safe_cause(exc)
+    except credential_errors as exc:
+        raise PermissionDenied(f"AWS credentials: {exc}", key=key, bucket=bucket) from safe_cause(exc)
+    except exceptions.BotoCoreError as exc:
+        raise StorageError(str(exc), key=key, bucket=bucket) from safe_cause(exc)
+
+
+def _client_error(exc: Any, *, bucket: str | None, key: str | None) -> StorageError:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    error_class: Callable[..., StorageError]
+    if code in _NOT_FOUND_CODES:
+        error_class = NotFound
+    elif code in _DENIED_CODES:
+        error_class = PermissionDenied
+    elif code in ("PreconditionFailed", "ConditionalRequestConflict"):
+        error_class = PreconditionFailed
+    else:
+        error_class = error_for_status(status)
+    return error_class(f"S3 {code or status}: {error.get('Message') or exc}", key=key, bucket=bucket)
 
 
 def _unquoted(etag: str | None) -> str | None:
