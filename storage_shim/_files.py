@@ -7,29 +7,14 @@ import os
 import re
 import secrets
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
-from .errors import ChecksumMismatch, InvalidKey
+from .errors import ChecksumMismatch
 
 CHUNK_SIZE = 1024 * 1024
-
-
-def safe_relative_path(key: str) -> PurePosixPath:
-    """The key as a relative path that cannot leave its base directory.
-
-    Refuses absolute keys, `.` and `..` segments, empty segments (`a//b`, trailing `/`),
-    backslashes and NUL, because a filesystem would reinterpret or collapse them.
-    """
-    segments = key.split("/")
-    bad = [s for s in segments if s in ("", ".", "..") or "\\" in s or "\0" in s]
-    if bad:
-        raise InvalidKey(
-            f"key {key!r} cannot be stored as a file: absolute keys, empty, '.' and '..' "
-            "segments, backslashes and NUL are refused",
-            key=key,
-        )
-    return PurePosixPath(*segments)
+PARTIAL_PREFIX = ".storage-shim-"
+PARTIAL_SUFFIX = ".part"
 
 
 def normalised_sha256(sha256: str | None) -> str | None:
@@ -59,7 +44,9 @@ def write_atomically(dest: Path, fill: Callable[[BinaryIO], None], *, sha256: st
     mismatch, or any error, the temporary file is removed and `dest` is left as it was.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    temp = dest.with_name(f".{dest.name}.{secrets.token_hex(6)}.part")
+    temp = dest.with_name(
+        f"{PARTIAL_PREFIX}{secrets.token_hex(8)}{PARTIAL_SUFFIX}"
+    )  # short: dest.name may be 250 bytes
     try:
         with temp.open("xb") as file:
             fill(file)

@@ -53,7 +53,7 @@ _PATTERNS = (
     ),
     (re.compile(r"(?i)\bBearer\s+[\w.~+/=-]+"), f"Bearer {MASK}"),
     (re.compile(r"/p/[^/\s]+/n/"), f"/p/{MASK}/n/"),  # OCI pre-authenticated request tokens
-    (re.compile(r"(?<=://)[^/\s@:]+:[^/\s@]+@"), f"{MASK}@"),  # user:password@host
+    (re.compile(r"(?<![\w.%+-])[\w.%+-]+:[^\s/@'\"]+@"), f"{MASK}@"),  # user:password@host, with or without a scheme
 )
 
 

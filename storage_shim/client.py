@@ -23,6 +23,8 @@ from urllib.parse import unquote, urlsplit
 
 from ._cache import CONNECTIONS, cache_key
 from ._files import normalised_sha256, write_atomically
+from ._names import MAX_KEY_BYTES, check_bucket_name, check_key_text, file_uri_path, uri_location
+from ._redact import redact
 from .backends import backend_class, provider_for_scheme
 from .backends.base import Backend
 from .errors import NotFound
@@ -32,7 +34,6 @@ PathLike = str | os.PathLike[str]
 Data = bytes | bytearray | memoryview | str | IO[bytes]
 Expiry = int | timedelta | datetime
 
-MAX_KEY_BYTES = 1024
 MAX_PRESIGN_EXPIRY = timedelta(days=7)
 PRESIGN_METHODS = ("GET", "PUT")
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
@@ -53,6 +54,7 @@ def create_storage_client(bucket_or_uri: str, provider: str | None = None, **opt
     provider, location, prefix = _parse_location(bucket_or_uri, provider)
     cls = backend_class(provider)
     bucket, implied = cls.parse_bucket(location)
+    check_bucket_name(bucket)
     clash = sorted(set(implied) & set(options))
     if clash:
         raise ValueError(f"{bucket_or_uri!r} already sets option(s) {', '.join(clash)}")
@@ -65,28 +67,14 @@ def _parse_location(bucket_or_uri: str, provider: str | None) -> tuple[str, str,
     if "://" not in bucket_or_uri:
         bucket, _, prefix = bucket_or_uri.partition("/")
         chosen = provider or os.environ.get("STORAGE_PROVIDER") or "local"
-        return chosen, _require_bucket(bucket, bucket_or_uri), _as_prefix(prefix)
+        return chosen, bucket, _as_prefix(prefix)
     parts = urlsplit(bucket_or_uri)
     from_scheme = provider_for_scheme(parts.scheme)
     if provider is not None and provider != from_scheme:
-        raise ValueError(f"provider {provider!r} contradicts the URI {bucket_or_uri!r}")
+        raise ValueError(f"provider {provider!r} contradicts the URI {redact(bucket_or_uri)!r}")
     if from_scheme == "local":
-        return from_scheme, _file_uri_path(parts.netloc, parts.path, bucket_or_uri), ""
-    bucket = _require_bucket(unquote(parts.netloc), bucket_or_uri)
-    return from_scheme, bucket, _as_prefix(unquote(parts.path).lstrip("/"))
-
-
-def _file_uri_path(netloc: str, path: str, uri: str) -> str:
-    """The absolute directory a `file://` URI names (only local hosts make sense)."""
-    if netloc not in ("", "localhost") or not path.strip("/"):
-        raise ValueError(f"{uri!r}: expected file:///absolute/directory")
-    return unquote(path).rstrip("/")
-
-
-def _require_bucket(bucket: str, original: str) -> str:
-    if not bucket:
-        raise ValueError(f"no bucket name in {original!r}")
-    return bucket
+        return from_scheme, file_uri_path(parts, bucket_or_uri), ""
+    return from_scheme, uri_location(parts, bucket_or_uri), _as_prefix(unquote(parts.path).lstrip("/"))
 
 
 def _as_prefix(path: str) -> str:
@@ -190,7 +178,7 @@ class StorageClient:
 
         Results have `content_type` and `metadata` set to `None`; `stat()` returns them.
         """
-        _check_key_text(prefix, allow_empty=True)
+        check_key_text(prefix, allow_empty=True)
         return map(self._relative, self._backend.list(self.prefix + prefix))
 
     def stat(self, key: str) -> ObjectInfo:
@@ -235,7 +223,7 @@ class StorageClient:
         return ObjectHandle(self, key)
 
     def _full_key(self, key: str) -> str:
-        _check_key_text(key, allow_empty=False)
+        check_key_text(key, allow_empty=False)
         full_key = self.prefix + key
         if len(full_key.encode("utf-8")) > MAX_KEY_BYTES:
             raise ValueError(f"key {full_key!r} is longer than {MAX_KEY_BYTES} UTF-8 bytes")
@@ -295,17 +283,6 @@ class ObjectHandle:
 
     def get_presigned_url(self, *, expires_in: Expiry = 3600, method: str = "GET") -> str:
         return self.client.get_presigned_url(self.key, expires_in=expires_in, method=method)
-
-
-def _check_key_text(key: str, *, allow_empty: bool) -> None:
-    """Keys are non-empty str without NUL that encode as UTF-8 (no lone surrogates)."""
-    if not isinstance(key, str):
-        raise TypeError(f"keys are str, not {type(key).__name__}")
-    if not key and not allow_empty:
-        raise ValueError("empty key")
-    if "\0" in key:
-        raise ValueError(f"key {key!r} contains NUL")
-    key.encode("utf-8")
 
 
 def _normalised_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:

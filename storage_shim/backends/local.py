@@ -23,7 +23,8 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from .._files import CHUNK_SIZE, safe_relative_path
+from .._files import CHUNK_SIZE
+from .._names import confined, safe_relative_path
 from ..errors import (
     AlreadyExists,
     InvalidKey,
@@ -78,8 +79,7 @@ class LocalBackend(Backend):
         return location, {}
 
     def __init__(self, bucket: str, connection: Path) -> None:
-        if not bucket or bucket.startswith(".") or "/" in bucket or "\\" in bucket:
-            raise ValueError(f"local bucket name {bucket!r}: no '/', '\\' or leading '.'")
+        """`bucket` is a checked name (see storage_shim._names): one segment, no leading '.'."""
         super().__init__(bucket, connection)
         root = connection.resolve()
         self._objects = root / bucket
@@ -183,10 +183,7 @@ class LocalBackend(Backend):
 
     def _object_path(self, key: str) -> Path:
         """The key's file, refusing any key that would resolve outside the bucket directory."""
-        path = self._objects / safe_relative_path(key)
-        if not path.resolve().is_relative_to(self._objects.resolve()):
-            raise InvalidKey(f"key {key!r} resolves outside the bucket", key=key)
-        return path
+        return confined(self._objects, safe_relative_path(key))
 
     def _sidecar_path(self, key: str) -> Path:
         relative = safe_relative_path(key)

@@ -212,3 +212,25 @@ def test_presign_expiry_may_be_the_datetime_it_ends(tmp_path: Path) -> None:
         client.get_presigned_url("report.txt", expires_in=datetime.now(timezone.utc) - timedelta(minutes=1))
     with pytest.raises(ValueError):
         client.get_presigned_url("report.txt", expires_in=datetime.now(timezone.utc) + timedelta(days=8))
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "memory://..",
+        "memory://%2e%2e",
+        "memory://.",
+        "memory://.hidden",
+        "memory://a%5Cb",
+        "memory://a%2Fb",
+        "memory://a%00b",
+        "memory://" + "x" * 251,
+        "..",
+        "./x",
+        "s3://user:password@bucket",
+    ],
+)
+def test_bucket_names_follow_one_rule_on_every_provider(uri: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        create_storage_client(uri, provider=None if "://" in uri else "memory")
+    assert "password" not in str(raised.value)

@@ -114,8 +114,17 @@ def test_bucket_names_that_could_reach_the_sidecars_are_refused(root: Path, buck
         create_storage_client(bucket, provider="local", root=str(root))
 
 
-def test_filesystem_errors_become_storage_errors(client: StorageClient) -> None:
-    too_long = "n" * 300  # longer than a file name may be (255 bytes on common filesystems)
+def test_filesystem_errors_become_storage_errors(client: StorageClient, root: Path) -> None:
+    (root / ".shim").mkdir(parents=True)
+    (root / ".shim" / "tmp").write_bytes(b"a file where the partial writes' directory belongs")
     with pytest.raises(StorageError) as raised:
-        client.put(too_long, b"x")
+        client.put("k", b"x")
     assert isinstance(raised.value.__cause__, OSError)
+
+
+def test_segments_longer_than_a_file_name_are_refused_before_writing(client: StorageClient, root: Path) -> None:
+    with pytest.raises(InvalidKey):
+        client.put("n" * 251, b"x")  # with the metadata file's ".json", longer than a file name may be
+    assert list(root.rglob("*")) == []
+    client.put("é" * 125, b"x")  # 250 bytes
+    assert client.get("é" * 125) == b"x"
