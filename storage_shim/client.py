@@ -35,6 +35,7 @@ Data = bytes | bytearray | memoryview | str | IO[bytes]
 Expiry = int | timedelta | datetime
 
 MAX_PRESIGN_EXPIRY = timedelta(days=7)
+_EXPIRY_RANGE = "expires_in must be from 1 second to 7 days (604800 seconds)"
 PRESIGN_METHODS = ("GET", "PUT")
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
 _METADATA_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -212,7 +213,7 @@ class StorageClient:
         a backend cannot presign (see docs/storage_shim.md for each provider).
         """
         expires = _validated_expiry(expires_in)
-        verb = method.upper()
+        verb = method.upper() if isinstance(method, str) else method
         if verb not in PRESIGN_METHODS:
             raise ValueError(f"presign method must be GET or PUT, not {method!r}")
         return self._backend.presign(self._full_key(key), method=verb, expires=expires)
@@ -304,15 +305,28 @@ def _normalised_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _validated_expiry(expires_in: Expiry) -> timedelta:
+    """The URL's lifetime, from one second to seven days (the longest SigV4 and GCS V4 signatures live).
+
+    Seconds must be an int: a float would be truncated differently by each SDK, and NaN or
+    infinity mean nothing. Range checks come before any conversion, so a huge number is a
+    `ValueError`, not an `OverflowError` from timedelta.
+    """
     if isinstance(expires_in, bool) or not isinstance(expires_in, (int, timedelta, datetime)):
-        raise TypeError("expires_in is an int number of seconds, a timedelta, or the datetime it ends")
+        raise TypeError(
+            "expires_in is an int number of seconds, a timedelta, or the datetime the URL ends, "
+            f"not {type(expires_in).__name__} {expires_in!r}"
+        )
     if isinstance(expires_in, datetime):
         ends = expires_in if expires_in.tzinfo is not None else expires_in.replace(tzinfo=timezone.utc)
         expires = ends - datetime.now(timezone.utc)
+    elif isinstance(expires_in, int):
+        if not 1 <= expires_in <= MAX_PRESIGN_EXPIRY.total_seconds():
+            raise ValueError(f"{_EXPIRY_RANGE}, got {expires_in} seconds")
+        expires = timedelta(seconds=expires_in)
     else:
-        expires = expires_in if isinstance(expires_in, timedelta) else timedelta(seconds=expires_in)
+        expires = expires_in
     if not timedelta(seconds=1) <= expires <= MAX_PRESIGN_EXPIRY:
-        raise ValueError(f"expires_in must be between 1 second and 7 days, got {expires}")
+        raise ValueError(f"{_EXPIRY_RANGE}, got {expires_in!r}")
     return expires
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -23,7 +22,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from .._files import CHUNK_SIZE
+from .._files import CHUNK_SIZE, new_partial
 from .._names import confined, safe_relative_path
 from ..errors import (
     AlreadyExists,
@@ -197,7 +196,7 @@ class LocalBackend(Backend):
 
     def _write_partial(self, body: BinaryIO, size: int) -> Path:
         self._partials.mkdir(parents=True, exist_ok=True)
-        partial = self._partials / secrets.token_hex(12)
+        partial = new_partial(self._partials)
         with partial.open("xb") as out:
             remaining = size
             while remaining > 0:
@@ -233,7 +232,7 @@ class LocalBackend(Backend):
     def _write_sidecar(self, key: str, content_type: str, metadata: Mapping[str, str]) -> None:
         sidecar = self._sidecar_path(key)
         sidecar.parent.mkdir(parents=True, exist_ok=True)
-        partial = self._partials / secrets.token_hex(12)
+        partial = new_partial(self._partials)
         partial.write_text(json.dumps({"content_type": content_type, "metadata": dict(metadata)}))
         os.replace(partial, sidecar)
 

@@ -234,3 +234,39 @@ def test_bucket_names_follow_one_rule_on_every_provider(uri: str) -> None:
     with pytest.raises(ValueError) as raised:
         create_storage_client(uri, provider=None if "://" in uri else "memory")
     assert "password" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "error"),
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (-(10**30), ValueError),
+        (7 * 24 * 3600 + 1, ValueError),
+        (10**30, ValueError),  # past timedelta's range: still a ValueError, not an OverflowError
+        (timedelta(microseconds=999_999), ValueError),
+        (timedelta.max, ValueError),
+        (datetime.max, ValueError),
+        (datetime.min, ValueError),
+        (1.5, TypeError),
+        (float("nan"), TypeError),
+        (float("inf"), TypeError),
+        ("3600", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
+)
+def test_bad_presign_expiries_are_refused_with_a_clear_error(
+    tmp_path: Path, expires_in: Any, error: type[Exception]
+) -> None:
+    client = create_storage_client("expiry", provider="local", root=str(tmp_path))
+    client.put("k", b"v")
+    with pytest.raises(error, match="expires_in"):
+        client.get_presigned_url("k", expires_in=expires_in)
+
+
+@pytest.mark.parametrize("method", [None, 7, "DELETE", "get "])
+def test_bad_presign_methods_are_value_errors(tmp_path: Path, method: Any) -> None:
+    client = create_storage_client("expiry", provider="local", root=str(tmp_path))
+    with pytest.raises(ValueError, match="GET or PUT"):
+        client.get_presigned_url("k", method=method)
