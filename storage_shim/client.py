@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
@@ -26,7 +26,7 @@ from ._files import normalised_sha256, write_atomically
 from ._names import MAX_KEY_BYTES, check_bucket_name, check_key_text, file_uri_path, uri_location
 from ._redact import redact
 from .backends import backend_class, provider_for_scheme
-from .backends.base import Backend
+from .backends.base import Backend, NetworkPolicy
 from .errors import NotFound
 from .types import DEFAULT_CONTENT_TYPE, ObjectInfo
 
@@ -59,7 +59,8 @@ def create_storage_client(bucket_or_uri: str, provider: str | None = None, **opt
     clash = sorted(set(implied) & set(options))
     if clash:
         raise ValueError(f"{bucket_or_uri!r} already sets option(s) {', '.join(clash)}")
-    connection = _connection(cls, {**options, **implied})
+    policy, backend_options = NetworkPolicy.split(options)
+    connection = _connection(cls, {**backend_options, **implied}, policy)
     return StorageClient(cls(bucket, connection), prefix)
 
 
@@ -84,11 +85,11 @@ def _as_prefix(path: str) -> str:
     return f"{path}/" if path else ""
 
 
-def _connection(cls: type[Backend], options: dict[str, Any]) -> Any:
-    """The shared SDK connection for a provider, its options and the variables its SDK reads."""
+def _connection(cls: type[Backend], options: dict[str, Any], policy: NetworkPolicy) -> Any:
+    """The shared SDK connection for a provider, its options, policy and the variables its SDK reads."""
     environment = map(os.environ.get, cls.env_vars)
-    key, pinned = cache_key(cls.provider, options, environment)
-    return CONNECTIONS.get(key, pinned, partial(cls.connect, options))
+    key, pinned = cache_key(cls.provider, {**options, **asdict(policy)}, environment)
+    return CONNECTIONS.get(key, pinned, partial(cls.connect, options, policy))
 
 
 class StorageClient:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
@@ -48,6 +49,44 @@ from ..errors import (
     StorageError,
 )
 from ..types import ObjectInfo
+
+MAX_TIMEOUT = 3600.0
+MAX_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    """How long a request may wait and how often it is tried: the same options for every cloud.
+
+    - `connect_timeout`: seconds to establish a connection (default 10);
+    - `read_timeout`: seconds to wait for the next bytes of a response (default 60);
+    - `max_attempts`: tries per request, the first included (default 3; 1 disables retries).
+
+    Each backend maps these onto its SDK's own settings (see docs/storage_shim.md), so an
+    unreachable endpoint fails after about `max_attempts * connect_timeout` seconds plus
+    a few seconds of backoff, instead of each SDK's own, much longer, defaults.
+    """
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 3
+
+    OPTIONS: ClassVar[tuple[str, ...]] = ("connect_timeout", "read_timeout", "max_attempts")
+
+    def __post_init__(self) -> None:
+        for name in ("connect_timeout", "read_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT:
+                raise ValueError(f"{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT}, got {value!r}")
+        attempts = self.max_attempts
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= MAX_ATTEMPTS:
+            raise ValueError(f"max_attempts must be an int from 1 to {MAX_ATTEMPTS}, got {attempts!r}")
+
+    @classmethod
+    def split(cls, options: Mapping[str, Any]) -> tuple[NetworkPolicy, dict[str, Any]]:
+        """The policy named in `options`, and the options left for the backend."""
+        chosen = {name: options[name] for name in cls.OPTIONS if name in options}
+        return cls(**chosen), {name: value for name, value in options.items() if name not in cls.OPTIONS}
 
 
 class Backend(ABC):
@@ -81,8 +120,11 @@ class Backend(ABC):
 
     @classmethod
     @abstractmethod
-    def connect(cls, options: Mapping[str, Any]) -> Any:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> Any:
         """Build the SDK client (or session) for these options and the SDK's own configuration.
+
+        `policy` holds the timeouts and attempts every request must respect; backends without
+        a network ignore it.
 
         Called once per provider, options and `env_vars` values, then cached and
         shared between threads (see the module docstring). `options` are the keyword

@@ -13,6 +13,7 @@ signed with `credentials_file` or GOOGLE_APPLICATION_CREDENTIALS when that is a 
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -34,6 +35,7 @@ from ..errors import (
 from ..types import ObjectInfo
 from .base import (
     Backend,
+    NetworkPolicy,
     as_utc,
     check_options,
     error_for_status,
@@ -41,7 +43,7 @@ from .base import (
 )
 
 EXTRA = "gcp"
-_OPTIONS = frozenset({"project", "credentials_file"})
+_OPTIONS = frozenset({"project", "credentials_file", "endpoint"})
 _SCOPES = ("https://www.googleapis.com/auth/devstorage.read_write",)
 _CREATE_ONLY = 0  # if_generation_match=0: "only if no live object has this name"
 
@@ -59,15 +61,24 @@ class GCSConnection:
     storage: ModuleType
     credentials: Any = field(repr=False)
     project: str | None
+    policy: NetworkPolicy
+    endpoint: str | None = None
     signing_key_file: str | None = None
     _per_thread: threading.local = field(default_factory=threading.local)
 
     def client(self) -> Any:
         client = getattr(self._per_thread, "client", None)
         if client is None:
-            client = self.storage.Client(project=self.project, credentials=self.credentials)
+            client_options = {"api_endpoint": self.endpoint} if self.endpoint else None
+            client = self.storage.Client(
+                project=self.project, credentials=self.credentials, client_options=client_options
+            )
             self._per_thread.client = client
         return client
+
+    def call_options(self) -> dict[str, Any]:
+        """`timeout` and `retry` for one SDK call: google-cloud-storage takes them per call."""
+        return {"timeout": (self.policy.connect_timeout, self.policy.read_timeout), "retry": _retry(self.policy)}
 
     def signing_credentials(self) -> Any:
         if self.signing_key_file:
@@ -93,15 +104,17 @@ class GCSBackend(Backend):
     )
 
     @classmethod
-    def connect(cls, options: Mapping[str, Any]) -> GCSConnection:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> GCSConnection:
         check_options(cls.provider, options, _OPTIONS)
         storage = import_sdk("google.cloud.storage", EXTRA)
-        project = options.get("project")
+        project, endpoint, key_file = options.get("project"), options.get("endpoint"), options.get("credentials_file")
         if os.environ.get("STORAGE_EMULATOR_HOST"):
-            return _emulator_connection(storage, project, options.get("credentials_file"))
+            anonymous = import_sdk("google.auth.credentials", EXTRA).AnonymousCredentials()
+            signing_key_file = key_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+            return GCSConnection(storage, anonymous, project, policy, endpoint, signing_key_file)
         with _translated(bucket=None, key=None):
-            credentials, detected_project = _cloud_credentials(options.get("credentials_file"))
-        return GCSConnection(storage, credentials, project or detected_project)
+            credentials, detected_project = _cloud_credentials(key_file)
+        return GCSConnection(storage, credentials, project or detected_project, policy, endpoint)
 
     def put(
         self,
@@ -123,6 +136,7 @@ class GCSBackend(Backend):
                     size=size,
                     content_type=content_type,
                     if_generation_match=None if overwrite else _CREATE_ONLY,
+                    **self.connection.call_options(),
                 )
         except PreconditionFailed as exc:
             message = f"object {key!r} already exists"
@@ -130,17 +144,17 @@ class GCSBackend(Backend):
 
     def get(self, key: str) -> bytes:
         with self._translated(key):
-            content: bytes = self._blob(key).download_as_bytes()
+            content: bytes = self._blob(key).download_as_bytes(**self.connection.call_options())
         return content
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         """Streams in chunks, with the SDK's checksum validation."""
         with self._translated(key):
-            self._blob(key).download_to_file(fileobj)
+            self._blob(key).download_to_file(fileobj, **self.connection.call_options())
 
     def stat(self, key: str) -> ObjectInfo:
         with self._translated(key):
-            blob = self._bucket().get_blob(key)
+            blob = self._bucket().get_blob(key, **self.connection.call_options())
         if blob is None:
             message = f"no object {key!r} in bucket {self.bucket!r}"
             raise NotFound(message, key=key, bucket=self.bucket)
@@ -148,18 +162,21 @@ class GCSBackend(Backend):
 
     def exists(self, key: str) -> bool:
         with self._translated(key):
-            return bool(self._blob(key).exists())
+            return bool(self._blob(key).exists(**self.connection.call_options()))
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         """objects.list pages, which GCS returns in UTF-8 byte order of names."""
         with self._translated(prefix):
-            for blob in self.connection.client().list_blobs(self.bucket, prefix=prefix or None):
+            blobs = self.connection.client().list_blobs(
+                self.bucket, prefix=prefix or None, **self.connection.call_options()
+            )
+            for blob in blobs:
                 yield _object_info(blob, with_details=False)
 
     def delete(self, key: str) -> None:
         try:
             with self._translated(key):
-                self._blob(key).delete()
+                self._blob(key).delete(**self.connection.call_options())
         except NotFound:
             return
 
@@ -168,9 +185,9 @@ class GCSBackend(Backend):
         source = self._blob(src_key)
         destination = self._blob(dst_key)
         with self._translated(src_key):
-            token, _, _ = destination.rewrite(source)
+            token, _, _ = destination.rewrite(source, **self.connection.call_options())
             while token is not None:
-                token, _, _ = destination.rewrite(source, token=token)
+                token, _, _ = destination.rewrite(source, token=token, **self.connection.call_options())
 
     def presign(self, key: str, *, method: str, expires: timedelta) -> str:
         """A V4 signed URL, signed locally; under an emulator it points at the emulator."""
@@ -204,14 +221,24 @@ def _cloud_credentials(key_file: str | None) -> tuple[Any, str | None]:
     return default
 
 
-def _emulator_connection(storage: ModuleType, project: str | None, key_file: str | None) -> GCSConnection:
-    """Anonymous requests, as the SDK sends them to STORAGE_EMULATOR_HOST, and a key to sign with.
+def _retry(policy: NetworkPolicy) -> Any:
+    """google-cloud-storage's own retry (its retryable errors, exponential backoff from 1 s to
+    8 s), limited to `max_attempts` tries; None (no retry) for one.
 
-    Without a `project` none is set: object operations do not need one.
+    google-api-core's Retry bounds time, not tries, so its predicate also counts the failures
+    it is asked about; a new Retry per call keeps each call's count. The SDK's predicate has
+    no public accessor, hence `_predicate`.
     """
-    anonymous = import_sdk("google.auth.credentials", EXTRA).AnonymousCredentials()
-    signing_key_file = key_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
-    return GCSConnection(storage, anonymous, project, signing_key_file)
+    if policy.max_attempts == 1:
+        return None
+    default = import_sdk("google.cloud.storage.retry", EXTRA).DEFAULT_RETRY
+    retryable = default._predicate
+    failures = itertools.count(1)
+
+    def retry_this(error: Exception) -> bool:
+        return bool(retryable(error)) and next(failures) < policy.max_attempts
+
+    return default.with_predicate(retry_this).with_delay(initial=1.0, maximum=8.0)
 
 
 def _service_account(key_file: str) -> Any:

@@ -33,7 +33,7 @@ from ..errors import (
     StorageError,
 )
 from ..types import DEFAULT_CONTENT_TYPE, ObjectInfo
-from .base import Backend, check_options
+from .base import Backend, NetworkPolicy, check_options
 
 DEFAULT_ROOT = ".storage"
 _OPTIONS = frozenset({"root"})
@@ -64,7 +64,7 @@ class LocalBackend(Backend):
     env_vars = ("STORAGE_LOCAL_ROOT",)
 
     @classmethod
-    def connect(cls, options: Mapping[str, Any]) -> Path:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> Path:
         """The root directory (relative roots follow the working directory at each use)."""
         check_options(cls.provider, options, _OPTIONS)
         return Path(options.get("root") or os.environ.get("STORAGE_LOCAL_ROOT") or DEFAULT_ROOT)

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 
 from ..errors import AlreadyExists, NotFound, PresignNotSupported
 from ..types import ObjectInfo
-from .base import Backend, check_options
+from .base import Backend, NetworkPolicy, check_options
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class MemoryBackend(Backend):
     connection: _Store
 
     @classmethod
-    def connect(cls, options: Mapping[str, Any]) -> _Store:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> _Store:
         check_options(cls.provider, options, frozenset())
         return _STORE
 

@@ -42,6 +42,7 @@ from ..errors import (
 from ..types import ObjectInfo
 from .base import (
     Backend,
+    NetworkPolicy,
     as_utc,
     check_options,
     error_for_status,
@@ -73,12 +74,17 @@ class OCIConnection:
         signer: Any,
         endpoint: str | None,
         namespace: str | None,
+        policy: NetworkPolicy,
     ) -> None:
         self.sdk = sdk
         self.config = config
         self.signer = signer
         self.endpoint = endpoint
         self._namespace = namespace
+        self._request_options = {
+            "timeout": (policy.connect_timeout, policy.read_timeout),
+            "retry_strategy": _retry_strategy(sdk, policy),
+        }
         self._namespace_lock = threading.Lock()
         self._local = threading.local()
 
@@ -86,7 +92,7 @@ class OCIConnection:
     def client(self) -> Any:
         client = getattr(self._local, "client", None)
         if client is None:
-            kwargs: dict[str, Any] = {}
+            kwargs: dict[str, Any] = dict(self._request_options)
             if self.endpoint:
                 kwargs["service_endpoint"] = self.endpoint
             if self.signer is not None:
@@ -125,6 +131,19 @@ def _credentials(sdk: ModuleType, auth: str, options: Mapping[str, Any]) -> tupl
     return {"region": signer.region}, signer
 
 
+def _retry_strategy(sdk: ModuleType, policy: NetworkPolicy) -> Any:
+    """At most `max_attempts` tries, 1 s doubling up to 8 s apart (the SDK's default: 8 tries, 10 minutes)."""
+    if policy.max_attempts == 1:
+        return sdk.retry.NoneRetryStrategy()
+    return sdk.retry.RetryStrategyBuilder(
+        max_attempts_check=True,
+        max_attempts=policy.max_attempts,
+        total_elapsed_time_check=False,
+        retry_base_sleep_time_seconds=1,
+        retry_max_wait_between_calls_seconds=8,
+    ).get_retry_strategy()
+
+
 class OCIBackend(Backend):
     """One OCI Object Storage bucket."""
 
@@ -146,7 +165,7 @@ class OCIBackend(Backend):
     connection: OCIConnection
 
     @classmethod
-    def connect(cls, options: Mapping[str, Any]) -> OCIConnection:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> OCIConnection:
         """Load the config or principal signer now, so a broken setup fails at client creation."""
         check_options(cls.provider, options, _OPTIONS)
         auth = options.get("auth") or os.environ.get("OCI_CLI_AUTH") or "api_key"
@@ -162,7 +181,7 @@ class OCIBackend(Backend):
             raise PermissionDenied(f"OCI {auth} configuration is unusable: {exc}") from safe_cause(exc)
         endpoint = options.get("endpoint") or os.environ.get("OCI_OBJECT_STORAGE_ENDPOINT")
         namespace = options.get("namespace") or os.environ.get("OCI_OBJECT_STORAGE_NAMESPACE")
-        return OCIConnection(sdk, config, signer, endpoint, namespace)
+        return OCIConnection(sdk, config, signer, endpoint, namespace, policy)
 
     @classmethod
     def parse_bucket(cls, location: str) -> tuple[str, dict[str, Any]]:

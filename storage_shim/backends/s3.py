@@ -26,6 +26,7 @@ from ..errors import (
 from ..types import ObjectInfo
 from .base import (
     Backend,
+    NetworkPolicy,
     as_utc,
     check_options,
     error_for_status,
@@ -78,7 +79,7 @@ class S3Backend(Backend):
     )
 
     @classmethod
-    def connect(cls, options: Mapping[str, Any]) -> Any:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> Any:
         """An S3 client with boto3's transfer methods that always signs with SigV4.
 
         boto3 may otherwise presign with SigV2 when given a custom endpoint, and SigV2 URLs
@@ -100,6 +101,9 @@ class S3Backend(Backend):
         config = botocore_config.Config(
             signature_version="s3v4",
             s3={"addressing_style": options.get("addressing_style", "auto")},
+            connect_timeout=policy.connect_timeout,
+            read_timeout=policy.read_timeout,
+            retries={"mode": "standard", "total_max_attempts": policy.max_attempts},
         )
         client_options = {name: options[name] for name in _CLIENT_OPTIONS if name in options}
         with _translated(bucket=None, key=None):

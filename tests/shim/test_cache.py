@@ -102,11 +102,11 @@ def test_a_slow_connect_does_not_block_other_keys(tmp_path: Path, monkeypatch: p
     release = threading.Event()
     original = LocalBackend.connect.__func__  # type: ignore[attr-defined]
 
-    def connect(cls: type[LocalBackend], options: Any) -> Any:
+    def connect(cls: type[LocalBackend], options: Any, policy: Any) -> Any:
         if options.get("root") == slow_root:
             entered.set()
             release.wait(timeout=30)
-        return original(cls, options)
+        return original(cls, options, policy)
 
     monkeypatch.setattr(LocalBackend, "connect", classmethod(connect))
     slow = threading.Thread(target=create_storage_client, args=("b",), kwargs={"provider": "local", "root": slow_root})

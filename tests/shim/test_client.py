@@ -163,10 +163,10 @@ def test_concurrent_first_use_connects_once(s3_env: Emulator, monkeypatch: pytes
     original = S3Backend.connect.__func__  # type: ignore[attr-defined]
     lock = threading.Lock()
 
-    def counting_connect(cls: type[S3Backend], options: Any) -> Any:
+    def counting_connect(cls: type[S3Backend], options: Any, policy: Any) -> Any:
         with lock:
             calls.append(1)
-        return original(cls, options)
+        return original(cls, options, policy)
 
     monkeypatch.setattr(S3Backend, "connect", classmethod(counting_connect))
     with ThreadPoolExecutor(max_workers=16) as pool:
