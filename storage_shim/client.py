@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from ._cache import CONNECTIONS, cache_key
 from ._files import normalised_sha256, write_atomically
 from ._names import MAX_KEY_BYTES, check_bucket_name, check_key_text, file_uri_path, uri_location
+from ._reader import DEFAULT_BUFFER_SIZE, ObjectReader
 from ._redact import redact
 from .backends import backend_class, provider_for_scheme
 from .backends.base import Backend, NetworkPolicy
@@ -171,9 +172,30 @@ class StorageClient:
                 overwrite=overwrite,
             )
 
-    def get(self, key: str) -> bytes:
-        """The object's content; `NotFound` if there is none."""
-        return self._backend.get(self._full_key(key))
+    def get(self, key: str, *, start: int = 0, end: int | None = None) -> bytes:
+        """The object's content, or the bytes from `start` up to `end` (exclusive), as a slice would.
+
+        Only that range is transferred. A range past the end of the object is cut short (empty
+        if it starts there). `NotFound` if there is no object.
+        """
+        full_key = self._full_key(key)
+        _check_range(start, end)
+        return self._backend.get(full_key, start, end)
+
+    def open(self, key: str, mode: str = "rb", *, buffer_size: int = DEFAULT_BUFFER_SIZE) -> io.BufferedReader:
+        """A readable, seekable binary stream over the object, fetched `buffer_size` bytes at a time.
+
+        For objects too large to `get` whole: reading the first bytes, or seeking to the end for
+        a footer, transfers about one buffer. Opening stats the object (`NotFound` if missing);
+        the stream sees the size it had then. Only mode "rb" exists: the store is read-only here.
+        """
+        if mode != "rb":
+            raise ValueError(f"open() supports mode 'rb' only, not {mode!r}; use put() or upload() to write")
+        if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 1:
+            raise ValueError(f"buffer_size must be a positive int, got {buffer_size!r}")
+        full_key = self._full_key(key)
+        size = self._backend.stat(full_key).size
+        return io.BufferedReader(ObjectReader(self._backend, full_key, size, buffer_size), buffer_size)
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every object whose key starts with `prefix`, all pages, in key order.
@@ -271,8 +293,11 @@ class ObjectHandle:
     ) -> None:
         self.client.put(self.key, data, content_type=content_type, metadata=metadata, overwrite=overwrite)
 
-    def get(self) -> bytes:
-        return self.client.get(self.key)
+    def get(self, *, start: int = 0, end: int | None = None) -> bytes:
+        return self.client.get(self.key, start=start, end=end)
+
+    def open(self, mode: str = "rb", *, buffer_size: int = DEFAULT_BUFFER_SIZE) -> io.BufferedReader:
+        return self.client.open(self.key, mode, buffer_size=buffer_size)
 
     def stat(self) -> ObjectInfo:
         return self.client.stat(self.key)
@@ -285,6 +310,15 @@ class ObjectHandle:
 
     def get_presigned_url(self, *, expires_in: Expiry = 3600, method: str = "GET") -> str:
         return self.client.get_presigned_url(self.key, expires_in=expires_in, method=method)
+
+
+def _check_range(start: int, end: int | None) -> None:
+    """`get` ranges are non-negative int offsets with `end` after `start`, like a forward slice."""
+    for value in (start,) if end is None else (start, end):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"start and end are int byte offsets (end may be None), not {value!r}")
+    if start < 0 or (end is not None and end <= start):
+        raise ValueError(f"byte range start={start}, end={end}: need 0 <= start < end (end None: to the last byte)")
 
 
 def _normalised_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:

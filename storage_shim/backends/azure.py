@@ -36,6 +36,7 @@ from ..errors import (
 )
 from ..types import ObjectInfo
 from .base import (
+    RANGE_NOT_SATISFIABLE,
     Backend,
     NetworkPolicy,
     as_utc,
@@ -142,9 +143,17 @@ class AzureBackend(Backend):
                 message = f"object {key!r} already exists"
                 raise AlreadyExists(message, key=key, bucket=self.bucket) from exc
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        ranged = {} if start == 0 and end is None else {"offset": start, "length": None if end is None else end - start}
+        response_error = import_sdk("azure.core.exceptions", EXTRA).HttpResponseError
         with self._translated(key):
-            content: bytes = self._blob(key).download_blob().readall()
+            try:
+                downloader = self._blob(key).download_blob(**ranged)
+            except response_error as exc:
+                if exc.status_code != RANGE_NOT_SATISFIABLE:
+                    raise
+                return b""
+            content: bytes = downloader.readall()
         return content
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:

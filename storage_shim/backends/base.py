@@ -50,6 +50,7 @@ from ..errors import (
 )
 from ..types import ObjectInfo
 
+RANGE_NOT_SATISFIABLE = 416
 MAX_TIMEOUT = 3600.0
 MAX_ATTEMPTS = 20
 
@@ -169,8 +170,13 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    def get(self, key: str) -> bytes:
-        """The object's whole content. `NotFound` if it does not exist."""
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        """Bytes `start` up to `end` (exclusive; None: to the last) of the object, as a slice gives them.
+
+        `start >= 0` and `end > start` are already checked. Only that range is transferred. A
+        range past the end of the object is cut short, or empty if it starts at or after the
+        end (an HTTP 416 answer is not an error here). `NotFound` if the object does not exist.
+        """
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         """Write the object's content into `fileobj` (binary, writable, seekable, empty).
@@ -250,6 +256,13 @@ def error_for_status(status: int | None) -> type[StorageError]:
     if status == 412:
         return PreconditionFailed
     return StorageError
+
+
+def http_range(start: int, end: int | None) -> str | None:
+    """The HTTP Range header value for a `get` range; None for the whole object."""
+    if start == 0 and end is None:
+        return None
+    return f"bytes={start}-{'' if end is None else end - 1}"
 
 
 def check_options(provider: str, options: Mapping[str, Any], accepted: frozenset[str]) -> None:

@@ -113,9 +113,10 @@ class LocalBackend(Backend):
         self._write_sidecar(key, content_type, metadata)
 
     @_os_errors_translated
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
         with self._open(key) as file:
-            return file.read()
+            file.seek(start)
+            return file.read(-1 if end is None else end - start)
 
     @_os_errors_translated
     def download_to(self, key: str, fileobj: BinaryIO) -> None:

@@ -79,8 +79,8 @@ class MemoryBackend(Backend):
                 raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket)
             objects[key] = stored
 
-    def get(self, key: str) -> bytes:
-        return self._stored(key).data
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        return self._stored(key).data[start:end]
 
     def stat(self, key: str) -> ObjectInfo:
         return self._stored(key).info(key, full=True)

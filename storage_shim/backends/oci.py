@@ -41,11 +41,13 @@ from ..errors import (
 )
 from ..types import ObjectInfo
 from .base import (
+    RANGE_NOT_SATISFIABLE,
     Backend,
     NetworkPolicy,
     as_utc,
     check_options,
     error_for_status,
+    http_range,
     import_sdk,
 )
 
@@ -216,17 +218,24 @@ class OCIBackend(Backend):
         except PreconditionFailed as exc:
             raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        byte_range = http_range(start, end)
+        ranged = {"range": byte_range} if byte_range else {}
         with self._translated(key):
-            content: bytes = self._get_object(key).data.content
+            try:
+                content: bytes = self._get_object(key, **ranged).data.content
+            except self.connection.sdk.exceptions.ServiceError as exc:
+                if exc.status != RANGE_NOT_SATISFIABLE:
+                    raise
+                return b""
         return content
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         with self._translated(key):
             fileobj.writelines(self._get_object(key).data.iter_content(CHUNK_SIZE))
 
-    def _get_object(self, key: str) -> Any:
-        return self.connection.client.get_object(self.connection.namespace, self.bucket, key)
+    def _get_object(self, key: str, **kwargs: Any) -> Any:
+        return self.connection.client.get_object(self.connection.namespace, self.bucket, key, **kwargs)
 
     def stat(self, key: str) -> ObjectInfo:
         with self._translated(key):

@@ -25,11 +25,13 @@ from ..errors import (
 )
 from ..types import ObjectInfo
 from .base import (
+    RANGE_NOT_SATISFIABLE,
     Backend,
     NetworkPolicy,
     as_utc,
     check_options,
     error_for_status,
+    http_range,
     import_sdk,
 )
 
@@ -143,9 +145,17 @@ class S3Backend(Backend):
         with self._translated(key):
             self.connection.upload_file(str(path), self.bucket, key, ExtraArgs=extra)
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        byte_range = http_range(start, end)
+        ranged = {"Range": byte_range} if byte_range else {}
+        client_error = import_sdk("botocore.exceptions", "aws").ClientError
         with self._translated(key):
-            response = self.connection.get_object(Bucket=self.bucket, Key=key)
+            try:
+                response = self.connection.get_object(Bucket=self.bucket, Key=key, **ranged)
+            except client_error as exc:
+                if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != RANGE_NOT_SATISFIABLE:
+                    raise
+                return b""
             content: bytes = response["Body"].read()
         return content
 

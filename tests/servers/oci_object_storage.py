@@ -30,7 +30,10 @@ that every ``/n/...`` and ``/workRequests/...`` request carries an ``Authorizati
 ...`` header, and answers 401 NotAuthenticated otherwise, so an unsigned client is caught.
 Pre-authenticated ``/p/...`` URLs need no header: their token is the credential.
 
-Not implemented: multipart uploads, object versioning, byte ranges, storage tiers and
+GET honours a ``Range`` header (``bytes=a-b``, ``bytes=a-``, ``bytes=-n``) with 206 and
+``Content-Range``, or 416 ``InvalidRange`` when the range starts past the end.
+
+Not implemented: multipart uploads, object versioning, storage tiers and
 archive/restore, server-side encryption headers, bucket update/delete/listing, listing or
 deleting pre-authenticated requests, listing through a bucket-level PAR, copies to another
 namespace or region, and content checksums other than MD5 (a wrong Content-MD5 is refused).
@@ -455,7 +458,7 @@ def object_headers(stored: StoredObject) -> dict[str, str]:
         "ETag": stored.etag,
         "Content-MD5": stored.md5,
         "Last-Modified": format_datetime(stored.time_modified, usegmt=True),
-        "Accept-Ranges": "none",
+        "Accept-Ranges": "bytes",
         "storage-tier": "Standard",
     }
     headers.update({f"opc-meta-{key}": value for key, value in stored.metadata.items()})
@@ -469,6 +472,25 @@ def write_headers(stored: StoredObject) -> dict[str, str]:
         "opc-content-md5": stored.md5,
         "Last-Modified": format_datetime(stored.time_modified, usegmt=True),
     }
+
+
+def byte_range(header: str, size: int) -> tuple[int, int]:
+    """The first and last byte a single-range ``Range`` header asks for, clipped to the object.
+
+    416 InvalidRange when the range starts at or after the end (or the object is empty), as OCI answers.
+    """
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", header.strip())
+    if match is None or match.groups() == ("", ""):
+        raise OciError(400, "InvalidParameter", f"Unsupported Range header {header!r}")
+    first_text, last_text = match.groups()
+    if not first_text:  # bytes=-n: the last n bytes
+        first, last = max(size - int(last_text), 0), size - 1
+    else:
+        first = int(first_text)
+        last = min(int(last_text), size - 1) if last_text else size - 1
+    if first >= size or first > last:
+        raise OciError(416, "InvalidRange", f"The requested range {header!r} is not satisfiable (size {size})")
+    return first, last
 
 
 NS = r"/n/(?P<namespace>[^/]+)"
@@ -657,7 +679,12 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
             raise OciError(412, "IfMatchFailed", "The If-Match header does not match the current ETag")
         if self.headers.get("if-none-match") in ("*", stored.etag):
             return Reply(304, headers={"ETag": stored.etag})
-        return Reply(200, stored.data, object_headers(stored))
+        requested = self.headers.get("Range")
+        if requested is None or self.command == "HEAD":
+            return Reply(200, stored.data, object_headers(stored))
+        first, last = byte_range(requested, len(stored.data))
+        headers = {**object_headers(stored), "Content-Range": f"bytes {first}-{last}/{len(stored.data)}"}
+        return Reply(206, stored.data[first : last + 1], headers)
 
     # Namespace and buckets
 

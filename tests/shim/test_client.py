@@ -270,3 +270,30 @@ def test_bad_presign_methods_are_value_errors(tmp_path: Path, method: Any) -> No
     client = create_storage_client("expiry", provider="local", root=str(tmp_path))
     with pytest.raises(ValueError, match="GET or PUT"):
         client.get_presigned_url("k", method=method)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "error"),
+    [
+        (-1, None, ValueError),
+        (5, 5, ValueError),
+        (5, 2, ValueError),
+        (1.0, None, TypeError),
+        (0, 2.5, TypeError),
+        (True, None, TypeError),
+        (None, 3, TypeError),
+    ],
+)
+def test_bad_ranges_are_refused_before_any_request(start: Any, end: Any, error: type[Exception]) -> None:
+    client = create_storage_client("memory://ranges")
+    client.put("k", b"0123456789")
+    with pytest.raises(error):
+        client.get("k", start=start, end=end)
+
+
+@pytest.mark.parametrize(("mode", "buffer_size"), [("r", 1024), ("wb", 1024), ("rb", 0), ("rb", 1.5)])
+def test_open_reads_binary_only_with_a_positive_buffer(mode: str, buffer_size: Any) -> None:
+    client = create_storage_client("memory://ranges")
+    client.put("k", b"0123456789")
+    with pytest.raises(ValueError):
+        client.open("k", mode, buffer_size=buffer_size)

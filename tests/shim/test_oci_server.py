@@ -146,6 +146,25 @@ def test_conditional_writes_and_reads_answer_412(client: Any, bucket: str) -> No
     assert client.get_object(NAMESPACE, bucket, "new").data.content == b"n"
 
 
+def test_ranged_gets_answer_206_with_the_slice_or_416(client: Any, bucket: str) -> None:
+    data = bytes(range(100))
+    client.put_object(NAMESPACE, bucket, "ranged", data)
+    for header, expected in [
+        ("bytes=0-9", data[:10]),
+        ("bytes=90-", data[90:]),
+        ("bytes=-5", data[-5:]),
+        ("bytes=95-500", data[95:]),
+    ]:
+        response = client.get_object(NAMESPACE, bucket, "ranged", range=header)
+        assert (response.status, response.data.content) == (206, expected), header
+        first = data.index(expected[0])
+        assert response.headers["Content-Range"] == f"bytes {first}-{first + len(expected) - 1}/100"
+    whole = client.get_object(NAMESPACE, bucket, "ranged")
+    assert (whole.status, whole.data.content, whole.headers["Accept-Ranges"]) == (200, data, "bytes")
+    error = service_error(client.get_object, NAMESPACE, bucket, "ranged", range="bytes=100-")
+    assert (error.status, error.code) == (416, "InvalidRange")
+
+
 def test_wrong_content_md5_is_refused(client: Any, bucket: str) -> None:
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
     error = service_error(client.put_object, NAMESPACE, bucket, "k", b"body", content_md5=wrong)
