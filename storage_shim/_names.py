@@ -7,6 +7,7 @@ traversal on another (see "Names" in docs/storage_shim.md):
 - where a key becomes a file path (the local backend, download_artifact's cache and
   destination directories) it is `/`-separated segments, each non-empty, not `.` or `..`,
   without `\\`, and at most 250 UTF-8 bytes; so absolute keys and `a//b` are refused there;
+- metadata names are ASCII letters, digits, `-` and `_` (lower-cased), values printable ASCII;
 - a bucket name is one such segment that does not start with `.` (which keeps the local
   backend's `.shim` directory and every parent directory out of reach). Providers have
   stricter rules of their own, which they enforce.
@@ -17,6 +18,8 @@ symlink inside a bucket or the artifact cache cannot redirect a write elsewhere.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from urllib.parse import SplitResult, unquote
 
@@ -24,6 +27,8 @@ from ._redact import redact
 from .errors import InvalidKey
 
 MAX_KEY_BYTES = 1024
+_METADATA_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_METADATA_VALUE = re.compile(r"[\x20-\x7e]*")
 # File names are limited to 255 bytes (ext4, XFS, APFS); the local backend names a key's
 # metadata file after it plus ".json", so segments keep 5 bytes free.
 MAX_SEGMENT_BYTES = 250
@@ -105,3 +110,21 @@ def confined(root: Path, relative: PurePosixPath) -> Path:
     if not path.resolve().is_relative_to(root.resolve()):
         raise InvalidKey(f"{relative} resolves outside {root}", key=str(relative))
     return path
+
+
+def normalised_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """Metadata every provider can store: lower-case [a-z0-9_-] names, printable ASCII values.
+
+    Names are lower-cased because S3 and OCI lower-case them anyway; refusing other
+    characters up front means a put that works on one provider works on all.
+    """
+    result: dict[str, str] = {}
+    for name, value in (metadata or {}).items():
+        if not isinstance(name, str) or not _METADATA_NAME.fullmatch(name):
+            raise ValueError(f"metadata name {name!r}: use ASCII letters, digits, '-' and '_'")
+        if not isinstance(value, str) or not _METADATA_VALUE.fullmatch(value):
+            raise ValueError(f"metadata value for {name!r} must be a printable ASCII str")
+        if name.lower() in result:
+            raise ValueError(f"metadata names differ only in case: {name!r}")
+        result[name.lower()] = value
+    return result

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
@@ -23,15 +22,24 @@ from urllib.parse import unquote, urlsplit
 
 from ._cache import CONNECTIONS, cache_key
 from ._files import normalised_sha256, write_atomically
-from ._names import MAX_KEY_BYTES, check_bucket_name, check_key_text, file_uri_path, uri_location
+from ._names import (
+    MAX_KEY_BYTES,
+    check_bucket_name,
+    check_key_text,
+    file_uri_path,
+    normalised_metadata,
+    uri_location,
+)
 from ._reader import DEFAULT_BUFFER_SIZE, ObjectReader
 from ._redact import redact
 from .backends import backend_class, provider_for_scheme
 from .backends.base import Backend, NetworkPolicy
 from .errors import NotFound
+from .profiles import Profiles, backend_options, content_defaults, environment_overrides, find_profiles
 from .types import DEFAULT_CONTENT_TYPE, ObjectInfo
 
 PathLike = str | os.PathLike[str]
+ContentDefaults = Callable[[str], tuple[str | None, Mapping[str, str]]]
 Data = bytes | bytearray | memoryview | str | IO[bytes]
 Expiry = int | timedelta | datetime
 
@@ -39,38 +47,45 @@ MAX_PRESIGN_EXPIRY = timedelta(days=7)
 _EXPIRY_RANGE = "expires_in must be from 1 second to 7 days (604800 seconds)"
 PRESIGN_METHODS = ("GET", "PUT")
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
-_METADATA_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_METADATA_VALUE = re.compile(r"[\x20-\x7e]*")
 
 
 def create_storage_client(bucket_or_uri: str, provider: str | None = None, **options: Any) -> StorageClient:
     """A client bound to one bucket; cheap enough to call once per operation.
 
-    `bucket_or_uri` is a bare bucket name (provider from `provider`, else the
-    `STORAGE_PROVIDER` environment variable, else `local`) or a URI whose scheme picks the
-    provider: `s3://`, `gs://`, `az://`, `oci://`, `file://`, `memory://`. A path after the
-    bucket (`s3://bucket/team/a`, or `bucket/team/a`) becomes a key prefix: every key the
-    client is given or returns is relative to `team/a/`. For `file:///some/dir` the whole path
-    is the bucket's directory. `options` go to the backend (see docs/storage_shim.md).
+    `bucket_or_uri` is a bare bucket name or a URI whose scheme picks the provider: `s3://`,
+    `gs://`, `az://`, `oci://`, `file://`, `memory://`. A path after the bucket
+    (`s3://bucket/team/a`, or `bucket/team/a`) becomes a key prefix: every key the client is
+    given or returns is relative to `team/a/`. For `file:///some/dir` the whole path is the
+    bucket's directory.
+
+    The provider is the URI's or `provider`, else the storage profile's for this bucket and
+    prefix (see `storage_shim.profiles`), else `STORAGE_PROVIDER`, else `local`. Options come
+    from `options`, then `STORAGE_SHIM_<PROVIDER>_<SETTING>` variables, then the profile, then
+    the SDK's own configuration (see docs/storage_shim.md).
     """
-    provider, location, prefix = _parse_location(bucket_or_uri, provider)
-    cls = backend_class(provider)
+    explicit, location, prefix = _parse_location(bucket_or_uri, provider)
+    profiles = Profiles() if location.startswith("/") else find_profiles()  # a file:// path names its own place
+    name = location.partition("@")[0]  # profile entries name the bucket of OCI's bucket@namespace
+    settings = profiles.settings(name, prefix, explicit)
+    chosen = explicit or settings.get("provider") or os.environ.get("STORAGE_PROVIDER") or "local"
+    cls = backend_class(chosen)
     bucket, implied = cls.parse_bucket(location)
     check_bucket_name(bucket)
     clash = sorted(set(implied) & set(options))
     if clash:
-        raise ValueError(f"{bucket_or_uri!r} already sets option(s) {', '.join(clash)}")
-    policy, backend_options = NetworkPolicy.split(options)
-    connection = _connection(cls, {**backend_options, **implied}, policy)
-    return StorageClient(cls(bucket, connection), prefix)
+        raise ValueError(f"{redact(bucket_or_uri)!r} already sets option(s) {', '.join(clash)}")
+    configured = backend_options(chosen, {**settings, **environment_overrides(chosen)})
+    policy, remaining = NetworkPolicy.split({**configured, **implied, **options})
+    connection = _connection(cls, remaining, policy)
+    defaults = partial(content_defaults, profiles, name) if profiles.path is not None else None
+    return StorageClient(cls(bucket, connection), prefix, defaults)
 
 
-def _parse_location(bucket_or_uri: str, provider: str | None) -> tuple[str, str, str]:
-    """(provider, bucket location, key prefix) from a bucket name or URI."""
+def _parse_location(bucket_or_uri: str, provider: str | None) -> tuple[str | None, str, str]:
+    """(provider the caller chose, if any; bucket location; key prefix) from a bucket name or URI."""
     if "://" not in bucket_or_uri:
         bucket, _, prefix = bucket_or_uri.partition("/")
-        chosen = provider or os.environ.get("STORAGE_PROVIDER") or "local"
-        return chosen, bucket, _as_prefix(prefix)
+        return provider, bucket, _as_prefix(prefix)
     parts = urlsplit(bucket_or_uri)
     from_scheme = provider_for_scheme(parts.scheme)
     if provider is not None and provider != from_scheme:
@@ -89,7 +104,8 @@ def _as_prefix(path: str) -> str:
 def _connection(cls: type[Backend], options: dict[str, Any], policy: NetworkPolicy) -> Any:
     """The shared SDK connection for a provider, its options, policy and the variables its SDK reads."""
     environment = map(os.environ.get, cls.env_vars)
-    key, pinned = cache_key(cls.provider, {**options, **asdict(policy)}, environment)
+    policy_options = {name: getattr(policy, name) for name in NetworkPolicy.OPTIONS}
+    key, pinned = cache_key(cls.provider, {**options, **policy_options}, environment)
     return CONNECTIONS.get(key, pinned, partial(cls.connect, options, policy))
 
 
@@ -102,9 +118,11 @@ class StorageClient:
     Safe to share between threads.
     """
 
-    def __init__(self, backend: Backend, prefix: str = "") -> None:
+    def __init__(self, backend: Backend, prefix: str = "", defaults: ContentDefaults | None = None) -> None:
+        """`defaults(key)` gives a profile's content type and metadata for new objects at `key`."""
         self._backend = backend
         self.prefix = prefix
+        self._defaults = defaults
 
     @property
     def bucket(self) -> str:
@@ -131,12 +149,9 @@ class StorageClient:
         metadata: Mapping[str, str] | None = None,
     ) -> None:
         """Store a local file under `key`, replacing any object there."""
-        self._backend.upload_file(
-            Path(local_path),
-            self._full_key(key),
-            content_type=content_type or DEFAULT_CONTENT_TYPE,
-            metadata=_normalised_metadata(metadata),
-        )
+        full_key = self._full_key(key)
+        content_type, stored_metadata = self._content(full_key, content_type, metadata)
+        self._backend.upload_file(Path(local_path), full_key, content_type=content_type, metadata=stored_metadata)
 
     def download(self, key: str, local_path: PathLike, *, sha256: str | None = None) -> Path:
         """Write the object to `local_path` atomically (parents created); return the path.
@@ -162,14 +177,10 @@ class StorageClient:
         With `overwrite=False`, raise `AlreadyExists` instead of replacing an object.
         """
         full_key = self._full_key(key)
+        content_type, stored_metadata = self._content(full_key, content_type, metadata)
         with _readable(data) as (body, size):
             self._backend.put(
-                full_key,
-                body,
-                size,
-                content_type=content_type or DEFAULT_CONTENT_TYPE,
-                metadata=_normalised_metadata(metadata),
-                overwrite=overwrite,
+                full_key, body, size, content_type=content_type, metadata=stored_metadata, overwrite=overwrite
             )
 
     def get(self, key: str, *, start: int = 0, end: int | None = None) -> bytes:
@@ -253,6 +264,15 @@ class StorageClient:
             raise ValueError(f"key {full_key!r} is longer than {MAX_KEY_BYTES} UTF-8 bytes")
         return full_key
 
+    def _content(
+        self, full_key: str, content_type: str | None, metadata: Mapping[str, str] | None
+    ) -> tuple[str, dict[str, str]]:
+        """What a new object stores: the given content type, else the profile's, else octet-stream;
+        the profile's metadata updated with the given metadata."""
+        default_type, default_metadata = self._defaults(full_key) if self._defaults else (None, {})
+        stored_type = content_type or default_type or DEFAULT_CONTENT_TYPE
+        return stored_type, {**normalised_metadata(default_metadata), **normalised_metadata(metadata)}
+
     def _relative(self, info: ObjectInfo) -> ObjectInfo:
         return replace(info, key=info.key[len(self.prefix) :]) if self.prefix else info
 
@@ -319,24 +339,6 @@ def _check_range(start: int, end: int | None) -> None:
             raise TypeError(f"start and end are int byte offsets (end may be None), not {value!r}")
     if start < 0 or (end is not None and end <= start):
         raise ValueError(f"byte range start={start}, end={end}: need 0 <= start < end (end None: to the last byte)")
-
-
-def _normalised_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    """Metadata every provider can store: lower-case [a-z0-9_-] names, printable ASCII values.
-
-    Names are lower-cased because S3 and OCI lower-case them anyway; refusing other
-    characters up front means a put that works on one provider works on all.
-    """
-    result: dict[str, str] = {}
-    for name, value in (metadata or {}).items():
-        if not isinstance(name, str) or not _METADATA_KEY.fullmatch(name):
-            raise ValueError(f"metadata name {name!r}: use ASCII letters, digits, '-' and '_'")
-        if not isinstance(value, str) or not _METADATA_VALUE.fullmatch(value):
-            raise ValueError(f"metadata value for {name!r} must be a printable ASCII str")
-        if name.lower() in result:
-            raise ValueError(f"metadata names differ only in case: {name!r}")
-        result[name.lower()] = value
-    return result
 
 
 def _validated_expiry(expires_in: Expiry) -> timedelta:
