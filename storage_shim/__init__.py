@@ -7,6 +7,7 @@
 Which cloud is used is configuration, not code; see docs/storage_shim.md.
 """
 
+from ._cache import set_connection_cache_size
 from .artifacts import artifact_cache_dir, download_artifact
 from .client import ObjectHandle, StorageClient, create_storage_client
 from .errors import (
@@ -23,19 +24,20 @@ from .errors import (
 from .types import ObjectInfo
 
 __all__ = [
-    "ObjectHandle",
-    "StorageClient",
-    "artifact_cache_dir",
-    "create_storage_client",
-    "download_artifact",
     "AlreadyExists",
     "ChecksumMismatch",
     "InvalidKey",
     "MissingDependency",
     "NotFound",
+    "ObjectHandle",
     "ObjectInfo",
     "PermissionDenied",
     "PreconditionFailed",
     "PresignNotSupported",
+    "StorageClient",
     "StorageError",
+    "artifact_cache_dir",
+    "create_storage_client",
+    "download_artifact",
+    "set_connection_cache_size",
 ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from ._files import normalised_sha256, safe_relative_path, sha256_of, write_atomically
+from ._files import normalised_sha256, sha256_of, write_atomically
+from ._names import check_bucket_name, confined, file_uri_path, safe_relative_path, uri_location
+from ._redact import redact
 from .backends import provider_for_scheme
 from .client import PathLike, create_storage_client
 from .errors import NotFound
@@ -29,13 +31,13 @@ def download_artifact(uri: str, dest: PathLike | None = None, *, sha256: str | N
     parts = urlsplit(uri)
     provider = provider_for_scheme(parts.scheme)
     if provider == "local":
-        source = Path(unquote(parts.path))
-        target = _destination(dest, Path("local", *source.parts[1:]))
-        return _fetch_file(source, target, expected)
-    bucket, key = unquote(parts.netloc), unquote(parts.path).lstrip("/")
-    if not bucket or not key:
-        raise ValueError(f"{uri!r}: expected {parts.scheme}://bucket/key")
-    target = _destination(dest, Path(provider, bucket, safe_relative_path(key)))
+        source = file_uri_path(parts, uri)
+        target = _destination(dest, PurePosixPath("local", source[1:]))
+        return _fetch_file(Path(source), target, expected)
+    location, key = uri_location(parts, uri), unquote(parts.path)[1:]  # the key keeps any further '/'
+    if not location or not key:
+        raise ValueError(f"{redact(uri)!r}: expected {parts.scheme}://bucket/key")
+    target = _destination(dest, PurePosixPath(provider, check_bucket_name(location)) / safe_relative_path(key))
     if expected is not None and _already_there(target, expected):
         return target
     client = create_storage_client(f"{parts.scheme}://{parts.netloc}")
@@ -51,9 +53,10 @@ def artifact_cache_dir() -> Path:
     return Path(cache_home, "storage_shim", "artifacts")
 
 
-def _destination(dest: PathLike | None, cache_path: Path) -> Path:
+def _destination(dest: PathLike | None, cache_path: PurePosixPath) -> Path:
+    """Where the artifact goes: `dest`, a file in the directory `dest`, or a path confined to the cache."""
     if dest is None:
-        return artifact_cache_dir() / cache_path
+        return confined(artifact_cache_dir(), cache_path)
     target = Path(dest)
     return target / cache_path.name if target.is_dir() else target
 

@@ -9,89 +9,90 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import shutil
 import tempfile
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 from urllib.parse import unquote, urlsplit
 
+from ._cache import CONNECTIONS, cache_key
 from ._files import normalised_sha256, write_atomically
+from ._names import (
+    MAX_KEY_BYTES,
+    check_bucket_name,
+    check_key_text,
+    file_uri_path,
+    normalised_metadata,
+    uri_location,
+)
+from ._reader import DEFAULT_BUFFER_SIZE, ObjectReader
+from ._redact import redact
 from .backends import backend_class, provider_for_scheme
-from .backends.base import Backend
+from .backends.base import Backend, NetworkPolicy
 from .errors import NotFound
+from .profiles import Profiles, backend_options, content_defaults, environment_overrides, find_profiles
 from .types import DEFAULT_CONTENT_TYPE, ObjectInfo
 
 PathLike = str | os.PathLike[str]
+ContentDefaults = Callable[[str], tuple[str | None, Mapping[str, str]]]
 Data = bytes | bytearray | memoryview | str | IO[bytes]
 Expiry = int | timedelta | datetime
 
-MAX_KEY_BYTES = 1024
 MAX_PRESIGN_EXPIRY = timedelta(days=7)
+_EXPIRY_RANGE = "expires_in must be from 1 second to 7 days (604800 seconds)"
 PRESIGN_METHODS = ("GET", "PUT")
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
-_METADATA_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_METADATA_VALUE = re.compile(r"[\x20-\x7e]*")
-
-_connections: dict[tuple[Any, ...], Any] = {}
-_connections_lock = threading.Lock()
 
 
-def create_storage_client(
-    bucket_or_uri: str, provider: str | None = None, **options: Any
-) -> StorageClient:
+def create_storage_client(bucket_or_uri: str, provider: str | None = None, **options: Any) -> StorageClient:
     """A client bound to one bucket; cheap enough to call once per operation.
 
-    `bucket_or_uri` is a bare bucket name (provider from `provider`, else the
-    `STORAGE_PROVIDER` environment variable, else `local`) or a URI whose scheme picks the
-    provider: `s3://`, `gs://`, `az://`, `oci://`, `file://`, `memory://`. A path after the
-    bucket (`s3://bucket/team/a`, or `bucket/team/a`) becomes a key prefix: every key the
-    client is given or returns is relative to `team/a/`. For `file:///some/dir` the whole path
-    is the bucket's directory. `options` go to the backend (see docs/storage_shim.md).
+    `bucket_or_uri` is a bare bucket name or a URI whose scheme picks the provider: `s3://`,
+    `gs://`, `az://`, `oci://`, `file://`, `memory://`. A path after the bucket
+    (`s3://bucket/team/a`, or `bucket/team/a`) becomes a key prefix: every key the client is
+    given or returns is relative to `team/a/`. For `file:///some/dir` the whole path is the
+    bucket's directory.
+
+    The provider is the URI's or `provider`, else the storage profile's for this bucket and
+    prefix (see `storage_shim.profiles`), else `STORAGE_PROVIDER`, else `local`. Options come
+    from `options`, then `STORAGE_SHIM_<PROVIDER>_<SETTING>` variables, then the profile, then
+    the SDK's own configuration (see docs/storage_shim.md).
     """
-    provider, location, prefix = _parse_location(bucket_or_uri, provider)
-    cls = backend_class(provider)
+    explicit, location, prefix = _parse_location(bucket_or_uri, provider)
+    profiles = Profiles() if location.startswith("/") else find_profiles()  # a file:// path names its own place
+    name = location.partition("@")[0]  # profile entries name the bucket of OCI's bucket@namespace
+    settings = profiles.settings(name, prefix, explicit)
+    chosen = explicit or settings.get("provider") or os.environ.get("STORAGE_PROVIDER") or "local"
+    cls = backend_class(chosen)
     bucket, implied = cls.parse_bucket(location)
+    check_bucket_name(bucket)
     clash = sorted(set(implied) & set(options))
     if clash:
-        raise ValueError(f"{bucket_or_uri!r} already sets option(s) {', '.join(clash)}")
-    connection = _connection(cls, {**options, **implied})
-    return StorageClient(cls(bucket, connection), prefix)
+        raise ValueError(f"{redact(bucket_or_uri)!r} already sets option(s) {', '.join(clash)}")
+    configured = backend_options(chosen, {**settings, **environment_overrides(chosen)})
+    policy, remaining = NetworkPolicy.split({**configured, **implied, **options})
+    connection = _connection(cls, remaining, policy)
+    defaults = partial(content_defaults, profiles, name) if profiles.path is not None else None
+    return StorageClient(cls(bucket, connection), prefix, defaults)
 
 
-def _parse_location(bucket_or_uri: str, provider: str | None) -> tuple[str, str, str]:
-    """(provider, bucket location, key prefix) from a bucket name or URI."""
+def _parse_location(bucket_or_uri: str, provider: str | None) -> tuple[str | None, str, str]:
+    """(provider the caller chose, if any; bucket location; key prefix) from a bucket name or URI."""
     if "://" not in bucket_or_uri:
         bucket, _, prefix = bucket_or_uri.partition("/")
-        chosen = provider or os.environ.get("STORAGE_PROVIDER") or "local"
-        return chosen, _require_bucket(bucket, bucket_or_uri), _as_prefix(prefix)
+        return provider, bucket, _as_prefix(prefix)
     parts = urlsplit(bucket_or_uri)
     from_scheme = provider_for_scheme(parts.scheme)
     if provider is not None and provider != from_scheme:
-        raise ValueError(f"provider {provider!r} contradicts the URI {bucket_or_uri!r}")
+        raise ValueError(f"provider {provider!r} contradicts the URI {redact(bucket_or_uri)!r}")
     if from_scheme == "local":
-        return from_scheme, _file_uri_path(parts.netloc, parts.path, bucket_or_uri), ""
-    bucket = _require_bucket(unquote(parts.netloc), bucket_or_uri)
-    return from_scheme, bucket, _as_prefix(unquote(parts.path).lstrip("/"))
-
-
-def _file_uri_path(netloc: str, path: str, uri: str) -> str:
-    """The absolute directory a `file://` URI names (only local hosts make sense)."""
-    if netloc not in ("", "localhost") or not path.strip("/"):
-        raise ValueError(f"{uri!r}: expected file:///absolute/directory")
-    return unquote(path).rstrip("/")
-
-
-def _require_bucket(bucket: str, original: str) -> str:
-    if not bucket:
-        raise ValueError(f"no bucket name in {original!r}")
-    return bucket
+        return from_scheme, file_uri_path(parts, bucket_or_uri), ""
+    return from_scheme, uri_location(parts, bucket_or_uri), _as_prefix(unquote(parts.path).lstrip("/"))
 
 
 def _as_prefix(path: str) -> str:
@@ -100,20 +101,12 @@ def _as_prefix(path: str) -> str:
     return f"{path}/" if path else ""
 
 
-def _connection(cls: type[Backend], options: dict[str, Any]) -> Any:
-    """The shared SDK connection for a provider, its options and its configuring environment."""
-    environment = tuple(
-        sorted((k, v) for k, v in os.environ.items() if k.startswith(cls.env_prefixes))
-    )
-    try:
-        cache_key = (cls.provider, tuple(sorted(options.items())), environment)
-        hash(cache_key)
-    except TypeError:  # an unhashable option value (e.g. a credentials dict): no sharing
-        return cls.connect(options)
-    with _connections_lock:
-        if cache_key not in _connections:
-            _connections[cache_key] = cls.connect(options)
-        return _connections[cache_key]
+def _connection(cls: type[Backend], options: dict[str, Any], policy: NetworkPolicy) -> Any:
+    """The shared SDK connection for a provider, its options, policy and the variables its SDK reads."""
+    environment = map(os.environ.get, cls.env_vars)
+    policy_options = {name: getattr(policy, name) for name in NetworkPolicy.OPTIONS}
+    key, pinned = cache_key(cls.provider, {**options, **policy_options}, environment)
+    return CONNECTIONS.get(key, pinned, partial(cls.connect, options, policy))
 
 
 class StorageClient:
@@ -125,9 +118,11 @@ class StorageClient:
     Safe to share between threads.
     """
 
-    def __init__(self, backend: Backend, prefix: str = "") -> None:
+    def __init__(self, backend: Backend, prefix: str = "", defaults: ContentDefaults | None = None) -> None:
+        """`defaults(key)` gives a profile's content type and metadata for new objects at `key`."""
         self._backend = backend
         self.prefix = prefix
+        self._defaults = defaults
 
     @property
     def bucket(self) -> str:
@@ -154,12 +149,9 @@ class StorageClient:
         metadata: Mapping[str, str] | None = None,
     ) -> None:
         """Store a local file under `key`, replacing any object there."""
-        self._backend.upload_file(
-            Path(local_path),
-            self._full_key(key),
-            content_type=content_type or DEFAULT_CONTENT_TYPE,
-            metadata=_normalised_metadata(metadata),
-        )
+        full_key = self._full_key(key)
+        content_type, stored_metadata = self._content(full_key, content_type, metadata)
+        self._backend.upload_file(Path(local_path), full_key, content_type=content_type, metadata=stored_metadata)
 
     def download(self, key: str, local_path: PathLike, *, sha256: str | None = None) -> Path:
         """Write the object to `local_path` atomically (parents created); return the path.
@@ -185,26 +177,43 @@ class StorageClient:
         With `overwrite=False`, raise `AlreadyExists` instead of replacing an object.
         """
         full_key = self._full_key(key)
+        content_type, stored_metadata = self._content(full_key, content_type, metadata)
         with _readable(data) as (body, size):
             self._backend.put(
-                full_key,
-                body,
-                size,
-                content_type=content_type or DEFAULT_CONTENT_TYPE,
-                metadata=_normalised_metadata(metadata),
-                overwrite=overwrite,
+                full_key, body, size, content_type=content_type, metadata=stored_metadata, overwrite=overwrite
             )
 
-    def get(self, key: str) -> bytes:
-        """The object's content; `NotFound` if there is none."""
-        return self._backend.get(self._full_key(key))
+    def get(self, key: str, *, start: int = 0, end: int | None = None) -> bytes:
+        """The object's content, or the bytes from `start` up to `end` (exclusive), as a slice would.
+
+        Only that range is transferred. A range past the end of the object is cut short (empty
+        if it starts there). `NotFound` if there is no object.
+        """
+        full_key = self._full_key(key)
+        _check_range(start, end)
+        return self._backend.get(full_key, start, end)
+
+    def open(self, key: str, mode: str = "rb", *, buffer_size: int = DEFAULT_BUFFER_SIZE) -> io.BufferedReader:
+        """A readable, seekable binary stream over the object, fetched `buffer_size` bytes at a time.
+
+        For objects too large to `get` whole: reading the first bytes, or seeking to the end for
+        a footer, transfers about one buffer. Opening stats the object (`NotFound` if missing);
+        the stream sees the size it had then. Only mode "rb" exists: the store is read-only here.
+        """
+        if mode != "rb":
+            raise ValueError(f"open() supports mode 'rb' only, not {mode!r}; use put() or upload() to write")
+        if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 1:
+            raise ValueError(f"buffer_size must be a positive int, got {buffer_size!r}")
+        full_key = self._full_key(key)
+        size = self._backend.stat(full_key).size
+        return io.BufferedReader(ObjectReader(self._backend, full_key, size, buffer_size), buffer_size)
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every object whose key starts with `prefix`, all pages, in key order.
 
         Results have `content_type` and `metadata` set to `None`; `stat()` returns them.
         """
-        _check_key_text(prefix, allow_empty=True)
+        check_key_text(prefix, allow_empty=True)
         return map(self._relative, self._backend.list(self.prefix + prefix))
 
     def stat(self, key: str) -> ObjectInfo:
@@ -238,7 +247,7 @@ class StorageClient:
         a backend cannot presign (see docs/storage_shim.md for each provider).
         """
         expires = _validated_expiry(expires_in)
-        verb = method.upper()
+        verb = method.upper() if isinstance(method, str) else method
         if verb not in PRESIGN_METHODS:
             raise ValueError(f"presign method must be GET or PUT, not {method!r}")
         return self._backend.presign(self._full_key(key), method=verb, expires=expires)
@@ -249,11 +258,20 @@ class StorageClient:
         return ObjectHandle(self, key)
 
     def _full_key(self, key: str) -> str:
-        _check_key_text(key, allow_empty=False)
+        check_key_text(key, allow_empty=False)
         full_key = self.prefix + key
         if len(full_key.encode("utf-8")) > MAX_KEY_BYTES:
             raise ValueError(f"key {full_key!r} is longer than {MAX_KEY_BYTES} UTF-8 bytes")
         return full_key
+
+    def _content(
+        self, full_key: str, content_type: str | None, metadata: Mapping[str, str] | None
+    ) -> tuple[str, dict[str, str]]:
+        """What a new object stores: the given content type, else the profile's, else octet-stream;
+        the profile's metadata updated with the given metadata."""
+        default_type, default_metadata = self._defaults(full_key) if self._defaults else (None, {})
+        stored_type = content_type or default_type or DEFAULT_CONTENT_TYPE
+        return stored_type, {**normalised_metadata(default_metadata), **normalised_metadata(metadata)}
 
     def _relative(self, info: ObjectInfo) -> ObjectInfo:
         return replace(info, key=info.key[len(self.prefix) :]) if self.prefix else info
@@ -293,12 +311,13 @@ class ObjectHandle:
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = True,
     ) -> None:
-        self.client.put(
-            self.key, data, content_type=content_type, metadata=metadata, overwrite=overwrite
-        )
+        self.client.put(self.key, data, content_type=content_type, metadata=metadata, overwrite=overwrite)
 
-    def get(self) -> bytes:
-        return self.client.get(self.key)
+    def get(self, *, start: int = 0, end: int | None = None) -> bytes:
+        return self.client.get(self.key, start=start, end=end)
+
+    def open(self, mode: str = "rb", *, buffer_size: int = DEFAULT_BUFFER_SIZE) -> io.BufferedReader:
+        return self.client.open(self.key, mode, buffer_size=buffer_size)
 
     def stat(self) -> ObjectInfo:
         return self.client.stat(self.key)
@@ -313,45 +332,38 @@ class ObjectHandle:
         return self.client.get_presigned_url(self.key, expires_in=expires_in, method=method)
 
 
-def _check_key_text(key: str, *, allow_empty: bool) -> None:
-    """Keys are non-empty str without NUL that encode as UTF-8 (no lone surrogates)."""
-    if not isinstance(key, str):
-        raise TypeError(f"keys are str, not {type(key).__name__}")
-    if not key and not allow_empty:
-        raise ValueError("empty key")
-    if "\0" in key:
-        raise ValueError(f"key {key!r} contains NUL")
-    key.encode("utf-8")
-
-
-def _normalised_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    """Metadata every provider can store: lower-case [a-z0-9_-] names, printable ASCII values.
-
-    Names are lower-cased because S3 and OCI lower-case them anyway; refusing other
-    characters up front means a put that works on one provider works on all.
-    """
-    result: dict[str, str] = {}
-    for name, value in (metadata or {}).items():
-        if not isinstance(name, str) or not _METADATA_KEY.fullmatch(name):
-            raise ValueError(f"metadata name {name!r}: use ASCII letters, digits, '-' and '_'")
-        if not isinstance(value, str) or not _METADATA_VALUE.fullmatch(value):
-            raise ValueError(f"metadata value for {name!r} must be a printable ASCII str")
-        if name.lower() in result:
-            raise ValueError(f"metadata names differ only in case: {name!r}")
-        result[name.lower()] = value
-    return result
+def _check_range(start: int, end: int | None) -> None:
+    """`get` ranges are non-negative int offsets with `end` after `start`, like a forward slice."""
+    for value in (start,) if end is None else (start, end):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"start and end are int byte offsets (end may be None), not {value!r}")
+    if start < 0 or (end is not None and end <= start):
+        raise ValueError(f"byte range start={start}, end={end}: need 0 <= start < end (end None: to the last byte)")
 
 
 def _validated_expiry(expires_in: Expiry) -> timedelta:
+    """The URL's lifetime, from one second to seven days (the longest SigV4 and GCS V4 signatures live).
+
+    Seconds must be an int: a float would be truncated differently by each SDK, and NaN or
+    infinity mean nothing. Range checks come before any conversion, so a huge number is a
+    `ValueError`, not an `OverflowError` from timedelta.
+    """
     if isinstance(expires_in, bool) or not isinstance(expires_in, (int, timedelta, datetime)):
-        raise TypeError("expires_in is an int number of seconds, a timedelta, or the datetime it ends")
+        raise TypeError(
+            "expires_in is an int number of seconds, a timedelta, or the datetime the URL ends, "
+            f"not {type(expires_in).__name__} {expires_in!r}"
+        )
     if isinstance(expires_in, datetime):
         ends = expires_in if expires_in.tzinfo is not None else expires_in.replace(tzinfo=timezone.utc)
         expires = ends - datetime.now(timezone.utc)
+    elif isinstance(expires_in, int):
+        if not 1 <= expires_in <= MAX_PRESIGN_EXPIRY.total_seconds():
+            raise ValueError(f"{_EXPIRY_RANGE}, got {expires_in} seconds")
+        expires = timedelta(seconds=expires_in)
     else:
-        expires = expires_in if isinstance(expires_in, timedelta) else timedelta(seconds=expires_in)
+        expires = expires_in
     if not timedelta(seconds=1) <= expires <= MAX_PRESIGN_EXPIRY:
-        raise ValueError(f"expires_in must be between 1 second and 7 days, got {expires}")
+        raise ValueError(f"{_EXPIRY_RANGE}, got {expires_in!r}")
     return expires
 
 
@@ -364,22 +376,25 @@ def _readable(data: Data) -> Iterator[tuple[BinaryIO, int]]:
         raw = bytes(data)
         yield io.BytesIO(raw), len(raw)
         return
-    if isinstance(data, io.TextIOBase) or not hasattr(data, "read"):
-        raise TypeError(
-            "put() takes bytes, str or a file object opened in binary mode, "
-            f"not {type(data).__name__}"
-        )
-    if _is_seekable(data):
-        start = data.tell()
-        size = data.seek(0, io.SEEK_END) - start
-        data.seek(start)
-        yield data, size
+    stream = _binary_stream(data)
+    if _is_seekable(stream):
+        start = stream.tell()
+        size = stream.seek(0, io.SEEK_END) - start
+        stream.seek(start)
+        yield stream, size
         return
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY) as spool:
-        shutil.copyfileobj(data, spool)
+        shutil.copyfileobj(stream, spool)
         size = spool.tell()
         spool.seek(0)
-        yield spool, size  # type: ignore[misc]
+        yield cast(BinaryIO, spool), size
+
+
+def _binary_stream(data: object) -> BinaryIO:
+    """`data` as a binary stream; typed callers cannot pass a text file, untyped ones can."""
+    if isinstance(data, io.TextIOBase) or not hasattr(data, "read"):
+        raise TypeError(f"put() takes bytes, str or a file object opened in binary mode, not {type(data).__name__}")
+    return cast(BinaryIO, data)
 
 
 def _is_seekable(stream: Any) -> bool:

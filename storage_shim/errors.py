@@ -1,10 +1,14 @@
 """One error family for every backend, so callers never catch SDK exceptions.
 
 Every backend translates its SDK's errors into these classes (``raise ... from sdk_error``),
-so the original exception stays available as ``__cause__`` for debugging.
+so the original exception stays available as ``__cause__`` for debugging, unless its message
+shows a credential (see `_redact.safe_cause`). Messages are redacted when an error is made,
+so no credential reaches `str()`, `repr()`, a traceback or a log line through them.
 """
 
 from __future__ import annotations
+
+from ._redact import redact
 
 
 class StorageError(Exception):
@@ -14,7 +18,7 @@ class StorageError(Exception):
     """
 
     def __init__(self, message: str, *, key: str | None = None, bucket: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.key = key
         self.bucket = bucket
 

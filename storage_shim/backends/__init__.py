@@ -47,10 +47,9 @@ def backend_class(provider: str) -> type[Backend]:
     try:
         module_name, class_name = _CLASSES[provider]
     except KeyError:
-        raise ValueError(
-            f"unknown storage provider {provider!r}; expected one of {', '.join(PROVIDERS)}"
-        ) from None
-    return getattr(importlib.import_module(module_name, __name__), class_name)
+        raise ValueError(f"unknown storage provider {provider!r}; expected one of {', '.join(PROVIDERS)}") from None
+    cls: type[Backend] = getattr(importlib.import_module(module_name, __name__), class_name)
+    return cls
 
 
 def provider_for_scheme(scheme: str) -> str:
@@ -59,6 +58,5 @@ def provider_for_scheme(scheme: str) -> str:
         return SCHEMES[scheme]
     except KeyError:
         raise ValueError(
-            f"unknown storage URI scheme {scheme!r}://; expected one of "
-            + ", ".join(f"{name}://" for name in SCHEMES)
+            f"unknown storage URI scheme {scheme!r}://; expected one of " + ", ".join(f"{name}://" for name in SCHEMES)
         ) from None

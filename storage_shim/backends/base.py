@@ -35,6 +35,7 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
@@ -48,6 +49,45 @@ from ..errors import (
     StorageError,
 )
 from ..types import ObjectInfo
+
+RANGE_NOT_SATISFIABLE = 416
+MAX_TIMEOUT = 3600.0
+MAX_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    """How long a request may wait and how often it is tried: the same options for every cloud.
+
+    - `connect_timeout`: seconds to establish a connection (default 10);
+    - `read_timeout`: seconds to wait for the next bytes of a response (default 60);
+    - `max_attempts`: tries per request, the first included (default 3; 1 disables retries).
+
+    Each backend maps these onto its SDK's own settings (see docs/storage_shim.md), so an
+    unreachable endpoint fails after about `max_attempts * connect_timeout` seconds plus
+    a few seconds of backoff, instead of each SDK's own, much longer, defaults.
+    """
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 3
+
+    OPTIONS: ClassVar[tuple[str, ...]] = ("connect_timeout", "read_timeout", "max_attempts")
+
+    def __post_init__(self) -> None:
+        for name in ("connect_timeout", "read_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT:
+                raise ValueError(f"{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT}, got {value!r}")
+        attempts = self.max_attempts
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= MAX_ATTEMPTS:
+            raise ValueError(f"max_attempts must be an int from 1 to {MAX_ATTEMPTS}, got {attempts!r}")
+
+    @classmethod
+    def split(cls, options: Mapping[str, Any]) -> tuple[NetworkPolicy, dict[str, Any]]:
+        """The policy named in `options`, and the options left for the backend."""
+        chosen = {name: options[name] for name in cls.OPTIONS if name in options}
+        return cls(**chosen), {name: value for name, value in options.items() if name not in cls.OPTIONS}
 
 
 class Backend(ABC):
@@ -64,11 +104,13 @@ class Backend(ABC):
     extra: ClassVar[str | None] = None
     """The pip extra that installs this backend's SDK (`aws`, `gcp`, `azure`, `oci`)."""
 
-    env_prefixes: ClassVar[tuple[str, ...]] = ()
-    """Environment variable names or prefixes `connect()` reads (e.g. `("AWS_",)`).
+    env_vars: ClassVar[tuple[str, ...]] = ()
+    """The environment variables `connect()` and the SDK read when a connection is made.
 
     Their current values are part of the connection cache key, so changing the environment
-    (as tests do) yields a new connection instead of a stale one.
+    (rotated credentials, tests) yields a new connection instead of a stale one. Exact
+    names, not prefixes: looking up a few names costs microseconds, scanning a large
+    environment on every `create_storage_client` call did not.
     """
 
     presigned_put_headers: ClassVar[Mapping[str, str]] = {}
@@ -79,10 +121,13 @@ class Backend(ABC):
 
     @classmethod
     @abstractmethod
-    def connect(cls, options: Mapping[str, Any]) -> Any:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> Any:
         """Build the SDK client (or session) for these options and the SDK's own configuration.
 
-        Called once per provider, options and `env_prefixes` environment, then cached and
+        `policy` holds the timeouts and attempts every request must respect; backends without
+        a network ignore it.
+
+        Called once per provider, options and `env_vars` values, then cached and
         shared between threads (see the module docstring). `options` are the keyword
         arguments given to `create_storage_client`, plus any that `parse_bucket` returned.
         Unknown option names raise `TypeError` naming the accepted ones.
@@ -100,6 +145,10 @@ class Backend(ABC):
         """Cheap: bind an already-connected SDK client to a bucket; no network calls."""
         self.bucket = bucket
         self.connection = connection
+
+    def __repr__(self) -> str:
+        """The bucket only: a connection may hold credentials."""
+        return f"{type(self).__name__}(bucket={self.bucket!r})"
 
     @abstractmethod
     def put(
@@ -121,8 +170,13 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    def get(self, key: str) -> bytes:
-        """The object's whole content. `NotFound` if it does not exist."""
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        """Bytes `start` up to `end` (exclusive; None: to the last) of the object, as a slice gives them.
+
+        `start >= 0` and `end > start` are already checked. Only that range is transferred. A
+        range past the end of the object is cut short, or empty if it starts at or after the
+        end (an HTTP 416 answer is not an error here). `NotFound` if the object does not exist.
+        """
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         """Write the object's content into `fileobj` (binary, writable, seekable, empty).
@@ -133,9 +187,7 @@ class Backend(ABC):
         """
         fileobj.write(self.get(key))
 
-    def upload_file(
-        self, path: Path, key: str, *, content_type: str, metadata: Mapping[str, str]
-    ) -> None:
+    def upload_file(self, path: Path, key: str, *, content_type: str, metadata: Mapping[str, str]) -> None:
         """Store the file at `path` under `key`, overwriting. Override for multipart uploads."""
         with path.open("rb") as body:
             size = path.stat().st_size
@@ -204,6 +256,13 @@ def error_for_status(status: int | None) -> type[StorageError]:
     if status == 412:
         return PreconditionFailed
     return StorageError
+
+
+def http_range(start: int, end: int | None) -> str | None:
+    """The HTTP Range header value for a `get` range; None for the whole object."""
+    if start == 0 and end is None:
+        return None
+    return f"bytes={start}-{'' if end is None else end - 1}"
 
 
 def check_options(provider: str, options: Mapping[str, Any], accepted: frozenset[str]) -> None:

@@ -13,6 +13,7 @@ signed with `credentials_file` or GOOGLE_APPLICATION_CREDENTIALS when that is a 
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -22,13 +23,7 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any, BinaryIO
 
-from .base import (
-    Backend,
-    as_utc,
-    check_options,
-    error_for_status,
-    import_sdk,
-)
+from .._redact import safe_cause
 from ..errors import (
     AlreadyExists,
     NotFound,
@@ -38,9 +33,17 @@ from ..errors import (
     StorageError,
 )
 from ..types import ObjectInfo
+from .base import (
+    Backend,
+    NetworkPolicy,
+    as_utc,
+    check_options,
+    error_for_status,
+    import_sdk,
+)
 
 EXTRA = "gcp"
-_OPTIONS = frozenset({"project", "credentials_file"})
+_OPTIONS = frozenset({"project", "credentials_file", "endpoint"})
 _SCOPES = ("https://www.googleapis.com/auth/devstorage.read_write",)
 _CREATE_ONLY = 0  # if_generation_match=0: "only if no live object has this name"
 
@@ -56,17 +59,26 @@ class GCSConnection:
     """
 
     storage: ModuleType
-    credentials: Any
+    credentials: Any = field(repr=False)
     project: str | None
+    policy: NetworkPolicy
+    endpoint: str | None = None
     signing_key_file: str | None = None
     _per_thread: threading.local = field(default_factory=threading.local)
 
     def client(self) -> Any:
         client = getattr(self._per_thread, "client", None)
         if client is None:
-            client = self.storage.Client(project=self.project, credentials=self.credentials)
+            client_options = {"api_endpoint": self.endpoint} if self.endpoint else None
+            client = self.storage.Client(
+                project=self.project, credentials=self.credentials, client_options=client_options
+            )
             self._per_thread.client = client
         return client
+
+    def call_options(self) -> dict[str, Any]:
+        """`timeout` and `retry` for one SDK call: google-cloud-storage takes them per call."""
+        return {"timeout": (self.policy.connect_timeout, self.policy.read_timeout), "retry": _retry(self.policy)}
 
     def signing_credentials(self) -> Any:
         if self.signing_key_file:
@@ -79,18 +91,30 @@ class GCSBackend(Backend):
 
     provider = "gcs"
     extra = EXTRA
-    env_prefixes = ("GOOGLE_", "STORAGE_EMULATOR_HOST", "API_ENDPOINT_OVERRIDE")
+    env_vars = (
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GOOGLE_CLOUD_PROJECT",
+        "GCLOUD_PROJECT",
+        "GOOGLE_CLOUD_UNIVERSE_DOMAIN",
+        "GOOGLE_API_USE_CLIENT_CERTIFICATE",
+        "CLOUDSDK_CONFIG",
+        "GCE_METADATA_HOST",
+        "STORAGE_EMULATOR_HOST",
+        "API_ENDPOINT_OVERRIDE",
+    )
 
     @classmethod
-    def connect(cls, options: Mapping[str, Any]) -> GCSConnection:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> GCSConnection:
         check_options(cls.provider, options, _OPTIONS)
         storage = import_sdk("google.cloud.storage", EXTRA)
-        project = options.get("project")
+        project, endpoint, key_file = options.get("project"), options.get("endpoint"), options.get("credentials_file")
         if os.environ.get("STORAGE_EMULATOR_HOST"):
-            return _emulator_connection(storage, project, options.get("credentials_file"))
+            anonymous = import_sdk("google.auth.credentials", EXTRA).AnonymousCredentials()
+            signing_key_file = key_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+            return GCSConnection(storage, anonymous, project, policy, endpoint, signing_key_file)
         with _translated(bucket=None, key=None):
-            credentials, detected_project = _cloud_credentials(options.get("credentials_file"))
-        return GCSConnection(storage, credentials, project or detected_project)
+            credentials, detected_project = _cloud_credentials(key_file)
+        return GCSConnection(storage, credentials, project or detected_project, policy, endpoint)
 
     def put(
         self,
@@ -112,23 +136,33 @@ class GCSBackend(Backend):
                     size=size,
                     content_type=content_type,
                     if_generation_match=None if overwrite else _CREATE_ONLY,
+                    **self.connection.call_options(),
                 )
         except PreconditionFailed as exc:
             message = f"object {key!r} already exists"
             raise AlreadyExists(message, key=key, bucket=self.bucket) from exc
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        """A ranged download has inclusive bounds in the SDK; the whole object is checksum-validated."""
+        not_satisfiable = import_sdk("google.api_core.exceptions", EXTRA).RequestRangeNotSatisfiable
+        last = None if end is None else end - 1
         with self._translated(key):
-            return self._blob(key).download_as_bytes()
+            try:
+                content: bytes = self._blob(key).download_as_bytes(
+                    start=start or None, end=last, **self.connection.call_options()
+                )
+            except not_satisfiable:
+                return b""
+        return content
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         """Streams in chunks, with the SDK's checksum validation."""
         with self._translated(key):
-            self._blob(key).download_to_file(fileobj)
+            self._blob(key).download_to_file(fileobj, **self.connection.call_options())
 
     def stat(self, key: str) -> ObjectInfo:
         with self._translated(key):
-            blob = self._bucket().get_blob(key)
+            blob = self._bucket().get_blob(key, **self.connection.call_options())
         if blob is None:
             message = f"no object {key!r} in bucket {self.bucket!r}"
             raise NotFound(message, key=key, bucket=self.bucket)
@@ -136,18 +170,21 @@ class GCSBackend(Backend):
 
     def exists(self, key: str) -> bool:
         with self._translated(key):
-            return bool(self._blob(key).exists())
+            return bool(self._blob(key).exists(**self.connection.call_options()))
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         """objects.list pages, which GCS returns in UTF-8 byte order of names."""
         with self._translated(prefix):
-            for blob in self.connection.client().list_blobs(self.bucket, prefix=prefix or None):
+            blobs = self.connection.client().list_blobs(
+                self.bucket, prefix=prefix or None, **self.connection.call_options()
+            )
+            for blob in blobs:
                 yield _object_info(blob, with_details=False)
 
     def delete(self, key: str) -> None:
         try:
             with self._translated(key):
-                self._blob(key).delete()
+                self._blob(key).delete(**self.connection.call_options())
         except NotFound:
             return
 
@@ -156,9 +193,9 @@ class GCSBackend(Backend):
         source = self._blob(src_key)
         destination = self._blob(dst_key)
         with self._translated(src_key):
-            token, _, _ = destination.rewrite(source)
+            token, _, _ = destination.rewrite(source, **self.connection.call_options())
             while token is not None:
-                token, _, _ = destination.rewrite(source, token=token)
+                token, _, _ = destination.rewrite(source, token=token, **self.connection.call_options())
 
     def presign(self, key: str, *, method: str, expires: timedelta) -> str:
         """A V4 signed URL, signed locally; under an emulator it points at the emulator."""
@@ -168,9 +205,10 @@ class GCSBackend(Backend):
         if not isinstance(credentials, signing):
             raise PresignNotSupported(_cannot_sign_reason(credentials), key=key, bucket=self.bucket)
         with self._translated(key):
-            return self._blob(key).generate_signed_url(
+            url: str = self._blob(key).generate_signed_url(
                 version="v4", expiration=expires, method=method, credentials=credentials
             )
+        return url
 
     def _bucket(self) -> Any:
         return self.connection.client().bucket(self.bucket)
@@ -187,26 +225,37 @@ def _cloud_credentials(key_file: str | None) -> tuple[Any, str | None]:
     if key_file:
         credentials = _service_account(key_file)
         return credentials, credentials.project_id
-    return import_sdk("google.auth", EXTRA).default(scopes=_SCOPES)
+    default: tuple[Any, str | None] = import_sdk("google.auth", EXTRA).default(scopes=_SCOPES)
+    return default
 
 
-def _emulator_connection(
-    storage: ModuleType, project: str | None, key_file: str | None
-) -> GCSConnection:
-    """Anonymous requests, as the SDK sends them to STORAGE_EMULATOR_HOST, and a key to sign with.
+def _retry(policy: NetworkPolicy) -> Any:
+    """google-cloud-storage's own retry (its retryable errors, exponential backoff from 1 s to
+    8 s), limited to `max_attempts` tries; None (no retry) for one.
 
-    Without a `project` none is set: object operations do not need one.
+    google-api-core's Retry bounds time, not tries, so its predicate also counts the failures
+    it is asked about; a new Retry per call keeps each call's count. The SDK's predicate has
+    no public accessor, hence `_predicate`.
     """
-    anonymous = import_sdk("google.auth.credentials", EXTRA).AnonymousCredentials()
-    signing_key_file = key_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
-    return GCSConnection(storage, anonymous, project, signing_key_file)
+    if policy.max_attempts == 1:
+        return None
+    default = import_sdk("google.cloud.storage.retry", EXTRA).DEFAULT_RETRY
+    retryable = default._predicate
+    failures = itertools.count(1)
+
+    def retry_this(error: Exception) -> bool:
+        return bool(retryable(error)) and next(failures) < policy.max_attempts
+
+    return default.with_predicate(retry_this).with_delay(initial=1.0, maximum=8.0)
 
 
 def _service_account(key_file: str) -> Any:
+    """Credentials from a service-account JSON key file; `PermissionDenied` if it is unusable."""
     service_account = import_sdk("google.oauth2.service_account", EXTRA)
-    return service_account.Credentials.from_service_account_file(
-        os.fspath(key_file), scopes=_SCOPES
-    )
+    try:
+        return service_account.Credentials.from_service_account_file(os.fspath(key_file), scopes=_SCOPES)
+    except (OSError, ValueError) as exc:  # unreadable, not JSON, not a key, or a key that does not load
+        raise PermissionDenied(f"{key_file} is not a usable service-account key: {exc}") from safe_cause(exc)
 
 
 def _cannot_sign_reason(credentials: Any) -> str:
@@ -240,8 +289,8 @@ def _translated(*, bucket: str | None, key: str | None) -> Iterator[None]:
         yield
     except api.GoogleAPICallError as exc:
         error_class = error_for_status(exc.code)
-        raise error_class(f"GCS {exc.code}: {exc.message}", key=key, bucket=bucket) from exc
+        raise error_class(f"GCS {exc.code}: {exc.message}", key=key, bucket=bucket) from safe_cause(exc)
     except auth.GoogleAuthError as exc:
-        raise PermissionDenied(f"Google credentials: {exc}", key=key, bucket=bucket) from exc
+        raise PermissionDenied(f"Google credentials: {exc}", key=key, bucket=bucket) from safe_cause(exc)
     except (api.GoogleAPIError, requests.RequestException) as exc:
-        raise StorageError(f"GCS request failed: {exc}", key=key, bucket=bucket) from exc
+        raise StorageError(f"GCS request failed: {exc}", key=key, bucket=bucket) from safe_cause(exc)

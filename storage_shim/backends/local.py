@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -23,8 +22,8 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from .._files import CHUNK_SIZE, safe_relative_path
-from .base import Backend, check_options
+from .._files import CHUNK_SIZE, new_partial
+from .._names import confined, safe_relative_path
 from ..errors import (
     AlreadyExists,
     InvalidKey,
@@ -34,6 +33,7 @@ from ..errors import (
     StorageError,
 )
 from ..types import DEFAULT_CONTENT_TYPE, ObjectInfo
+from .base import Backend, NetworkPolicy, check_options
 
 DEFAULT_ROOT = ".storage"
 _OPTIONS = frozenset({"root"})
@@ -61,10 +61,10 @@ class LocalBackend(Backend):
     """Objects as files under `<root>/<bucket>/`; the bucket directory is created on first write."""
 
     provider = "local"
-    env_prefixes = ("STORAGE_LOCAL_ROOT",)
+    env_vars = ("STORAGE_LOCAL_ROOT",)
 
     @classmethod
-    def connect(cls, options: Mapping[str, Any]) -> Path:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> Path:
         """The root directory (relative roots follow the working directory at each use)."""
         check_options(cls.provider, options, _OPTIONS)
         return Path(options.get("root") or os.environ.get("STORAGE_LOCAL_ROOT") or DEFAULT_ROOT)
@@ -78,8 +78,7 @@ class LocalBackend(Backend):
         return location, {}
 
     def __init__(self, bucket: str, connection: Path) -> None:
-        if not bucket or bucket.startswith(".") or "/" in bucket or "\\" in bucket:
-            raise ValueError(f"local bucket name {bucket!r}: no '/', '\\' or leading '.'")
+        """`bucket` is a checked name (see storage_shim._names): one segment, no leading '.'."""
         super().__init__(bucket, connection)
         root = connection.resolve()
         self._objects = root / bucket
@@ -114,9 +113,10 @@ class LocalBackend(Backend):
         self._write_sidecar(key, content_type, metadata)
 
     @_os_errors_translated
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
         with self._open(key) as file:
-            return file.read()
+            file.seek(start)
+            return file.read(-1 if end is None else end - start)
 
     @_os_errors_translated
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
@@ -183,10 +183,7 @@ class LocalBackend(Backend):
 
     def _object_path(self, key: str) -> Path:
         """The key's file, refusing any key that would resolve outside the bucket directory."""
-        path = self._objects / safe_relative_path(key)
-        if not path.resolve().is_relative_to(self._objects.resolve()):
-            raise InvalidKey(f"key {key!r} resolves outside the bucket", key=key)
-        return path
+        return confined(self._objects, safe_relative_path(key))
 
     def _sidecar_path(self, key: str) -> Path:
         relative = safe_relative_path(key)
@@ -200,7 +197,7 @@ class LocalBackend(Backend):
 
     def _write_partial(self, body: BinaryIO, size: int) -> Path:
         self._partials.mkdir(parents=True, exist_ok=True)
-        partial = self._partials / secrets.token_hex(12)
+        partial = new_partial(self._partials)
         with partial.open("xb") as out:
             remaining = size
             while remaining > 0:
@@ -216,15 +213,13 @@ class LocalBackend(Backend):
             path.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError) as exc:
             raise StorageError(
-                f"key {key!r}: a parent of it is stored as an object; local files cannot hold "
-                "both 'a' and 'a/b'",
+                f"key {key!r}: a parent of it is stored as an object; local files cannot hold both 'a' and 'a/b'",
                 key=key,
                 bucket=self.bucket,
             ) from exc
         if path.is_dir():
             raise StorageError(
-                f"key {key!r} is a prefix of other keys; "
-                "local files cannot hold both 'a' and 'a/b'",
+                f"key {key!r} is a prefix of other keys; local files cannot hold both 'a' and 'a/b'",
                 key=key,
                 bucket=self.bucket,
             )
@@ -233,14 +228,12 @@ class LocalBackend(Backend):
         try:
             os.link(partial, path)
         except FileExistsError as exc:
-            raise AlreadyExists(
-                f"object {key!r} already exists", key=key, bucket=self.bucket
-            ) from exc
+            raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
 
     def _write_sidecar(self, key: str, content_type: str, metadata: Mapping[str, str]) -> None:
         sidecar = self._sidecar_path(key)
         sidecar.parent.mkdir(parents=True, exist_ok=True)
-        partial = self._partials / secrets.token_hex(12)
+        partial = new_partial(self._partials)
         partial.write_text(json.dumps({"content_type": content_type, "metadata": dict(metadata)}))
         os.replace(partial, sidecar)
 
@@ -265,9 +258,7 @@ class LocalBackend(Backend):
                 yield key_prefix + entry.name
 
 
-def _info(
-    key: str, st: os.stat_result, content_type: str | None, metadata: dict[str, str] | None
-) -> ObjectInfo:
+def _info(key: str, st: os.stat_result, content_type: str | None, metadata: dict[str, str] | None) -> ObjectInfo:
     return ObjectInfo(
         key=key,
         size=st.st_size,

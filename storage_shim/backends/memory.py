@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
-from .base import Backend, check_options
 from ..errors import AlreadyExists, NotFound, PresignNotSupported
 from ..types import ObjectInfo
+from .base import Backend, NetworkPolicy, check_options
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,10 @@ class MemoryBackend(Backend):
     """Objects as bytes in a process-wide dictionary per bucket. No presigned URLs."""
 
     provider = "memory"
+    connection: _Store
 
     @classmethod
-    def connect(cls, options: Mapping[str, Any]) -> _Store:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> _Store:
         check_options(cls.provider, options, frozenset())
         return _STORE
 
@@ -78,8 +79,8 @@ class MemoryBackend(Backend):
                 raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket)
             objects[key] = stored
 
-    def get(self, key: str) -> bytes:
-        return self._stored(key).data
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        return self._stored(key).data[start:end]
 
     def stat(self, key: str) -> ObjectInfo:
         return self._stored(key).info(key, full=True)
@@ -101,9 +102,7 @@ class MemoryBackend(Backend):
             if src_key not in objects:
                 raise NotFound(f"no object {src_key!r}", key=src_key, bucket=self.bucket)
             source = objects[src_key]
-            objects[dst_key] = _Stored(
-                source.data, source.content_type, source.metadata, datetime.now(timezone.utc)
-            )
+            objects[dst_key] = _Stored(source.data, source.content_type, source.metadata, datetime.now(timezone.utc))
 
     def presign(self, key: str, *, method: str, expires: timedelta) -> str:
         raise PresignNotSupported(

@@ -31,13 +31,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from .._files import CHUNK_SIZE
-from .base import (
-    Backend,
-    as_utc,
-    check_options,
-    error_for_status,
-    import_sdk,
-)
+from .._redact import safe_cause
 from ..errors import (
     AlreadyExists,
     NotFound,
@@ -46,6 +40,16 @@ from ..errors import (
     StorageError,
 )
 from ..types import ObjectInfo
+from .base import (
+    RANGE_NOT_SATISFIABLE,
+    Backend,
+    NetworkPolicy,
+    as_utc,
+    check_options,
+    error_for_status,
+    http_range,
+    import_sdk,
+)
 
 EXTRA = "oci"
 _OPTIONS = frozenset({"auth", "config_file", "profile", "region", "endpoint", "namespace"})
@@ -72,12 +76,17 @@ class OCIConnection:
         signer: Any,
         endpoint: str | None,
         namespace: str | None,
+        policy: NetworkPolicy,
     ) -> None:
         self.sdk = sdk
         self.config = config
         self.signer = signer
         self.endpoint = endpoint
         self._namespace = namespace
+        self._request_options = {
+            "timeout": (policy.connect_timeout, policy.read_timeout),
+            "retry_strategy": _retry_strategy(sdk, policy),
+        }
         self._namespace_lock = threading.Lock()
         self._local = threading.local()
 
@@ -85,14 +94,12 @@ class OCIConnection:
     def client(self) -> Any:
         client = getattr(self._local, "client", None)
         if client is None:
-            kwargs: dict[str, Any] = {}
+            kwargs: dict[str, Any] = dict(self._request_options)
             if self.endpoint:
                 kwargs["service_endpoint"] = self.endpoint
             if self.signer is not None:
                 kwargs["signer"] = self.signer
-            client = self._local.client = self.sdk.object_storage.ObjectStorageClient(
-                self.config, **kwargs
-            )
+            client = self._local.client = self.sdk.object_storage.ObjectStorageClient(self.config, **kwargs)
         return client
 
     @property
@@ -108,16 +115,10 @@ class OCIConnection:
             return self._namespace
 
 
-def _credentials(
-    sdk: ModuleType, auth: str, options: Mapping[str, Any]
-) -> tuple[dict[str, Any], Any]:
+def _credentials(sdk: ModuleType, auth: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
     """(config, signer) for an auth mode; the signer is None when the config file holds the key."""
     if auth == "api_key":
-        location = (
-            options.get("config_file")
-            or os.environ.get("OCI_CONFIG_FILE")
-            or sdk.config.DEFAULT_LOCATION
-        )
+        location = options.get("config_file") or os.environ.get("OCI_CONFIG_FILE") or sdk.config.DEFAULT_LOCATION
         profile = (
             options.get("profile")
             or os.environ.get("OCI_CONFIG_PROFILE")
@@ -132,16 +133,41 @@ def _credentials(
     return {"region": signer.region}, signer
 
 
+def _retry_strategy(sdk: ModuleType, policy: NetworkPolicy) -> Any:
+    """At most `max_attempts` tries, 1 s doubling up to 8 s apart (the SDK's default: 8 tries, 10 minutes)."""
+    if policy.max_attempts == 1:
+        return sdk.retry.NoneRetryStrategy()
+    return sdk.retry.RetryStrategyBuilder(
+        max_attempts_check=True,
+        max_attempts=policy.max_attempts,
+        total_elapsed_time_check=False,
+        retry_base_sleep_time_seconds=1,
+        retry_max_wait_between_calls_seconds=8,
+    ).get_retry_strategy()
+
+
 class OCIBackend(Backend):
     """One OCI Object Storage bucket."""
 
     provider = "oci"
     extra = EXTRA
-    env_prefixes = ("OCI_",)
+    env_vars = (
+        "OCI_CLI_AUTH",
+        "OCI_CONFIG_FILE",
+        "OCI_CONFIG_PROFILE",
+        "OCI_CLI_PROFILE",
+        "OCI_OBJECT_STORAGE_ENDPOINT",
+        "OCI_OBJECT_STORAGE_NAMESPACE",
+        "OCI_RESOURCE_PRINCIPAL_VERSION",
+        "OCI_RESOURCE_PRINCIPAL_RPST",
+        "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM",
+        "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE",
+        "OCI_RESOURCE_PRINCIPAL_REGION",
+    )
     connection: OCIConnection
 
     @classmethod
-    def connect(cls, options: Mapping[str, Any]) -> OCIConnection:
+    def connect(cls, options: Mapping[str, Any], policy: NetworkPolicy) -> OCIConnection:
         """Load the config or principal signer now, so a broken setup fails at client creation."""
         check_options(cls.provider, options, _OPTIONS)
         auth = options.get("auth") or os.environ.get("OCI_CLI_AUTH") or "api_key"
@@ -154,10 +180,10 @@ class OCIBackend(Backend):
                 config["region"] = options["region"]
             sdk.config.validate_config(config, signer=signer)
         except (sdk.exceptions.ClientError, ValueError) as exc:
-            raise PermissionDenied(f"OCI {auth} configuration is unusable: {exc}") from exc
+            raise PermissionDenied(f"OCI {auth} configuration is unusable: {exc}") from safe_cause(exc)
         endpoint = options.get("endpoint") or os.environ.get("OCI_OBJECT_STORAGE_ENDPOINT")
         namespace = options.get("namespace") or os.environ.get("OCI_OBJECT_STORAGE_NAMESPACE")
-        return OCIConnection(sdk, config, signer, endpoint, namespace)
+        return OCIConnection(sdk, config, signer, endpoint, namespace, policy)
 
     @classmethod
     def parse_bucket(cls, location: str) -> tuple[str, dict[str, Any]]:
@@ -190,34 +216,36 @@ class OCIBackend(Backend):
                     **condition,
                 )
         except PreconditionFailed as exc:
-            raise AlreadyExists(
-                f"object {key!r} already exists", key=key, bucket=self.bucket
-            ) from exc
+            raise AlreadyExists(f"object {key!r} already exists", key=key, bucket=self.bucket) from exc
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        byte_range = http_range(start, end)
+        ranged = {"range": byte_range} if byte_range else {}
         with self._translated(key):
-            return self._get_object(key).data.content
+            try:
+                content: bytes = self._get_object(key, **ranged).data.content
+            except self.connection.sdk.exceptions.ServiceError as exc:
+                if exc.status != RANGE_NOT_SATISFIABLE:
+                    raise
+                return b""
+        return content
 
     def download_to(self, key: str, fileobj: BinaryIO) -> None:
         with self._translated(key):
             fileobj.writelines(self._get_object(key).data.iter_content(CHUNK_SIZE))
 
-    def _get_object(self, key: str) -> Any:
-        return self.connection.client.get_object(self.connection.namespace, self.bucket, key)
+    def _get_object(self, key: str, **kwargs: Any) -> Any:
+        return self.connection.client.get_object(self.connection.namespace, self.bucket, key, **kwargs)
 
     def stat(self, key: str) -> ObjectInfo:
         with self._translated(key):
-            headers = self.connection.client.head_object(
-                self.connection.namespace, self.bucket, key
-            ).headers
+            headers = self.connection.client.head_object(self.connection.namespace, self.bucket, key).headers
         last_modified = headers.get("last-modified")
         return ObjectInfo(
             key=key,
             size=int(headers["content-length"]),
             etag=headers.get("etag"),
-            last_modified=parsedate_to_datetime(last_modified).astimezone(timezone.utc)
-            if last_modified
-            else None,
+            last_modified=parsedate_to_datetime(last_modified).astimezone(timezone.utc) if last_modified else None,
             content_type=headers.get("content-type"),
             metadata={
                 name.lower()[len(_META_PREFIX) :]: value
@@ -282,10 +310,7 @@ class OCIBackend(Backend):
             )
             if finished.data.status != "COMPLETED":
                 errors = client.list_work_request_errors(work_request_id).data
-                reasons = (
-                    "; ".join(f"{error.code}: {error.message}" for error in errors)
-                    or finished.data.status
-                )
+                reasons = "; ".join(f"{error.code}: {error.message}" for error in errors) or finished.data.status
                 raise StorageError(
                     f"OCI copy of {src_key!r} to {dst_key!r} failed: {reasons}",
                     key=src_key,
@@ -307,9 +332,7 @@ class OCIBackend(Backend):
         )
         with self._translated(key):
             client = self.connection.client
-            response = client.create_preauthenticated_request(
-                self.connection.namespace, self.bucket, details
-            )
+            response = client.create_preauthenticated_request(self.connection.namespace, self.bucket, details)
         endpoint = urlsplit(response.request.url)
         return f"{endpoint.scheme}://{endpoint.netloc}{response.data.access_uri}"
 
@@ -323,6 +346,6 @@ class OCIBackend(Backend):
             error_class = error_for_status(exc.status)
             raise error_class(
                 f"OCI {exc.status} {exc.code or ''}: {exc.message}", key=key, bucket=self.bucket
-            ) from exc
+            ) from safe_cause(exc)
         except (exceptions.ClientError, exceptions.BaseRequestException) as exc:
-            raise StorageError(f"OCI request failed: {exc}", key=key, bucket=self.bucket) from exc
+            raise StorageError(f"OCI request failed: {exc}", key=key, bucket=self.bucket) from safe_cause(exc)

@@ -28,9 +28,7 @@ from tests.servers.process import emulator_process
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_NAME = "devstoreaccount1"
 # Azurite's published development key; it authorises nothing outside the emulator.
-ACCOUNT_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
 def azurite_program() -> str:
@@ -176,9 +174,7 @@ def azure_oauth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emu
     tls = ssl.create_default_context(cafile=str(certificate))
 
     def command(port: int) -> list[str]:
-        return azurite_command(
-            port, "--oauth", "basic", "--cert", str(certificate), "--key", str(key)
-        )
+        return azurite_command(port, "--oauth", "basic", "--cert", str(certificate), "--key", str(key))
 
     with emulator_process("azurite-blob-oauth", command, workdir, tls=tls) as port:
         endpoint = f"https://127.0.0.1:{port}"

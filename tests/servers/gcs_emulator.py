@@ -46,28 +46,27 @@ def _current_generation(storage: Any, bucket: str, name: str) -> str:
         return "0"
 
 
-def insert_with_generation_precondition(
-    request: Any, response: Any, storage: Any, *args: Any, **kwargs: Any
-) -> None:
+def insert_with_generation_precondition(request: Any, response: Any, storage: Any, *args: Any, **kwargs: Any) -> None:
     """The emulator's upload handler, refused with 412 when `ifGenerationMatch` does not hold."""
     required = request.query.get("ifGenerationMatch")
     name = _object_name(request)
-    if required and name is not None:
-        if _current_generation(storage, request.params["bucket_name"], name) != required[0]:
-            response.status = HTTPStatus.PRECONDITION_FAILED
-            message = "At least one of the pre-conditions you specified did not hold."
-            response.json(
-                {
-                    "error": {
-                        "code": 412,
-                        "message": message,
-                        "errors": [
-                            {"domain": "global", "reason": "conditionNotMet", "message": message}
-                        ],
-                    }
+    if (
+        required
+        and name is not None
+        and _current_generation(storage, request.params["bucket_name"], name) != required[0]
+    ):
+        response.status = HTTPStatus.PRECONDITION_FAILED
+        message = "At least one of the pre-conditions you specified did not hold."
+        response.json(
+            {
+                "error": {
+                    "code": 412,
+                    "message": message,
+                    "errors": [{"domain": "global", "reason": "conditionNotMet", "message": message}],
                 }
-            )
-            return
+            }
+        )
+        return
     unconditional_insert(request, response, storage, *args, **kwargs)
 
 

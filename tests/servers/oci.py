@@ -49,9 +49,7 @@ def write_private_key(path: Path) -> str:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     path.write_bytes(pem)
     path.chmod(0o600)
     public_der = key.public_key().public_bytes(
@@ -66,12 +64,7 @@ def write_oci_config(directory: Path) -> Path:
     fingerprint = write_private_key(key_path)
     config_path = directory / "config"
     config_path.write_text(
-        "[DEFAULT]\n"
-        f"user={USER}\n"
-        f"fingerprint={fingerprint}\n"
-        f"tenancy={TENANCY}\n"
-        f"region={REGION}\n"
-        f"key_file={key_path}\n",
+        f"[DEFAULT]\nuser={USER}\nfingerprint={fingerprint}\ntenancy={TENANCY}\nregion={REGION}\nkey_file={key_path}\n",
         encoding="utf-8",
     )
     return config_path
@@ -82,9 +75,7 @@ def sdk_client(env: Mapping[str, str]) -> Any:
     import oci
 
     config = oci.config.from_file(env["OCI_CONFIG_FILE"], env["OCI_CONFIG_PROFILE"])
-    return oci.object_storage.ObjectStorageClient(
-        config, service_endpoint=env["OCI_OBJECT_STORAGE_ENDPOINT"]
-    )
+    return oci.object_storage.ObjectStorageClient(config, service_endpoint=env["OCI_OBJECT_STORAGE_ENDPOINT"])
 
 
 def create_bucket(emulator: Emulator, name: str) -> None:
@@ -118,11 +109,7 @@ def oci_config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def oci_server(
-    oci_config_file: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Emulator]:
+def oci_server(oci_config_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """The OCI Object Storage test server and the environment that points the SDK and shim at it."""
-    with running_server(
-        DEFAULT_NAMESPACE, tls_directory=tmp_path_factory.mktemp("oci-tls")
-    ) as server:
+    with running_server(DEFAULT_NAMESPACE, tls_directory=tmp_path_factory.mktemp("oci-tls")) as server:
         yield emulator_for(server, oci_config_file)

@@ -30,7 +30,10 @@ that every ``/n/...`` and ``/workRequests/...`` request carries an ``Authorizati
 ...`` header, and answers 401 NotAuthenticated otherwise, so an unsigned client is caught.
 Pre-authenticated ``/p/...`` URLs need no header: their token is the credential.
 
-Not implemented: multipart uploads, object versioning, byte ranges, storage tiers and
+GET honours a ``Range`` header (``bytes=a-b``, ``bytes=a-``, ``bytes=-n``) with 206 and
+``Content-Range``, or 416 ``InvalidRange`` when the range starts past the end.
+
+Not implemented: multipart uploads, object versioning, storage tiers and
 archive/restore, server-side encryption headers, bucket update/delete/listing, listing or
 deleting pre-authenticated requests, listing through a bucket-level PAR, copies to another
 namespace or region, and content checksums other than MD5 (a wrong Content-MD5 is refused).
@@ -92,10 +95,7 @@ def _now() -> datetime:
 
 def rfc3339(moment: datetime) -> str:
     """OCI's JSON timestamp format: UTC with milliseconds and a Z."""
-    return (
-        moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{moment.microsecond // 1000:03d}Z"
-    )
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def parse_rfc3339(text: str) -> datetime:
@@ -159,9 +159,7 @@ class PreauthenticatedRequest:
     time_created: datetime = field(default_factory=_now)
 
     def access_uri(self, namespace: str) -> str:
-        return f"/p/{self.token}/n/{namespace}/b/{self.bucket}/o/" + quote(
-            self.object_name or "", safe="/"
-        )
+        return f"/p/{self.token}/n/{namespace}/b/{self.bucket}/o/" + quote(self.object_name or "", safe="/")
 
 
 @dataclass
@@ -201,16 +199,12 @@ class CopyRequest:
     metadata: dict[str, str] | None
 
 
-def check_preconditions(
-    current: StoredObject | None, if_match: str | None, if_none_match: str | None
-) -> None:
+def check_preconditions(current: StoredObject | None, if_match: str | None, if_none_match: str | None) -> None:
     """Apply OCI's write preconditions: if-match needs that ETag; if-none-match ``*`` needs no object."""
     if if_match is not None and (current is None or current.etag != if_match):
         raise OciError(412, "IfMatchFailed", "The If-Match header does not match the current ETag")
     if if_none_match is not None and current is not None and if_none_match in ("*", current.etag):
-        raise OciError(
-            412, "IfNoneMatchFailed", "The If-None-Match header matched an existing object"
-        )
+        raise OciError(412, "IfNoneMatchFailed", "The If-None-Match header matched an existing object")
 
 
 class ObjectStorageState:
@@ -251,18 +245,14 @@ class ObjectStorageState:
         with self.lock:
             stored = self.bucket(bucket_name).objects.get(name)
             if stored is None:
-                raise OciError(
-                    404, "ObjectNotFound", f"Object {name!r} not found in bucket {bucket_name!r}"
-                )
+                raise OciError(404, "ObjectNotFound", f"Object {name!r} not found in bucket {bucket_name!r}")
             return stored
 
     def put_object(self, bucket_name: str, name: str, write: ObjectWrite) -> StoredObject:
         with self.lock:
             objects = self.bucket(bucket_name).objects
             check_preconditions(objects.get(name), write.if_match, write.if_none_match)
-            stored = objects[name] = StoredObject(
-                write.data, write.content_type, dict(write.metadata)
-            )
+            stored = objects[name] = StoredObject(write.data, write.content_type, dict(write.metadata))
             return stored
 
     def delete_object(self, bucket_name: str, name: str, if_match: str | None) -> None:
@@ -297,9 +287,7 @@ class ObjectStorageState:
             source = self.get_object(copy.source_bucket, copy.source_name)
             check_preconditions(source, copy.source_if_match, None)
             destination = self.bucket(copy.destination_bucket).objects.get(copy.destination_name)
-            check_preconditions(
-                destination, copy.destination_if_match, copy.destination_if_none_match
-            )
+            check_preconditions(destination, copy.destination_if_match, copy.destination_if_none_match)
             work = WorkRequest(
                 id=f"ocid1.objectstorageworkrequest.oc1..{uuid.uuid4().hex}",
                 compartment_id=compartment_id,
@@ -334,9 +322,7 @@ class ObjectStorageState:
                 work.status = "COMPLETED"
             except OciError as error:
                 work.status = "FAILED"
-                work.errors.append(
-                    {"code": error.code, "message": error.message, "timestamp": rfc3339(_now())}
-                )
+                work.errors.append({"code": error.code, "message": error.message, "timestamp": rfc3339(_now())})
             work.time_finished = _now()
 
     def work_request(self, work_request_id: str) -> WorkRequest:
@@ -369,15 +355,11 @@ class ObjectStorageState:
             self.pars[par.token] = par
         return par
 
-    def par_for(
-        self, token: str, bucket_name: str, object_name: str, write: bool
-    ) -> PreauthenticatedRequest:
+    def par_for(self, token: str, bucket_name: str, object_name: str, write: bool) -> PreauthenticatedRequest:
         """The live PAR behind `token` if it covers this object and access; 404 or 403 otherwise."""
         with self.lock:
             par = self.pars.get(token)
-        covers = (
-            par is not None and par.bucket == bucket_name and par.object_name in (None, object_name)
-        )
+        covers = par is not None and par.bucket == bucket_name and par.object_name in (None, object_name)
         if par is None or not covers or par.time_expires <= _now():
             raise OciError(
                 404,
@@ -393,9 +375,7 @@ class ObjectStorageState:
         return par
 
 
-def list_objects(
-    state: ObjectStorageState, bucket_name: str, query: dict[str, str]
-) -> dict[str, object]:
+def list_objects(state: ObjectStorageState, bucket_name: str, query: dict[str, str]) -> dict[str, object]:
     """One page of ListObjects: names in order within [start, end), folded by delimiter."""
     prefix = query.get("prefix", "")
     delimiter = query.get("delimiter")
@@ -433,7 +413,7 @@ def _list_fields(text: str | None) -> tuple[str, ...]:
     unknown = [name for name in requested if name not in LIST_FIELDS]
     if unknown:
         raise OciError(400, "InvalidParameter", f"Unknown fields: {', '.join(unknown)}")
-    return ("name",) + requested
+    return ("name", *requested)
 
 
 def _in_range(name: str, prefix: str, query: dict[str, str]) -> bool:
@@ -478,7 +458,7 @@ def object_headers(stored: StoredObject) -> dict[str, str]:
         "ETag": stored.etag,
         "Content-MD5": stored.md5,
         "Last-Modified": format_datetime(stored.time_modified, usegmt=True),
-        "Accept-Ranges": "none",
+        "Accept-Ranges": "bytes",
         "storage-tier": "Standard",
     }
     headers.update({f"opc-meta-{key}": value for key, value in stored.metadata.items()})
@@ -492,6 +472,25 @@ def write_headers(stored: StoredObject) -> dict[str, str]:
         "opc-content-md5": stored.md5,
         "Last-Modified": format_datetime(stored.time_modified, usegmt=True),
     }
+
+
+def byte_range(header: str, size: int) -> tuple[int, int]:
+    """The first and last byte a single-range ``Range`` header asks for, clipped to the object.
+
+    416 InvalidRange when the range starts at or after the end (or the object is empty), as OCI answers.
+    """
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", header.strip())
+    if match is None or match.groups() == ("", ""):
+        raise OciError(400, "InvalidParameter", f"Unsupported Range header {header!r}")
+    first_text, last_text = match.groups()
+    if not first_text:  # bytes=-n: the last n bytes
+        first, last = max(size - int(last_text), 0), size - 1
+    else:
+        first = int(first_text)
+        last = min(int(last_text), size - 1) if last_text else size - 1
+    if first >= size or first > last:
+        raise OciError(416, "InvalidRange", f"The requested range {header!r} is not satisfiable (size {size})")
+    return first, last
 
 
 NS = r"/n/(?P<namespace>[^/]+)"
@@ -582,9 +581,7 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
     def dispatch(self) -> None:
         """Read the body, find the route, run it and write its reply (or the OCI error)."""
         url = urlsplit(self.path)
-        self.query = {
-            key: values[-1] for key, values in parse_qs(url.query, keep_blank_values=True).items()
-        }
+        self.query = {key: values[-1] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
         try:
             self.body = self.read_body()
             handler, params = self.route(url.path)
@@ -601,11 +598,7 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
                     self.require_signature()
                 if match.groupdict().get("namespace") is not None:
                     self.state.check_namespace(unquote(match["namespace"]))
-                params = {
-                    key: unquote(value)
-                    for key, value in match.groupdict().items()
-                    if key != "namespace"
-                }
+                params = {key: unquote(value) for key, value in match.groupdict().items() if key != "namespace"}
                 self.state.record(name)
                 return getattr(self, name), params
         raise OciError(404, "NotFound", f"No operation for {self.command} {path}")
@@ -639,9 +632,7 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
         try:
             value = json.loads(self.body or b"{}")
         except ValueError as error:
-            raise OciError(
-                400, "CannotParseRequest", "The request body is not valid JSON"
-            ) from error
+            raise OciError(400, "CannotParseRequest", "The request body is not valid JSON") from error
         if not isinstance(value, dict):
             raise OciError(400, "CannotParseRequest", "The request body must be a JSON object")
         return value
@@ -667,9 +658,7 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
         expected_md5 = self.headers.get("Content-MD5")
         actual_md5 = base64.b64encode(hashlib.md5(self.body).digest()).decode("ascii")
         if expected_md5 and expected_md5 != actual_md5:
-            raise OciError(
-                400, "InvalidContentMD5", "The Content-MD5 header does not match the body"
-            )
+            raise OciError(400, "InvalidContentMD5", "The Content-MD5 header does not match the body")
         metadata = {
             name.lower()[len("opc-meta-") :]: value
             for name, value in self.headers.items()
@@ -687,12 +676,15 @@ class OciObjectStorageHandler(BaseHTTPRequestHandler):
         """GET/HEAD of an object, with if-match (412) and if-none-match (304) applied."""
         if_match = self.headers.get("if-match")
         if if_match is not None and if_match != stored.etag:
-            raise OciError(
-                412, "IfMatchFailed", "The If-Match header does not match the current ETag"
-            )
+            raise OciError(412, "IfMatchFailed", "The If-Match header does not match the current ETag")
         if self.headers.get("if-none-match") in ("*", stored.etag):
             return Reply(304, headers={"ETag": stored.etag})
-        return Reply(200, stored.data, object_headers(stored))
+        requested = self.headers.get("Range")
+        if requested is None or self.command == "HEAD":
+            return Reply(200, stored.data, object_headers(stored))
+        first, last = byte_range(requested, len(stored.data))
+        headers = {**object_headers(stored), "Content-Range": f"bytes {first}-{last}/{len(stored.data)}"}
+        return Reply(206, stored.data[first : last + 1], headers)
 
     # Namespace and buckets
 
@@ -873,9 +865,7 @@ def running_server(
     with its certificate authority's bundle written there (see tests/servers/oci_tls.py).
     """
     authority = CertificateAuthority(tls_directory) if tls_directory is not None else None
-    server = OciObjectStorageHttpServer(
-        ("127.0.0.1", 0), ObjectStorageState(namespace, copy_delay), authority
-    )
+    server = OciObjectStorageHttpServer(("127.0.0.1", 0), ObjectStorageState(namespace, copy_delay), authority)
     thread = threading.Thread(target=server.serve_forever, name="oci-object-storage", daemon=True)
     thread.start()
     try:

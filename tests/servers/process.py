@@ -42,9 +42,7 @@ def emulator_process(
         port = free_port()
         log_path = workdir / f"{name}-{port}.log"
         with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                list(command_for_port(port)), cwd=workdir, stdout=log, stderr=subprocess.STDOUT
-            )
+            process = subprocess.Popen(list(command_for_port(port)), cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
         try:
             if _wait_until_answering(process, port, tls):
                 yield port
@@ -57,9 +55,7 @@ def emulator_process(
     raise EmulatorStartError(f"{name} did not start after {START_ATTEMPTS} attempts:\n{attempts}")
 
 
-def _wait_until_answering(
-    process: subprocess.Popen[bytes], port: int, tls: ssl.SSLContext | None
-) -> bool:
+def _wait_until_answering(process: subprocess.Popen[bytes], port: int, tls: ssl.SSLContext | None) -> bool:
     """Poll until any HTTP response comes back; False if the process died or time ran out."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:

@@ -69,9 +69,7 @@ def test_fixture_environment_serves_plain_sdk_code_and_the_shim_sees_its_blobs(
     container: str,
 ) -> None:
 
-    service = BlobServiceClient.from_connection_string(
-        os.environ["AZURE_STORAGE_CONNECTION_STRING"]
-    )
+    service = BlobServiceClient.from_connection_string(os.environ["AZURE_STORAGE_CONNECTION_STRING"])
     service.get_blob_client(container, "from-sdk/report.csv").upload_blob(
         b"a,b\n",
         content_settings=ContentSettings(content_type="text/csv"),
@@ -89,15 +87,11 @@ def test_fixture_environment_serves_plain_sdk_code_and_the_shim_sees_its_blobs(
     )
 
 
-def test_sas_url_fetched_with_requests_returns_the_bytes(
-    shim: StorageClient, azure_env: Emulator
-) -> None:
+def test_sas_url_fetched_with_requests_returns_the_bytes(shim: StorageClient, azure_env: Emulator) -> None:
     shim.put("reports/q1 ü.txt", b"quarterly")
     url = shim.get_presigned_url("reports/q1 ü.txt", expires_in=timedelta(minutes=5))
     parts = urlsplit(url)
-    assert url.startswith(
-        f"{azure_env.endpoint}/{ACCOUNT_NAME}/{shim.bucket}/reports/q1%20%C3%BC.txt?"
-    )
+    assert url.startswith(f"{azure_env.endpoint}/{ACCOUNT_NAME}/{shim.bucket}/reports/q1%20%C3%BC.txt?")
     query = parse_qs(parts.query)
     assert (query["sp"], query["sr"]) == (["r"], ["b"])
     response = requests.get(url, timeout=30)
@@ -116,17 +110,13 @@ def test_tampered_sas_is_refused_by_azurite(shim: StorageClient) -> None:
     }
     for change, tampered_url in tampered.items():
         response = requests.get(tampered_url, timeout=30)
-        assert response.status_code == 403, (
-            f"{change}: {response.status_code} {response.text[:200]}"
-        )
+        assert response.status_code == 403, f"{change}: {response.status_code} {response.text[:200]}"
 
 
 def test_read_sas_cannot_write_and_write_sas_cannot_read(shim: StorageClient) -> None:
     shim.put("doc", b"original")
     read_url = shim.get_presigned_url("doc")
-    response = requests.put(
-        read_url, data=b"overwrite", headers=shim.presigned_put_headers, timeout=30
-    )
+    response = requests.put(read_url, data=b"overwrite", headers=shim.presigned_put_headers, timeout=30)
     assert response.status_code == 403
     write_url = shim.get_presigned_url("doc", method="PUT")
     assert requests.get(write_url, timeout=30).status_code == 403
@@ -160,9 +150,7 @@ def test_expired_sas_is_refused(shim: StorageClient) -> None:
         {"x_x2d_": "literal escape text", "--": "dashes", "plain_name": "unchanged"},
     ],
 )
-def test_metadata_names_azure_cannot_store_round_trip(
-    shim: StorageClient, names: dict[str, str]
-) -> None:
+def test_metadata_names_azure_cannot_store_round_trip(shim: StorageClient, names: dict[str, str]) -> None:
     shim.put("meta", b"m", metadata=names)
     assert shim.stat("meta").metadata == names
 
@@ -248,9 +236,7 @@ def _resigned_in_azurite_format(url: str, delegation_key_value: str) -> str:
         params.get("rscl", ""),
         params.get("rsct", ""),
     ]
-    digest = hmac.new(
-        base64.b64decode(delegation_key_value), "\n".join(fields).encode(), hashlib.sha256
-    )
+    digest = hmac.new(base64.b64decode(delegation_key_value), "\n".join(fields).encode(), hashlib.sha256)
     params["sig"] = base64.b64encode(digest.digest()).decode()
     return f"{base}?{urlencode(params)}"
 
@@ -324,8 +310,6 @@ def test_unconfigured_azure_says_what_to_set(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_missing_sdk_names_the_azure_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(
-        sys.modules, "azure.storage.blob", None
-    )  # what an absent package looks like
+    monkeypatch.setitem(sys.modules, "azure.storage.blob", None)  # what an absent package looks like
     with pytest.raises(MissingDependency, match=r"pip install 'cloudshift\[azure\]'"):
         create_storage_client("az://any", account_name="not-cached-before")

@@ -153,40 +153,33 @@ def test_sdk_connections_are_shared_per_provider_options_and_environment(
 ) -> None:
     first = create_storage_client("s3://bucket-a")
     assert _connection(create_storage_client("s3://bucket-b")) is _connection(first)
-    assert _connection(
-        create_storage_client("s3://bucket-a", region_name="eu-west-1")
-    ) is not _connection(first)
+    assert _connection(create_storage_client("s3://bucket-a", region_name="eu-west-1")) is not _connection(first)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
     assert _connection(create_storage_client("s3://bucket-a")) is not _connection(first)
 
 
-def test_concurrent_first_use_connects_once(
-    s3_env: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_concurrent_first_use_connects_once(s3_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     original = S3Backend.connect.__func__  # type: ignore[attr-defined]
     lock = threading.Lock()
 
-    def counting_connect(cls: type[S3Backend], options: Any) -> Any:
+    def counting_connect(cls: type[S3Backend], options: Any, policy: Any) -> Any:
         with lock:
             calls.append(1)
-        return original(cls, options)
+        return original(cls, options, policy)
 
     monkeypatch.setattr(S3Backend, "connect", classmethod(counting_connect))
     with ThreadPoolExecutor(max_workers=16) as pool:
-        clients = list(
-            pool.map(
-                lambda _: create_storage_client("s3://b", region_name="ap-threaded-1"), range(64)
-            )
-        )
+        clients = list(pool.map(lambda _: create_storage_client("s3://b", region_name="ap-threaded-1"), range(64)))
     assert len(calls) == 1
     assert len({id(_connection(c)) for c in clients}) == 1
 
 
-def test_a_missing_sdk_names_the_extra_to_install(
-    s3_env: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_missing_sdk_names_the_extra_to_install(s3_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [name for name in sys.modules if name.split(".")[0] in ("boto3", "botocore")]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if never installed, even if imported before
     monkeypatch.setitem(sys.modules, "boto3", None)
+    monkeypatch.setitem(sys.modules, "botocore", None)
     with pytest.raises(MissingDependency, match=r"pip install 'cloudshift\[aws\]'") as raised:
         create_storage_client("s3://b", region_name="xx-missing-sdk-1")
     assert isinstance(raised.value, ImportError)
@@ -204,10 +197,7 @@ def test_importing_the_shim_imports_no_cloud_sdk() -> None:
 
 
 def test_repr_names_provider_bucket_and_prefix() -> None:
-    assert (
-        repr(create_storage_client("memory://r/p"))
-        == "StorageClient(provider='memory', bucket='r', prefix='p/')"
-    )
+    assert repr(create_storage_client("memory://r/p")) == "StorageClient(provider='memory', bucket='r', prefix='p/')"
 
 
 def test_presign_expiry_may_be_the_datetime_it_ends(tmp_path: Path) -> None:
@@ -222,3 +212,88 @@ def test_presign_expiry_may_be_the_datetime_it_ends(tmp_path: Path) -> None:
         client.get_presigned_url("report.txt", expires_in=datetime.now(timezone.utc) - timedelta(minutes=1))
     with pytest.raises(ValueError):
         client.get_presigned_url("report.txt", expires_in=datetime.now(timezone.utc) + timedelta(days=8))
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "memory://..",
+        "memory://%2e%2e",
+        "memory://.",
+        "memory://.hidden",
+        "memory://a%5Cb",
+        "memory://a%2Fb",
+        "memory://a%00b",
+        "memory://" + "x" * 251,
+        "..",
+        "./x",
+        "s3://user:password@bucket",
+    ],
+)
+def test_bucket_names_follow_one_rule_on_every_provider(uri: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        create_storage_client(uri, provider=None if "://" in uri else "memory")
+    assert "password" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "error"),
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (-(10**30), ValueError),
+        (7 * 24 * 3600 + 1, ValueError),
+        (10**30, ValueError),  # past timedelta's range: still a ValueError, not an OverflowError
+        (timedelta(microseconds=999_999), ValueError),
+        (timedelta.max, ValueError),
+        (datetime.max, ValueError),
+        (datetime.min, ValueError),
+        (1.5, TypeError),
+        (float("nan"), TypeError),
+        (float("inf"), TypeError),
+        ("3600", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
+)
+def test_bad_presign_expiries_are_refused_with_a_clear_error(
+    tmp_path: Path, expires_in: Any, error: type[Exception]
+) -> None:
+    client = create_storage_client("expiry", provider="local", root=str(tmp_path))
+    client.put("k", b"v")
+    with pytest.raises(error, match="expires_in"):
+        client.get_presigned_url("k", expires_in=expires_in)
+
+
+@pytest.mark.parametrize("method", [None, 7, "DELETE", "get "])
+def test_bad_presign_methods_are_value_errors(tmp_path: Path, method: Any) -> None:
+    client = create_storage_client("expiry", provider="local", root=str(tmp_path))
+    with pytest.raises(ValueError, match="GET or PUT"):
+        client.get_presigned_url("k", method=method)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "error"),
+    [
+        (-1, None, ValueError),
+        (5, 5, ValueError),
+        (5, 2, ValueError),
+        (1.0, None, TypeError),
+        (0, 2.5, TypeError),
+        (True, None, TypeError),
+        (None, 3, TypeError),
+    ],
+)
+def test_bad_ranges_are_refused_before_any_request(start: Any, end: Any, error: type[Exception]) -> None:
+    client = create_storage_client("memory://ranges")
+    client.put("k", b"0123456789")
+    with pytest.raises(error):
+        client.get("k", start=start, end=end)
+
+
+@pytest.mark.parametrize(("mode", "buffer_size"), [("r", 1024), ("wb", 1024), ("rb", 0), ("rb", 1.5)])
+def test_open_reads_binary_only_with_a_positive_buffer(mode: str, buffer_size: Any) -> None:
+    client = create_storage_client("memory://ranges")
+    client.put("k", b"0123456789")
+    with pytest.raises(ValueError):
+        client.open("k", mode, buffer_size=buffer_size)

@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import random
+import tracemalloc
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,7 +33,9 @@ from storage_shim import (
     create_storage_client,
     download_artifact,
 )
+from storage_shim._reader import DEFAULT_BUFFER_SIZE
 from tests.servers import Emulator
+from tests.servers.proxy import counting_proxy
 
 BACKENDS = ("local", "memory", "s3", "gcs", "azure", "oci")
 URI_SCHEMES = {"memory": "memory", "s3": "s3", "gcs": "gs", "azure": "az", "oci": "oci"}
@@ -92,9 +95,7 @@ def local_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(params=BACKENDS)
-def storage_client(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, local_root: Path
-) -> StorageClient:
+def storage_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, local_root: Path) -> StorageClient:
     """A client on a new, empty bucket of the parametrized provider, chosen by configuration."""
     provider: str = request.param
     bucket = f"conformance-{uuid.uuid4().hex[:20]}"
@@ -166,9 +167,7 @@ def test_stat_reports_size_etag_and_a_recent_utc_time(storage_client: StorageCli
 
 
 @pytest.mark.parametrize("key", AWKWARD_KEYS)
-def test_awkward_keys_round_trip_through_put_get_stat_and_list(
-    storage_client: StorageClient, key: str
-) -> None:
+def test_awkward_keys_round_trip_through_put_get_stat_and_list(storage_client: StorageClient, key: str) -> None:
     storage_client.put(key, key.encode())
     assert storage_client.get(key) == key.encode()
     assert storage_client.stat(key).key == key
@@ -246,9 +245,7 @@ class _NonSeekable(io.RawIOBase):
         return len(chunk)
 
 
-def test_put_accepts_str_bytes_and_binary_file_objects(
-    storage_client: StorageClient, tmp_path: Path
-) -> None:
+def test_put_accepts_str_bytes_and_binary_file_objects(storage_client: StorageClient, tmp_path: Path) -> None:
     source = tmp_path / "source.bin"
     source.write_bytes(b"HEADERfrom a file")
     storage_client.put("str", "héllo")
@@ -309,9 +306,7 @@ def test_upload_and_download_files(storage_client: StorageClient, tmp_path: Path
     payload = os.urandom(300_000)
     source = tmp_path / "in.bin"
     source.write_bytes(payload)
-    storage_client.upload(
-        source, "files/in.bin", content_type="application/x-test", metadata={"k": "v"}
-    )
+    storage_client.upload(source, "files/in.bin", content_type="application/x-test", metadata={"k": "v"})
     info = storage_client.stat("files/in.bin")
     assert (info.size, info.content_type, info.metadata) == (
         len(payload),
@@ -374,17 +369,13 @@ def test_presigned_put_stores_the_bytes(storage_client: StorageClient) -> None:
             storage_client.get_presigned_url("incoming/upload.bin", method="PUT")
         return
     url = storage_client.get_presigned_url("incoming/upload.bin", expires_in=600, method="PUT")
-    response = requests.put(
-        url, data=b"sent by a browser", headers=storage_client.presigned_put_headers, timeout=30
-    )
+    response = requests.put(url, data=b"sent by a browser", headers=storage_client.presigned_put_headers, timeout=30)
     assert response.status_code in (200, 201), response.text
     assert storage_client.get("incoming/upload.bin") == b"sent by a browser"
 
 
 @pytest.mark.parametrize("expires_in", [0, -1, 7 * 24 * 3600 + 1, timedelta(days=8), timedelta(0)])
-def test_presign_expiry_out_of_bounds_is_refused(
-    storage_client: StorageClient, expires_in: int | timedelta
-) -> None:
+def test_presign_expiry_out_of_bounds_is_refused(storage_client: StorageClient, expires_in: int | timedelta) -> None:
     with pytest.raises(ValueError):
         storage_client.get_presigned_url("k", expires_in=expires_in)
 
@@ -452,3 +443,71 @@ def test_a_bucket_that_was_never_created(storage_client: StorageClient) -> None:
     else:
         with pytest.raises(NotFound):
             list(missing.list())
+
+
+def test_get_with_a_range_returns_that_slice_only(storage_client: StorageClient) -> None:
+    data = bytes(range(256)) * 4
+    storage_client.put("ranged", data)
+    for start, end in [(0, 1), (0, 10), (10, 20), (1000, None), (1000, 5000), (1023, 1024), (0, None), (512, None)]:
+        assert storage_client.get("ranged", start=start, end=end) == data[start:end], (start, end)
+    assert storage_client.get("ranged", start=len(data)) == b""
+    assert storage_client.get("ranged", start=5000, end=6000) == b""
+    assert storage_client.object("ranged").get(start=2, end=4) == data[2:4]
+    storage_client.put("empty", b"")
+    assert storage_client.get("empty", start=0, end=10) == b""
+    with pytest.raises(NotFound):
+        storage_client.get("missing", start=0, end=10)
+
+
+def test_open_gives_a_seekable_stream_of_the_object(storage_client: StorageClient) -> None:
+    data = os.urandom(300_000)
+    storage_client.put("streamed.bin", data)
+    with storage_client.open("streamed.bin", buffer_size=64 * 1024) as stream:
+        assert stream.readable() and stream.seekable() and not stream.writable()
+        assert stream.read(10) == data[:10]
+        assert stream.seek(-8, io.SEEK_END) == len(data) - 8
+        assert stream.read() == data[-8:]
+        assert stream.read(1) == b""
+        stream.seek(150_000)
+        assert stream.read(100_000) == data[150_000:250_000]
+        assert stream.tell() == 250_000
+        stream.seek(0)
+        assert stream.read() == data
+    assert stream.closed
+    storage_client.put("lines.txt", b"first\nsecond\n")
+    with storage_client.object("lines.txt").open() as lines:
+        assert list(lines) == [b"first\n", b"second\n"]
+    with pytest.raises(NotFound):
+        storage_client.open("missing")
+
+
+LARGE = 12 * 1024 * 1024
+
+
+def test_reading_the_first_bytes_of_a_large_object_does_not_transfer_it(
+    storage_client: StorageClient, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cloud backends: bytes counted on the wire (a proxy in front of the emulator); local and
+    memory: the peak memory of the read."""
+    data = os.urandom(LARGE)
+    storage_client.put("large.bin", data)
+    if storage_client.provider in ("local", "memory"):
+        tracemalloc.start()
+        with storage_client.open("large.bin") as stream:
+            assert stream.read(10) == data[:10]
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < LARGE // 4, f"{peak} bytes allocated to read 10"
+        return
+    server: Emulator = request.getfixturevalue(f"{storage_client.provider}_server")
+    with counting_proxy(server.endpoint) as proxy:
+        for name, value in server.env.items():
+            monkeypatch.setenv(name, value.replace(server.endpoint, proxy.url))
+        proxied = create_storage_client(storage_client.bucket)
+        with proxied.open("large.bin") as stream:
+            assert stream.read(10) == data[:10]
+            stream.seek(-10, io.SEEK_END)
+            assert stream.read() == data[-10:]
+        assert proxied.get("large.bin", start=LARGE // 2, end=LARGE // 2 + 10) == data[LARGE // 2 : LARGE // 2 + 10]
+    transferred = proxy.bytes_from_server
+    assert 20 < transferred < DEFAULT_BUFFER_SIZE + 64 * 1024, f"{transferred} bytes for a 12 MiB object"

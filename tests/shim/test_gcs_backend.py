@@ -69,8 +69,7 @@ def verify_v4_signature(url: str, method: str, public_key: rsa.RSAPublicKey) -> 
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     signature = bytes.fromhex(params.pop("X-Goog-Signature"))
     canonical_query = "&".join(
-        f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}"
-        for name, value in sorted(params.items())
+        f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}" for name, value in sorted(params.items())
     )
     signed_headers = params["X-Goog-SignedHeaders"]
     assert signed_headers == "host"
@@ -115,18 +114,14 @@ def test_fixture_environment_serves_plain_sdk_code_and_the_shim_sees_its_objects
     assert stored.download_as_bytes() == b"{}"
 
 
-def test_sdk_code_that_loads_the_service_account_key_also_reaches_the_emulator(
-    bucket: str, gcs_env: Emulator
-) -> None:
+def test_sdk_code_that_loads_the_service_account_key_also_reaches_the_emulator(bucket: str, gcs_env: Emulator) -> None:
 
     client = storage.Client.from_service_account_json(gcs_env.env["GOOGLE_APPLICATION_CREDENTIALS"])
     client.bucket(bucket).blob("keyed").upload_from_string(b"with a bearer token")
     assert create_storage_client(bucket).get("keyed") == b"with a bearer token"
 
 
-def test_presigned_get_is_a_v4_url_signed_by_the_service_account_key(
-    bucket: str, gcs_env: Emulator
-) -> None:
+def test_presigned_get_is_a_v4_url_signed_by_the_service_account_key(bucket: str, gcs_env: Emulator) -> None:
     shim = create_storage_client(bucket)
     shim.put("signed/ü file.txt", b"signed bytes")
     url = shim.get_presigned_url("signed/ü file.txt", expires_in=timedelta(minutes=10))
@@ -134,15 +129,11 @@ def test_presigned_get_is_a_v4_url_signed_by_the_service_account_key(
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}" == gcs_env.endpoint
     assert parts.path == f"/{bucket}/signed/%C3%BC%20file.txt"
-    params = verify_v4_signature(
-        url, "GET", _public_key(gcs_env.env["GOOGLE_APPLICATION_CREDENTIALS"])
-    )
+    params = verify_v4_signature(url, "GET", _public_key(gcs_env.env["GOOGLE_APPLICATION_CREDENTIALS"]))
     assert params["X-Goog-Algorithm"] == "GOOG4-RSA-SHA256"
     assert params["X-Goog-Credential"].startswith(f"{SERVICE_ACCOUNT_EMAIL}/")
     assert params["X-Goog-Expires"] == "600"
-    signed_at = datetime.strptime(params["X-Goog-Date"], "%Y%m%dT%H%M%SZ").replace(
-        tzinfo=timezone.utc
-    )
+    signed_at = datetime.strptime(params["X-Goog-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
     assert abs(datetime.now(timezone.utc) - signed_at) < timedelta(minutes=1)
 
     response = requests.get(url, timeout=30)
@@ -155,16 +146,12 @@ def test_signature_check_is_not_vacuous(bucket: str, gcs_env: Emulator) -> None:
     public_key = _public_key(gcs_env.env["GOOGLE_APPLICATION_CREDENTIALS"])
     url = shim.get_presigned_url("k", expires_in=60)
     with pytest.raises(InvalidSignature):
-        verify_v4_signature(
-            url.replace("X-Goog-Expires=60", "X-Goog-Expires=604800"), "GET", public_key
-        )
+        verify_v4_signature(url.replace("X-Goog-Expires=60", "X-Goog-Expires=604800"), "GET", public_key)
     with pytest.raises(InvalidSignature):
         verify_v4_signature(url, "PUT", public_key)
 
 
-def test_presigned_put_is_signed_for_put_and_stores_the_bytes(
-    bucket: str, gcs_env: Emulator
-) -> None:
+def test_presigned_put_is_signed_for_put_and_stores_the_bytes(bucket: str, gcs_env: Emulator) -> None:
     shim = create_storage_client(bucket)
     url = shim.get_presigned_url("uploads/new.bin", method="PUT", expires_in=300)
     verify_v4_signature(url, "PUT", _public_key(gcs_env.env["GOOGLE_APPLICATION_CREDENTIALS"]))
@@ -188,9 +175,7 @@ def test_credentials_file_option_signs_urls_for_google_cloud_storage(
 ) -> None:
     """Outside an emulator the key also authenticates requests; signing itself is offline."""
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
-    key_file = write_service_account_key(
-        tmp_path / "key.json", "https://oauth2.googleapis.com/token"
-    )
+    key_file = write_service_account_key(tmp_path / "key.json", "https://oauth2.googleapis.com/token")
     shim = create_storage_client("gs://some-bucket", credentials_file=str(key_file))
     url = shim.get_presigned_url("path/obj.txt", expires_in=3600)
     assert url.startswith("https://storage.googleapis.com/some-bucket/path/obj.txt?")
@@ -199,9 +184,7 @@ def test_credentials_file_option_signs_urls_for_google_cloud_storage(
 
 
 def test_missing_sdk_names_the_gcp_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(
-        sys.modules, "google.cloud.storage", None
-    )  # what an absent package looks like
+    monkeypatch.setitem(sys.modules, "google.cloud.storage", None)  # what an absent package looks like
     with pytest.raises(MissingDependency, match=r"pip install 'cloudshift\[gcp\]'"):
         create_storage_client("gs://any", project="not-cached-before")
 
@@ -211,5 +194,5 @@ def test_unusable_application_default_credentials_are_permission_denied(
 ) -> None:
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
-    with pytest.raises(PermissionDenied, match="no-such-key.json"):
+    with pytest.raises(PermissionDenied, match=r"no-such-key\.json"):
         create_storage_client("gs://some-bucket")

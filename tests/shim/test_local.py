@@ -29,12 +29,8 @@ def _all_files(directory: Path) -> set[str]:
     return {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()}
 
 
-@pytest.mark.parametrize(
-    "key", ["../escape", "/etc/passwd", "a/../../escape", "a//b", "a/", "./a", "a\\..\\b"]
-)
-def test_keys_that_could_leave_the_bucket_are_refused(
-    client: StorageClient, tmp_path: Path, key: str
-) -> None:
+@pytest.mark.parametrize("key", ["../escape", "/etc/passwd", "a/../../escape", "a//b", "a/", "./a", "a\\..\\b"])
+def test_keys_that_could_leave_the_bucket_are_refused(client: StorageClient, tmp_path: Path, key: str) -> None:
     for operation in (
         lambda: client.put(key, b"x"),
         lambda: client.get(key),
@@ -46,9 +42,7 @@ def test_keys_that_could_leave_the_bucket_are_refused(
     assert _all_files(tmp_path) == set()
 
 
-def test_a_symlink_out_of_the_bucket_is_not_followed(
-    client: StorageClient, root: Path, tmp_path: Path
-) -> None:
+def test_a_symlink_out_of_the_bucket_is_not_followed(client: StorageClient, root: Path, tmp_path: Path) -> None:
     (tmp_path / "outside").mkdir()
     (tmp_path / "outside" / "secret").write_bytes(b"private")
     client.put("real", b"r")
@@ -61,9 +55,7 @@ def test_a_symlink_out_of_the_bucket_is_not_followed(
     assert _all_files(tmp_path / "outside") == {"secret"}
 
 
-def test_objects_are_plain_files_and_sidecars_stay_out_of_the_bucket(
-    client: StorageClient, root: Path
-) -> None:
+def test_objects_are_plain_files_and_sidecars_stay_out_of_the_bucket(client: StorageClient, root: Path) -> None:
     client.put("dir/a.txt", b"text", content_type="text/plain", metadata={"k": "v"})
     assert _all_files(root / "bucket") == {"dir/a.txt"}
     assert (root / "bucket" / "dir" / "a.txt").read_bytes() == b"text"
@@ -71,9 +63,7 @@ def test_objects_are_plain_files_and_sidecars_stay_out_of_the_bucket(
     assert list((root / ".shim" / "tmp").iterdir()) == []
 
 
-def test_a_file_placed_by_hand_is_an_object_with_default_content_type(
-    client: StorageClient, root: Path
-) -> None:
+def test_a_file_placed_by_hand_is_an_object_with_default_content_type(client: StorageClient, root: Path) -> None:
     (root / "bucket" / "by-hand").mkdir(parents=True)
     (root / "bucket" / "by-hand" / "f.bin").write_bytes(b"12345")
     info = client.stat("by-hand/f.bin")
@@ -110,9 +100,7 @@ def test_the_default_root_is_dot_storage_in_the_working_directory(
     assert (tmp_path / ".storage" / "defaults" / "k").read_bytes() == b"v"
 
 
-def test_presign_get_is_a_file_url_and_put_is_unsupported(
-    client: StorageClient, root: Path
-) -> None:
+def test_presign_get_is_a_file_url_and_put_is_unsupported(client: StorageClient, root: Path) -> None:
     client.put("a b.txt", b"x")
     url = client.get_presigned_url("a b.txt")
     assert url == (root / "bucket" / "a b.txt").resolve().as_uri()
@@ -126,8 +114,17 @@ def test_bucket_names_that_could_reach_the_sidecars_are_refused(root: Path, buck
         create_storage_client(bucket, provider="local", root=str(root))
 
 
-def test_filesystem_errors_become_storage_errors(client: StorageClient) -> None:
-    too_long = "n" * 300  # longer than a file name may be (255 bytes on common filesystems)
+def test_filesystem_errors_become_storage_errors(client: StorageClient, root: Path) -> None:
+    (root / ".shim").mkdir(parents=True)
+    (root / ".shim" / "tmp").write_bytes(b"a file where the partial writes' directory belongs")
     with pytest.raises(StorageError) as raised:
-        client.put(too_long, b"x")
+        client.put("k", b"x")
     assert isinstance(raised.value.__cause__, OSError)
+
+
+def test_segments_longer_than_a_file_name_are_refused_before_writing(client: StorageClient, root: Path) -> None:
+    with pytest.raises(InvalidKey):
+        client.put("n" * 251, b"x")  # with the metadata file's ".json", longer than a file name may be
+    assert list(root.rglob("*")) == []
+    client.put("é" * 125, b"x")  # 250 bytes
+    assert client.get("é" * 125) == b"x"

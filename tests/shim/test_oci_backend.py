@@ -63,10 +63,7 @@ def test_namespace_from_the_uri_needs_no_lookup(
     monkeypatch.delenv("OCI_OBJECT_STORAGE_NAMESPACE")
     client = create_storage_client(f"oci://{BUCKET}@{DEFAULT_NAMESPACE}/team")
     client.put("k", b"v")
-    assert (
-        sdk_client(server[1].env).get_object(DEFAULT_NAMESPACE, BUCKET, "team/k").data.content
-        == b"v"
-    )
+    assert sdk_client(server[1].env).get_object(DEFAULT_NAMESPACE, BUCKET, "team/k").data.content == b"v"
     assert running.state.operations["get_namespace"] == 0
     with pytest.raises(NotFound):
         create_storage_client(f"oci://{BUCKET}@another-namespace").get("k")
@@ -97,9 +94,7 @@ def test_presigned_urls_are_pars_with_the_token_in_the_path(
     client = create_storage_client(f"oci://{BUCKET}")
     client.put("docs/a b.txt", b"shared")
     get_url = client.get_presigned_url("docs/a b.txt", expires_in=600)
-    put_url = client.get_presigned_url(
-        "docs/a b.txt", expires_in=timedelta(minutes=1), method="PUT"
-    )
+    put_url = client.get_presigned_url("docs/a b.txt", expires_in=timedelta(minutes=1), method="PUT")
     for url in (get_url, put_url):
         assert url.startswith(emulator.endpoint + "/p/")
         assert url.endswith(f"/n/{DEFAULT_NAMESPACE}/b/{BUCKET}/o/docs/a%20b.txt")
@@ -219,9 +214,7 @@ def _session_token() -> str:
         "res_tenant": "ocid1.tenancy.oc1..test",
         "sub": "ocid1.fnfunc.oc1..test",
     }
-    return (
-        f"{encode({'alg': 'RS256', 'typ': 'JWT'})}.{encode(claims)}.{encode({'signature': 'none'})}"
-    )
+    return f"{encode({'alg': 'RS256', 'typ': 'JWT'})}.{encode(claims)}.{encode({'signature': 'none'})}"
 
 
 def test_resource_principal_auth_reads_the_sdk_environment(
@@ -245,9 +238,7 @@ def test_a_missing_sdk_names_the_extra(
     server: tuple[OciObjectStorageHttpServer, Emulator], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "oci", None)  # what `import oci` sees when it is not installed
-    monkeypatch.setenv(
-        "OCI_OBJECT_STORAGE_ENDPOINT", f"http://127.0.0.1:1/{uuid.uuid4().hex}"
-    )  # no cached connection
+    monkeypatch.setenv("OCI_OBJECT_STORAGE_ENDPOINT", f"http://127.0.0.1:1/{uuid.uuid4().hex}")  # no cached connection
     with pytest.raises(MissingDependency, match=r"pip install 'cloudshift\[oci\]'"):
         create_storage_client(f"oci://{BUCKET}")
 

@@ -54,9 +54,7 @@ def service_error(call: Any, *args: Any, **kwargs: Any) -> oci.exceptions.Servic
     return caught.value
 
 
-def create_par(
-    client: Any, bucket: str, object_name: str, access_type: str, lifetime: timedelta
-) -> Any:
+def create_par(client: Any, bucket: str, object_name: str, access_type: str, lifetime: timedelta) -> Any:
     details = CreatePreauthenticatedRequestDetails(
         name=f"par-{uuid.uuid4().hex[:8]}",
         access_type=access_type,
@@ -82,15 +80,11 @@ def test_namespace_is_answered(client: Any) -> None:
 
 def test_bucket_create_get_head_and_conflict(client: Any, oci_server: Emulator) -> None:
     name = f"test-{uuid.uuid4().hex[:12]}"
-    created = client.create_bucket(
-        NAMESPACE, CreateBucketDetails(name=name, compartment_id=TENANCY)
-    ).data
+    created = client.create_bucket(NAMESPACE, CreateBucketDetails(name=name, compartment_id=TENANCY)).data
     assert (created.name, created.namespace, created.compartment_id) == (name, NAMESPACE, TENANCY)
     assert client.get_bucket(NAMESPACE, name).data.etag == created.etag
     assert client.head_bucket(NAMESPACE, name).status == 200
-    conflict = service_error(
-        client.create_bucket, NAMESPACE, CreateBucketDetails(name=name, compartment_id=TENANCY)
-    )
+    conflict = service_error(client.create_bucket, NAMESPACE, CreateBucketDetails(name=name, compartment_id=TENANCY))
     assert (conflict.status, conflict.code) == (409, "BucketAlreadyExists")
     missing = service_error(client.get_bucket, NAMESPACE, "no-such-bucket")
     assert (missing.status, missing.code) == (404, "BucketNotFound")
@@ -98,9 +92,7 @@ def test_bucket_create_get_head_and_conflict(client: Any, oci_server: Emulator) 
 
 def test_put_get_head_round_trip_content_type_metadata_and_etag(client: Any, bucket: str) -> None:
     key = "nested/dir/a key ü.txt"
-    put = client.put_object(
-        NAMESPACE, bucket, key, b"hello", content_type="text/plain", opc_meta={"Owner": "team-a"}
-    )
+    put = client.put_object(NAMESPACE, bucket, key, b"hello", content_type="text/plain", opc_meta={"Owner": "team-a"})
     expected_md5 = base64.b64encode(hashlib.md5(b"hello").digest()).decode()
     assert put.headers["opc-content-md5"] == expected_md5
     got = client.get_object(NAMESPACE, bucket, key)
@@ -118,25 +110,17 @@ def test_put_get_head_round_trip_content_type_metadata_and_etag(client: Any, buc
 def test_overwrite_changes_etag_and_content_type_is_whatever_was_sent(
     client: Any, bucket: str, oci_server: Emulator
 ) -> None:
-    first = client.put_object(NAMESPACE, bucket, "k", b"one", content_type="text/plain").headers[
-        "ETag"
-    ]
+    first = client.put_object(NAMESPACE, bucket, "k", b"one", content_type="text/plain").headers["ETag"]
     second = client.put_object(NAMESPACE, bucket, "k", io.BytesIO(b"two")).headers["ETag"]
     assert first != second
     # The SDK's signer fills in a Content-Type: octet-stream for file bodies, JSON for bytes.
-    assert (
-        client.head_object(NAMESPACE, bucket, "k").headers["Content-Type"]
-        == "application/octet-stream"
-    )
+    assert client.head_object(NAMESPACE, bucket, "k").headers["Content-Type"] == "application/octet-stream"
     assert client.get_object(NAMESPACE, bucket, "k").data.content == b"two"
     client.put_object(NAMESPACE, bucket, "k", b"three")
     assert client.head_object(NAMESPACE, bucket, "k").headers["Content-Type"] == "application/json"
     par = create_par(client, bucket, "k", "ObjectWrite", timedelta(minutes=1))
     requests.put(oci_server.endpoint + par.access_uri, data=b"four", timeout=10).raise_for_status()
-    assert (
-        client.head_object(NAMESPACE, bucket, "k").headers["Content-Type"]
-        == "application/octet-stream"
-    )
+    assert client.head_object(NAMESPACE, bucket, "k").headers["Content-Type"] == "application/octet-stream"
 
 
 def test_missing_object_and_bucket_are_404_with_oci_codes(client: Any, bucket: str) -> None:
@@ -155,14 +139,30 @@ def test_conditional_writes_and_reads_answer_412(client: Any, bucket: str) -> No
     assert (exists.status, exists.code) == (412, "IfNoneMatchFailed")
     stale = service_error(client.put_object, NAMESPACE, bucket, "k", b"v2", if_match="not-the-etag")
     assert (stale.status, stale.code) == (412, "IfMatchFailed")
-    assert (
-        service_error(client.get_object, NAMESPACE, bucket, "k", if_match="not-the-etag").status
-        == 412
-    )
+    assert service_error(client.get_object, NAMESPACE, bucket, "k", if_match="not-the-etag").status == 412
     client.put_object(NAMESPACE, bucket, "k", b"v3", if_match=etag)
     client.put_object(NAMESPACE, bucket, "new", b"n", if_none_match="*")
     assert client.get_object(NAMESPACE, bucket, "k").data.content == b"v3"
     assert client.get_object(NAMESPACE, bucket, "new").data.content == b"n"
+
+
+def test_ranged_gets_answer_206_with_the_slice_or_416(client: Any, bucket: str) -> None:
+    data = bytes(range(100))
+    client.put_object(NAMESPACE, bucket, "ranged", data)
+    for header, expected in [
+        ("bytes=0-9", data[:10]),
+        ("bytes=90-", data[90:]),
+        ("bytes=-5", data[-5:]),
+        ("bytes=95-500", data[95:]),
+    ]:
+        response = client.get_object(NAMESPACE, bucket, "ranged", range=header)
+        assert (response.status, response.data.content) == (206, expected), header
+        first = data.index(expected[0])
+        assert response.headers["Content-Range"] == f"bytes {first}-{first + len(expected) - 1}/100"
+    whole = client.get_object(NAMESPACE, bucket, "ranged")
+    assert (whole.status, whole.data.content, whole.headers["Accept-Ranges"]) == (200, data, "bytes")
+    error = service_error(client.get_object, NAMESPACE, bucket, "ranged", range="bytes=100-")
+    assert (error.status, error.code) == (416, "InvalidRange")
 
 
 def test_wrong_content_md5_is_refused(client: Any, bucket: str) -> None:
@@ -212,9 +212,7 @@ def test_list_fields_range_and_delimiter(client: Any, bucket: str) -> None:
     client.put_object(NAMESPACE, bucket, "b", b"xy")
     plain = client.list_objects(NAMESPACE, bucket).data.objects[0]
     assert (plain.name, plain.size, plain.etag) == ("a/1", None, None)
-    detailed = client.list_objects(
-        NAMESPACE, bucket, fields="name,size,etag,timeCreated,md5"
-    ).data.objects[0]
+    detailed = client.list_objects(NAMESPACE, bucket, fields="name,size,etag,timeCreated,md5").data.objects[0]
     assert detailed.size == 5
     assert detailed.etag == client.head_object(NAMESPACE, bucket, "a/1").headers["ETag"]
     assert detailed.md5 == base64.b64encode(hashlib.md5(b"12345").digest()).decode()
@@ -228,9 +226,7 @@ def test_list_fields_range_and_delimiter(client: Any, bucket: str) -> None:
 
 
 def test_copy_is_a_work_request_that_completes(client: Any, bucket: str) -> None:
-    client.put_object(
-        NAMESPACE, bucket, "src", b"data", content_type="text/csv", opc_meta={"k": "v"}
-    )
+    client.put_object(NAMESPACE, bucket, "src", b"data", content_type="text/csv", opc_meta={"k": "v"})
     response = client.copy_object(NAMESPACE, bucket, copy_details("src", bucket, "dst"))
     assert response.status == 202
     work = client.get_work_request(response.headers["opc-work-request-id"]).data
@@ -242,9 +238,7 @@ def test_copy_is_a_work_request_that_completes(client: Any, bucket: str) -> None
     copied = client.get_object(NAMESPACE, bucket, "dst")
     assert copied.data.content == b"data"
     assert (copied.headers["Content-Type"], copied.headers["opc-meta-k"]) == ("text/csv", "v")
-    missing = service_error(
-        client.copy_object, NAMESPACE, bucket, copy_details("absent", bucket, "x")
-    )
+    missing = service_error(client.copy_object, NAMESPACE, bucket, copy_details("absent", bucket, "x"))
     assert (missing.status, missing.code) == (404, "ObjectNotFound")
 
 
@@ -260,14 +254,10 @@ def slow_copy_server(oci_config_file: Path) -> Iterator[tuple[Any, str]]:
 def test_delayed_copy_is_in_progress_until_done(slow_copy_server: tuple[Any, str]) -> None:
     client, bucket = slow_copy_server
     client.put_object(NAMESPACE, bucket, "src", b"data")
-    work_id = client.copy_object(NAMESPACE, bucket, copy_details("src", bucket, "dst")).headers[
-        "opc-work-request-id"
-    ]
+    work_id = client.copy_object(NAMESPACE, bucket, copy_details("src", bucket, "dst")).headers["opc-work-request-id"]
     assert client.get_work_request(work_id).data.status == "IN_PROGRESS"
     assert service_error(client.head_object, NAMESPACE, bucket, "dst").status == 404
-    done = oci.wait_until(
-        client, client.get_work_request(work_id), "status", "COMPLETED", max_interval_seconds=0.1
-    )
+    done = oci.wait_until(client, client.get_work_request(work_id), "status", "COMPLETED", max_interval_seconds=0.1)
     assert done.data.time_finished is not None
     assert client.get_object(NAMESPACE, bucket, "dst").data.content == b"data"
 
@@ -279,9 +269,7 @@ def test_delayed_copy_fails_when_the_source_vanishes(slow_copy_server: tuple[Any
         "opc-work-request-id"
     ]
     client.delete_object(NAMESPACE, bucket, "doomed")
-    failed = oci.wait_until(
-        client, client.get_work_request(work_id), "status", "FAILED", max_interval_seconds=0.1
-    )
+    failed = oci.wait_until(client, client.get_work_request(work_id), "status", "FAILED", max_interval_seconds=0.1)
     assert failed.data.status == "FAILED"
     errors = client.list_work_request_errors(work_id).data
     assert [error.code for error in errors] == ["ObjectNotFound"]
@@ -302,9 +290,7 @@ def test_rename_moves_the_object(client: Any, bucket: str) -> None:
     assert missing.status == 404
 
 
-def test_par_read_serves_bytes_without_credentials(
-    client: Any, bucket: str, oci_server: Emulator
-) -> None:
+def test_par_read_serves_bytes_without_credentials(client: Any, bucket: str, oci_server: Emulator) -> None:
     key = "dir/report 1.csv"
     client.put_object(NAMESPACE, bucket, key, b"a,b\n", content_type="text/csv")
     par = create_par(client, bucket, key, "ObjectRead", timedelta(hours=1))
@@ -317,9 +303,7 @@ def test_par_read_serves_bytes_without_credentials(
     assert (refused.status_code, refused.json()["code"]) == (403, "NotAuthorized")
 
 
-def test_par_write_stores_the_body_and_cannot_read(
-    client: Any, bucket: str, oci_server: Emulator
-) -> None:
+def test_par_write_stores_the_body_and_cannot_read(client: Any, bucket: str, oci_server: Emulator) -> None:
     par = create_par(client, bucket, "upload.bin", "ObjectWrite", timedelta(minutes=5))
     url = oci_server.endpoint + par.access_uri
     stored = requests.put(url, data=b"payload", headers={"Content-Type": "image/png"}, timeout=10)
@@ -332,9 +316,7 @@ def test_par_write_stores_the_body_and_cannot_read(
     assert requests.get(url, timeout=10).status_code == 403
 
 
-def test_par_with_bad_token_other_object_or_expired_is_404(
-    client: Any, bucket: str, oci_server: Emulator
-) -> None:
+def test_par_with_bad_token_other_object_or_expired_is_404(client: Any, bucket: str, oci_server: Emulator) -> None:
     client.put_object(NAMESPACE, bucket, "a", b"A")
     client.put_object(NAMESPACE, bucket, "b", b"B")
     par = create_par(client, bucket, "a", "ObjectRead", timedelta(seconds=1))
@@ -350,19 +332,13 @@ def test_par_with_bad_token_other_object_or_expired_is_404(
 
 
 def test_par_creation_is_validated(client: Any, bucket: str) -> None:
-    assert (
-        service_error(create_par, client, bucket, "k", "ObjectRead", timedelta(seconds=-5)).status
-        == 400
-    )
+    assert service_error(create_par, client, bucket, "k", "ObjectRead", timedelta(seconds=-5)).status == 400
     no_object = CreatePreauthenticatedRequestDetails(
         name="p",
         access_type="ObjectRead",
         time_expires=datetime.now(timezone.utc) + timedelta(hours=1),
     )
-    assert (
-        service_error(client.create_preauthenticated_request, NAMESPACE, bucket, no_object).status
-        == 400
-    )
+    assert service_error(client.create_preauthenticated_request, NAMESPACE, bucket, no_object).status == 400
 
 
 def test_requests_without_a_signature_are_401(oci_server: Emulator, bucket: str) -> None:
@@ -375,9 +351,7 @@ def test_requests_without_a_signature_are_401(oci_server: Emulator, bucket: str)
         assert (response.status_code, response.json()["code"]) == (401, "NotAuthenticated")
 
 
-def test_fixture_environment_serves_unmodified_sdk_code(
-    oci_server: Emulator, bucket: str, tmp_path: Path
-) -> None:
+def test_fixture_environment_serves_unmodified_sdk_code(oci_server: Emulator, bucket: str, tmp_path: Path) -> None:
     """SDK code written the usual way (no endpoint, from_file() with no arguments) reaches the server.
 
     It calls https://objectstorage.us-ashburn-1.oraclecloud.com, which the fixture's
@@ -403,10 +377,7 @@ def test_fixture_environment_serves_unmodified_sdk_code(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == NAMESPACE
-    assert (
-        sdk_client(oci_server.env).get_object(NAMESPACE, bucket, "from-subprocess").data.content
-        == b"plain sdk"
-    )
+    assert sdk_client(oci_server.env).get_object(NAMESPACE, bucket, "from-subprocess").data.content == b"plain sdk"
 
 
 def test_the_https_proxy_serves_only_object_storage_hosts(oci_server: Emulator) -> None:
