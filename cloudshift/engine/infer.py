@@ -23,6 +23,7 @@ matched on it. Nothing is imported or run.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -150,6 +151,7 @@ _MOCKS = ("unittest.mock.", "mock.", "pytest_mock.", "moto.")
 _TRANSPARENT_CALLS = frozenset({"typing.cast", "typing_extensions.cast"})  # the second argument is the value
 _ITERATORS = frozenset({"builtins.iter", "builtins.list", "builtins.tuple", "builtins.sorted", "builtins.reversed"})
 _ENTER_CONTEXT = frozenset({"enter_context", "enter_async_context"})  # ExitStack / AsyncExitStack
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_STEPS = 200_000  # per top-level question; pathological code gets "unknown", never a hang
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
 
@@ -208,11 +210,23 @@ def _less_sure(value: Value) -> Value:
 class Modules:
     """The project's modules by dotted name, summarised on first use (the source of summaries is pluggable)."""
 
-    def __init__(self, names: dict[str, str], load: Callable[[str], ModuleSummary | None]) -> None:
+    def __init__(
+        self,
+        names: dict[str, str],
+        load: Callable[[str], ModuleSummary | None],
+        population: Iterable[str] = (),
+        text: Callable[[str], str | None] = lambda name: None,
+    ) -> None:
         self.names = names  # dotted module name -> path
         self._load = load
+        self._text = text
+        self.population = list(population)  # the modules searched for callers, subclasses and stores
+        self._mentioning: dict[str, list[ModuleSummary]] = {}
+        self._words: dict[str, list[str]] | None = None
         self._summaries: dict[str, ModuleSummary | None] = {}
         self._by_suffix: dict[str, list[str]] | None = None
+        self._extra: list[ModuleSummary] = []
+        self.generation = 0  # changes whenever the population grows (indexes over it are rebuilt)
 
     def summary(self, name: str) -> ModuleSummary | None:
         if name not in self._summaries:
@@ -239,6 +253,15 @@ class Modules:
                     return candidates[0], parts[end:]
         return None
 
+    def _word_index(self) -> dict[str, list[str]]:
+        """Identifier -> the population modules whose text contains it (built once, with a regex)."""
+        if self._words is None:
+            self._words = {}
+            for name in self.population:
+                for word in set(_WORD.findall(self._text(name) or "")):
+                    self._words.setdefault(word, []).append(name)
+        return self._words
+
     def _suffixes(self) -> dict[str, list[str]]:
         if self._by_suffix is None:
             self._by_suffix = {}
@@ -249,7 +272,37 @@ class Modules:
         return self._by_suffix
 
     def loaded(self) -> Iterator[ModuleSummary]:
-        return (s for s in self._summaries.values() if s is not None)
+        return (s for s in [*self._summaries.values(), *self._extra] if s is not None)
+
+    def include(self, summary: ModuleSummary) -> None:
+        """Make a summary made outside (of the text being checked) part of the program.
+
+        The project's own text of a module is simply that module; any other text (a buffer not
+        yet saved, a file in the middle of being fixed) joins the population as an extra module.
+        """
+        known = self._summaries.get(summary.name)
+        if known is summary or summary in self._extra:
+            return
+        if known is None and summary.name in self.names and self._load(summary.name) is summary:
+            self._summaries[summary.name] = summary
+            return
+        self._extra.append(summary)
+        for found in self._mentioning.values():
+            found.append(summary)
+        self.generation += 1
+
+    def mentioning(self, word: str) -> list[ModuleSummary]:
+        """The population's modules whose text mentions `word`, summarised on demand.
+
+        Callers of a function, subclasses of a class and stores through a setter can only be in
+        modules that spell its name; the rest of the population is never parsed for them. The
+        set depends on the project's texts alone, never on the order files are checked in.
+        """
+        if word not in self._mentioning:
+            names = self._word_index().get(word, [])
+            found = [s for s in map(self.summary, names) if s is not None]
+            self._mentioning[word] = found + [s for s in self._extra if s not in found]
+        return self._mentioning[word]
 
 
 Context = frozenset[tuple[int, Value]]  # id(parameter binding) -> the literal passed at this call
@@ -266,7 +319,7 @@ class Program:
         self._active: set[tuple[int, int, Context]] = set()
         self._steps = 0
         self._parameter_depth = 0
-        self._subclasses: dict[int, list[ClassInfo]] | None = None
+        self._subclasses: dict[tuple[int, int], list[ClassInfo]] = {}
         self._dispatch: dict[int, tuple[int, Sdk] | None] = {}
         self._indirect: dict[int, dict[int, tuple[ast.Call, str, Sdk, str]]] = {}
         self._sdk_nodes: dict[int, dict[int, tuple[ast.AST, Sdk]]] = {}  # id(module) -> id(node) -> fact
@@ -634,7 +687,7 @@ class Program:
     def _setter_value(self, cls: ClassInfo, name: str, setter: FunctionInfo) -> Value:
         """What `obj.name = value` stores through a property setter, from every such store in the project."""
         values: list[Value] = []
-        for summary in list(self.modules.loaded()):
+        for summary in self.modules.mentioning(name):
             for store in summary.stores.get(name, ()):
                 target = store.target
                 if isinstance(target, ast.Attribute) and store.binding.node is not None:
@@ -666,15 +719,20 @@ class Program:
         return None
 
     def subclasses(self, cls: ClassInfo) -> list[ClassInfo]:
-        """Project classes (in the modules summarised so far) that have `cls` among their bases."""
-        if self._subclasses is None:
-            table: dict[int, list[ClassInfo]] = {}
-            for summary in list(self.modules.loaded()):
-                for klass in summary.classes:
-                    for base in self.mro(klass)[1:]:
-                        table.setdefault(id(base), []).append(klass)
-            self._subclasses = table
-        return self._subclasses.get(id(cls), [])
+        """Project classes (in the population) that have `cls` among their bases."""
+        key = (id(cls), self.modules.generation)
+        if key not in self._subclasses:
+            self._subclasses[key] = [
+                klass
+                for summary in self.modules.mentioning(cls.name)
+                for klass in summary.classes
+                if klass is not cls and cls in self.mro(klass)[1:]
+            ]
+        return self._subclasses[key]
+
+    def _calls_named(self, name: str) -> list[CallSite]:
+        """Calls spelled with `name` in the population."""
+        return [site for summary in self.modules.mentioning(name) for site in summary.calls_by_name.get(name, ())]
 
     # subscripts
     def _subscript(self, node: ast.Subscript, scope: Scope, context: Context) -> Value:
@@ -871,10 +929,11 @@ class Program:
 
     def _find_dispatch(self, function: FunctionInfo) -> tuple[int, Sdk] | None:
         params = {p.arg: index for index, p in enumerate(function.params)}
-        for site in function.scope.module.calls:
-            if site.scope.function is not function:
-                continue
+        for site in function.calls:
             call = site.node
+            passed = [*call.args, *(k.value for k in call.keywords)]
+            if not any(isinstance(arg, ast.Name) and arg.id in params for arg in passed):
+                continue  # neither getattr(obj, param) nor a parameter handed on
             if callee_name(call.func) == "getattr" and len(call.args) >= 2:
                 name = call.args[1]
                 if isinstance(name, ast.Name) and name.id in params:
@@ -980,15 +1039,14 @@ class Program:
         if function.name == "__init__" and function.owner is not None:
             names += [function.owner.name, *(sub.name for sub in self.subclasses(function.owner))]
         sites = []
-        for summary in list(self.modules.loaded()):
-            for name in names:
-                for site in summary.calls_by_name.get(name, ()):
-                    callee = self.value(site.node.func, site.scope)
-                    if isinstance(callee, FunctionRef) and callee.function is function:
-                        bound = callee.bound is not None and function.self_name is not None
-                        sites.append((site, 1 if bound else 0))
-                    elif isinstance(callee, ClassRef) and self._constructor(callee.cls) is function:
-                        sites.append((site, 1))
+        for name in names:
+            for site in self._calls_named(name):
+                callee = self.value(site.node.func, site.scope)
+                if isinstance(callee, FunctionRef) and callee.function is function:
+                    bound = callee.bound is not None and function.self_name is not None
+                    sites.append((site, 1 if bound else 0))
+                elif isinstance(callee, ClassRef) and self._constructor(callee.cls) is function:
+                    sites.append((site, 1))
         return sites
 
     def _constructor(self, cls: ClassInfo) -> FunctionInfo | None:

@@ -68,11 +68,14 @@ class Engine:
         try:
             program = self.project.program(self.ruleset)
             summary = self.project.summary_of(Path(path), source)
+            if summary is not None:
+                program.modules.include(summary)
             uses = sdk_uses(program, summary) if summary is not None else []
             if not uses and not self.prefilter.is_candidate(source):
                 return FileResult(path, source=source, fixed_source=source if fix else None)
             result = self._check_candidate(path, source, fix, only, program)
-            return replace(result, depends_on=tuple(sorted(s.path for s in program.modules.loaded())))
+            population = program.modules.population
+            return replace(result, depends_on=tuple(sorted(program.modules.names[name] for name in population)))
         except RecursionError:
             error = FileError(path, "cloudshift could not analyse this file: nesting too deep")
         except Exception as bug:

@@ -59,10 +59,18 @@ class Project:
             self.add(path)
         self._summaries: dict[Path, tuple[str, ModuleSummary | None]] = {}
         self._program: Program | None = None  # valid until a text changes
+        self.population: set[Path] = set()  # the files searched for callers and subclasses (default: all)
 
     def __getstate__(self) -> dict[str, object]:
         """Worker processes get the texts and names; they summarise for themselves."""
-        return {"roots": self.roots, "texts": self.texts, "paths": self.paths, "_summaries": {}, "_program": None}
+        return {
+            "roots": self.roots,
+            "texts": self.texts,
+            "paths": self.paths,
+            "population": self.population,
+            "_summaries": {},
+            "_program": None,
+        }
 
     def add(self, path: Path) -> None:
         name = module_name(path, self.roots)
@@ -119,7 +127,12 @@ class Project:
             text = self.text(path)
             return self.summary_of(path, text) if text is not None else None
 
-        return Program(ruleset, Modules({name: str(path) for name, path in self.paths.items()}, load))
+        names = {name: str(path) for name, path in self.paths.items()}
+        population = [self.module_of(path) for path in self.population] if self.population else list(names)
+        return Program(
+            ruleset,
+            Modules(names, load, [name for name in population if name], lambda name: self.text(self.paths[name])),
+        )
 
     def dependents(self, roots: Iterable[Path]) -> set[Path]:
         """The files that import (directly or through each other) a module among `roots`, and the roots.

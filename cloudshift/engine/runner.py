@@ -63,6 +63,7 @@ def check_files(
     texts = {str(p.resolve()): s.text for p, s in sources.items()}
     project = Project({p: s.text for p, s in sources.items()}, roots=roots)
     candidates = project.dependents(p for p, s in sources.items() if engine.prefilter.imports_sdk(s.text))
+    project.population = candidates
     engine = engine.with_project(project)
     for path, source in sources.items():
         shown = display_path(path)

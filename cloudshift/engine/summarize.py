@@ -103,6 +103,7 @@ class FunctionInfo:
     decorators: tuple[str, ...] = ()  # last component of each decorator's name
     returns: list[ast.expr] = field(default_factory=list)
     yields: list[ast.expr] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)  # the calls in its body (nested functions aside)
 
     def __repr__(self) -> str:
         owner = f"{self.owner.name}." if self.owner else ""
@@ -234,6 +235,7 @@ def callee_name(func: ast.expr) -> str | None:
     return None
 
 
+_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
 _TRY_STATEMENTS: tuple[type[ast.Try], ...] = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 _CONTAINER_ADDS = frozenset({"append", "add", "insert", "appendleft", "setdefault"})
 
@@ -461,34 +463,59 @@ class _Collector:
 
     # expressions
     def expressions(self, nodes: list[ast.expr], scope: Scope) -> None:
-        """Record calls, value reads, walrus bindings, lambdas and comprehensions inside expressions."""
+        """Record calls, value reads, walrus bindings, lambdas and comprehensions inside expressions.
+
+        The hottest loop of a scan: it dispatches on the exact node type and walks `_fields`
+        itself, skipping constants and expression contexts, instead of `ast.iter_child_nodes`.
+        """
         stack: list[ast.AST] = list(nodes)
+        flow = self.summary.flow
         while stack:
             node = stack.pop()
-            if isinstance(node, ast.Lambda):
-                self.expressions(_defaults(node.args), scope)
-                info = self.enter_function(node, scope, None)
-                info.returns.append(node.body)
-                self.expressions([node.body], info.scope)
+            kind = type(node)
+            if kind is ast.Name:
+                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    flow[id(node)] = ((node.lineno, node.col_offset), self.branches)  # type: ignore[attr-defined]
                 continue
-            if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-                self.comprehension(node, scope)
+            if kind is ast.Constant:
                 continue
-            if isinstance(node, ast.NamedExpr):
-                self.target(node.target, Binding(Kind.VALUE, scope, node.value), _walrus_scope(scope))
-                stack.append(node.value)
+            if kind is ast.Call:
+                self.call(node, scope)  # type: ignore[arg-type]
+            elif kind is ast.Lambda:
+                self.lambda_function(node, scope)  # type: ignore[arg-type]
                 continue
-            if isinstance(node, (ast.Yield, ast.YieldFrom)) and scope.function is not None and node.value is not None:
-                scope.function.yields.append(node if isinstance(node, ast.YieldFrom) else node.value)
-            if isinstance(node, ast.Call):
-                self.call(node, scope)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                self.summary.flow[id(node)] = ((node.lineno, node.col_offset), self.branches)
-            stack.extend(ast.iter_child_nodes(node))
+            elif kind in _COMPREHENSIONS:
+                self.comprehension(node, scope)  # type: ignore[arg-type]
+                continue
+            elif kind is ast.NamedExpr:
+                named: ast.NamedExpr = node  # type: ignore[assignment]
+                self.target(named.target, Binding(Kind.VALUE, scope, named.value), _walrus_scope(scope))
+                stack.append(named.value)
+                continue
+            elif kind is ast.Yield or kind is ast.YieldFrom:
+                self.yielded(node, scope)  # type: ignore[arg-type]
+            for name in node._fields:
+                value = getattr(node, name)
+                if type(value) is list:
+                    stack.extend(item for item in value if item is not None)  # dict keys may be None
+                elif isinstance(value, ast.AST) and name != "ctx":
+                    stack.append(value)
+
+    def lambda_function(self, node: ast.Lambda, scope: Scope) -> None:
+        self.expressions(_defaults(node.args), scope)
+        info = self.enter_function(node, scope, None)
+        info.returns.append(node.body)
+        self.expressions([node.body], info.scope)
+
+    def yielded(self, node: ast.Yield | ast.YieldFrom, scope: Scope) -> None:
+        if scope.function is not None and node.value is not None:
+            scope.function.yields.append(node if isinstance(node, ast.YieldFrom) else node.value)
 
     def call(self, node: ast.Call, scope: Scope) -> None:
         site = CallSite(node, scope)
         self.summary.calls.append(site)
+        if scope.function is not None:
+            scope.function.calls.append(site)
         name = callee_name(node.func)
         if name is not None:
             self.summary.calls_by_name.setdefault(name, []).append(site)
