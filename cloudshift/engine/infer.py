@@ -151,6 +151,29 @@ _MOCKS = ("unittest.mock.", "mock.", "pytest_mock.", "moto.")
 _TRANSPARENT_CALLS = frozenset({"typing.cast", "typing_extensions.cast"})  # the second argument is the value
 _ITERATORS = frozenset({"builtins.iter", "builtins.list", "builtins.tuple", "builtins.sorted", "builtins.reversed"})
 _ENTER_CONTEXT = frozenset({"enter_context", "enter_async_context"})  # ExitStack / AsyncExitStack
+_ANNOTATED_ITEMS = frozenset(
+    {
+        "list",
+        "List",
+        "set",
+        "Set",
+        "frozenset",
+        "FrozenSet",
+        "Sequence",
+        "MutableSequence",
+        "Iterable",
+        "Iterator",
+        "Collection",
+        "Generator",
+        "AsyncIterator",
+        "AsyncIterable",
+        "AsyncGenerator",
+        "deque",
+        "Deque",
+        "AbstractSet",
+    }
+)  # annotations whose first parameter is the type of their items
+ANNOTATED_ONE_OF = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})  # their parameter is the type
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_STEPS = 200_000  # per top-level question; pathological code gets "unknown", never a hang
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
@@ -1064,6 +1087,12 @@ class Program:
             return self.annotation(node.left, scope) or self.annotation(node.right, scope)
         if isinstance(node, ast.Subscript):
             inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            generic = callee_name(node.value) or ""
+            if generic in _ANNOTATED_ITEMS:
+                item = self.annotation(inner[0], scope)
+                return Items(item) if item is not None else None
+            if generic not in ANNOTATED_ONE_OF:
+                return self.annotation(node.value, scope)  # a generic class of the project: `Hook[Client]`
             return next((v for v in (self.annotation(i, scope) for i in inner) if v is not None), None)
         value = self.value(node, scope)
         if isinstance(value, Ext) and value.dotted in self.ruleset.types:

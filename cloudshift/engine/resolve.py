@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from cloudshift.engine.infer import Program
+from cloudshift.engine.infer import ANNOTATED_ONE_OF, Program
 from cloudshift.engine.parse import ParsedModule
 from cloudshift.engine.summarize import ModuleSummary
 from cloudshift.model import Safety
@@ -655,6 +655,11 @@ class Resolver:
         if isinstance(node, cst.BinaryOperation):
             return self._annotation(node.left, scope) or self._annotation(node.right, scope)
         if isinstance(node, cst.Subscript):
+            generic = (
+                node.value.attr.value if isinstance(node.value, cst.Attribute) else getattr(node.value, "value", "")
+            )
+            if generic not in ANNOTATED_ONE_OF:
+                return None  # `set[Blob]` holds SDK objects but is not one (whole-program facts know its items)
             candidates = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
             return next(filter(None, (self._annotation(c, scope) for c in candidates)), None)
         dotted = self.dotted_name(node, scope)
