@@ -283,7 +283,7 @@ class Planner:
             dict_fields.setdefault(param, set()).add(key)
         for param, used in dict_fields.items():  # every entry is read by the template or a dict keyword
             extra = sorted(
-                set(_dict_entries(args[param].value) or {}) - used - set(variant.dict_keywords.get(param, {}))
+                set(dict_entries(args[param].value) or {}) - used - set(variant.dict_keywords.get(param, {}))
             )
             if extra:
                 return {}, set(), f"{param} holds {', '.join(extra)}, which the shim cannot express"
@@ -323,7 +323,7 @@ class Planner:
             dotted = self.resolver.dotted_name(node.func, scope) or ""
             if not any(dotted.startswith(module + ".") for module in self.ruleset.modules):
                 return None
-        return _dict_entries(node)
+        return dict_entries(node)
 
     def _result_target(self, call: cst.Call, variant: FixVariant) -> cst.BaseExpression | None:
         """The expression the fix replaces, given how the call's value is used; None if the use differs."""
@@ -727,7 +727,7 @@ def _parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
     return parents
 
 
-def _dict_entries(node: cst.BaseExpression) -> dict[str, cst.BaseExpression] | None:
+def dict_entries(node: cst.BaseExpression) -> dict[str, cst.BaseExpression] | None:
     """The entries of a dict literal with plain string keys, or a call's keyword arguments, else None."""
     if isinstance(node, cst.Call):
         if any(arg.keyword is None or arg.star for arg in node.args):

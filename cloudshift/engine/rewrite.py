@@ -14,7 +14,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from cloudshift.engine.detect import Match
-from cloudshift.engine.plan import CreationFix, Decision, Plan, _dict_entries
+from cloudshift.engine.plan import CreationFix, Decision, Plan, dict_entries
 from cloudshift.engine.resolve import Resolver, bind_arguments
 from cloudshift.rules.pattern import block_placeholder, normalized_code, replacement
 from cloudshift.rules.ruleset import RuleSet
@@ -214,7 +214,7 @@ class _Rewriter(cst.CSTTransformer):
             if param in args:
                 keywords.append((keyword, args[param].value))
         for param, mapping in decision.variant.dict_keywords.items():
-            entries = _dict_entries(args[param].value) if param in args else None
+            entries = dict_entries(args[param].value) if param in args else None
             for key, keyword in mapping.items():
                 if entries and key in entries:
                     keywords.append((keyword, entries[key]))
@@ -260,7 +260,7 @@ class _Rewriter(cst.CSTTransformer):
             param, _, key = name.partition(".")
             value = args[param].value
             if key:
-                entries = _dict_entries(value)
+                entries = dict_entries(value)
                 assert entries is not None
                 value = entries[key]
             return _code(value, parenthesize=follows in ".[(")
