@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command: install everything the tests need, then run the whole suite.
+# The README's test command: install everything the tests need, run the quality gates (lint,
+# format, types), then the whole suite. Any failing step fails the run.
 # Emulators (moto server, gcp-storage-emulator, Azurite, the OCI test server) are started by
 # pytest fixtures on free loopback ports and stopped at the end of the run.
 set -euo pipefail
@@ -11,5 +12,9 @@ if [ ! -x .cache/node/node_modules/.bin/azurite-blob ]; then
     npm install --silent --no-audit --no-fund --prefix .cache/node azurite@3
 fi
 export PATH="$PWD/.cache/node/node_modules/.bin:$PATH"
+
+python -m ruff check .
+python -m ruff format --check .
+python -m mypy
 
 python -m pytest -n 2 "$@"
