@@ -14,6 +14,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from cloudshift.config import ConfigError, Settings, load_settings
+from cloudshift.console import DIFF, Terminal
 from cloudshift.engine.cache import ResultCache
 from cloudshift.engine.discovery import DiscoveryError, discover, is_excluded
 from cloudshift.engine.pipeline import Engine
@@ -28,6 +29,7 @@ from cloudshift.model import FileError, FileResult, Finding, Safety
 from cloudshift.rules.ruleset import RuleError
 
 USAGE_ERROR = 2
+NO_COLOR_KEY = "cloudshift.no_color"
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -96,6 +98,24 @@ def _roots(paths: tuple[Path, ...]) -> list[Path]:
     return [path if path.is_dir() else path.parent for path in paths or (Path("."),)]
 
 
+def _terminal() -> Terminal:
+    return Terminal.detect(no_color=click.get_current_context().meta.get(NO_COLOR_KEY, False))
+
+
+def _check(
+    engine: Engine,
+    paths: tuple[Path, ...],
+    files: list[Path],
+    *,
+    fix: Safety | None = None,
+    jobs: int | None = None,
+    cache: ResultCache | None = None,
+) -> list[Checked]:
+    """Every file's result, with a progress bar while they come in when a person is watching."""
+    with _terminal().progress(len(files)) as progress:
+        return list(check_files(engine, files, fix=fix, jobs=jobs, cache=cache, roots=_roots(paths), progress=progress))
+
+
 def _errors(checked: list[Checked]) -> list[FileError]:
     return [error for item in checked for error in item.result.errors]
 
@@ -104,9 +124,25 @@ def _findings(checked: list[Checked]) -> list[Finding]:
     return [finding for item in checked for finding in item.result.findings]
 
 
+def _no_color(context: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        context.meta[NO_COLOR_KEY] = True
+
+
+no_color_option = click.option(
+    "--no-color",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_no_color,
+    help="Plain text even on a terminal (so does the NO_COLOR environment variable).",
+)
+
+
 def common_options(function: Command) -> Command:
     """Options every analysing command takes."""
     options = [
+        no_color_option,
         click.option(
             "--select", multiple=True, help="Only these rules (ids or prefixes such as aws-s3), comma-separated."
         ),
@@ -133,6 +169,7 @@ def common_options(function: Command) -> Command:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cloudshift")
+@no_color_option
 def main() -> None:
     """Find direct cloud storage SDK calls and rewrite them onto storage_shim."""
 
@@ -177,12 +214,8 @@ def scan(
     if stdin_filename is not None:
         results = [_check_stdin(engine, paths, stdin_filename, None)]
     else:
-        results = [
-            c.result
-            for c in check_files(
-                engine, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache), roots=_roots(paths)
-            )
-        ]
+        checked = _check(engine, paths, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache))
+        results = [c.result for c in checked]
     report = _report(results, report_unused_ignores)
     try:
         report = only_new(
@@ -195,8 +228,10 @@ def scan(
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
+    elif format_name == "text":
+        _terminal().echo(text)
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)  # machine formats: never styled
     sys.exit(exit_code(report, exit_zero=exit_zero, fail_on_unused=report_unused_ignores))
 
 
@@ -254,9 +289,7 @@ def baseline_command(
         _fail(ValueError("baseline records files on disk; --stdin-filename does not apply"))
     settings = _settings(paths, select, ignore, rule_dirs)
     engine = _engine(settings)
-    checked = check_files(
-        engine, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache), roots=_roots(paths)
-    )
+    checked = _check(engine, paths, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache))
     report = _report([c.result for c in checked], False)
     target = output or settings.baseline_path
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -294,12 +327,12 @@ def fix(
             int(result.changed), len(result.applied), list(result.findings), list(result.errors), False, unsafe_fixes
         )
         sys.exit(USAGE_ERROR if _fatal(result.errors) else 1 if result.findings and not exit_zero else 0)
-    checked = list(check_files(engine, _files(paths, settings), fix=level, jobs=jobs, roots=_roots(paths)))
+    checked = _check(engine, paths, _files(paths, settings), fix=level, jobs=jobs)
     changed = [item for item in checked if item.result.changed]
     for item in changed:
         assert item.result.fixed_source is not None and item.source is not None
         if show_diff:
-            click.echo(_unified_diff(item.result.path, item.source.text, item.result.fixed_source), nl=False)
+            _terminal().echo(_unified_diff(item.result.path, item.source.text, item.result.fixed_source), DIFF)
         else:
             write_source(item.path, item.source, item.result.fixed_source)
     left, errors = _findings(checked), _errors(checked)
@@ -333,21 +366,19 @@ def _fix_summary(
     files: int, applied: int, left: list[Finding], errors: list[FileError], dry_run: bool, unsafe: bool
 ) -> None:
     verb = "Would fix" if dry_run else "Fixed"
-    click.echo(f"{verb} {applied} finding{'s' * (applied != 1)} in {files} file{'s' * (files != 1)}.", err=True)
+    lines = [f"{verb} {applied} finding{'s' * (applied != 1)} in {files} file{'s' * (files != 1)}."]
     for error in errors:
         where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
-        click.echo(f"{where}: error: {error.message}", err=True)
-    if not left:
-        return
+        lines.append(f"{where}: error: {error.message}")
     counts = Counter(f.fix for f in left)
-    click.echo(
-        f"{len(left)} left for a human ({counts[Safety.UNSAFE]} unsafe, {counts[Safety.MANUAL]} manual):", err=True
-    )
+    if left:
+        lines.append(f"{len(left)} left for a human ({counts[Safety.UNSAFE]} unsafe, {counts[Safety.MANUAL]} manual):")
     for finding in sorted(left, key=lambda f: (f.path, f.span)):
         why = finding.reason or finding.message
-        click.echo(f"  {finding.path}:{finding.line}:{finding.column}: {finding.rule} [{finding.fix}] {why}", err=True)
+        lines.append(f"  {finding.path}:{finding.line}:{finding.column}: {finding.rule} [{finding.fix}] {why}")
     if counts[Safety.UNSAFE] and not unsafe:
-        click.echo("Unsafe fixes were not applied; review the reasons above and rerun with --unsafe-fixes.", err=True)
+        lines.append("Unsafe fixes were not applied; review the reasons above and rerun with --unsafe-fixes.")
+    _terminal().echo("".join(line + "\n" for line in lines), err=True)
 
 
 @main.group()

@@ -7,7 +7,7 @@ worker processes (each builds its own Engine once). Writing fixed files happens 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,18 +48,28 @@ def check_files(
     jobs: int | None = None,
     cache: ResultCache | None = None,
     roots: Iterable[Path] = (),
+    progress: Callable[[FileResult], None] | None = None,
 ) -> Iterator[Checked]:
-    """Every file's result, in the order given; scan results come from and go to `cache` when given."""
+    """Every file's result, in the order given; scan results come from and go to `cache` when given.
+
+    `progress` is called with each file's result as soon as it is known (for a progress bar).
+    """
     pending: list[tuple[Path, str, SourceFile]] = []
     done: dict[Path, Checked] = {}
     sources: dict[Path, SourceFile] = {}
     order = list(paths)
+
+    def finish(checked: Checked) -> None:
+        done[checked.path] = checked
+        if progress is not None:
+            progress(checked.result)
+
     for path in order:
         try:
             sources[path] = read_source(path)
         except SourceError as error:
             shown = display_path(path)
-            done[path] = Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None)
+            finish(Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None))
     texts = {str(p.resolve()): s.text for p, s in sources.items()}
     project = Project({p: s.text for p, s in sources.items()}, roots=roots)
     candidates = project.dependents(p for p, s in sources.items() if engine.prefilter.imports_sdk(s.text))
@@ -68,15 +78,15 @@ def check_files(
     for path, source in sources.items():
         shown = display_path(path)
         if path.resolve() not in candidates:
-            done[path] = Checked(path, FileResult(shown, source=source.text), source)
+            finish(Checked(path, FileResult(shown, source=source.text), source))
             continue
         cached = cache.get(shown, source.text, texts) if cache is not None and fix is None else None
         if cached is not None:
-            done[path] = Checked(path, cached, source)
+            finish(Checked(path, cached, source))
         else:
             pending.append((path, shown, source))
     for (path, _, source), result in zip(pending, _analyse(engine, pending, fix, jobs), strict=True):
-        done[path] = Checked(path, result, source)
+        finish(Checked(path, result, source))
         if cache is not None and fix is None:
             cache.put(result, source.text, texts)
     for path in order:
