@@ -23,7 +23,8 @@ from cloudshift.engine.source import write_source
 from cloudshift.gate.baseline import BaselineError
 from cloudshift.gate.compare import only_new, save_baseline, unused_suppressions
 from cloudshift.gate.gitdiff import GitError, find_repo_root
-from cloudshift.gate.report import FORMATS, Report, exit_code, render
+from cloudshift.gate.migration import MIGRATION_FORMATS, Migration, render_migration
+from cloudshift.gate.report import FORMATS, Report, exit_code, render, tool_version
 from cloudshift.golden import check_case, find_cases
 from cloudshift.model import FileError, FileResult, Finding, Safety
 from cloudshift.rules.ruleset import RuleError
@@ -297,6 +298,42 @@ def baseline_command(
         click.echo(save_baseline(report, settings, target, update=update))
     except BaselineError as error:
         _fail(error)
+    sys.exit(USAGE_ERROR if _fatal(report.errors) else 0)
+
+
+@main.command("report")
+@common_options
+@click.option("--format", "format_name", type=click.Choice(MIGRATION_FORMATS), default="html", show_default=True)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here (default: stdout)."
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.cloudshift_cache).")
+def report_command(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    rule_dirs: tuple[Path, ...],
+    jobs: int | None,
+    stdin_filename: Path | None,
+    format_name: str,
+    output: Path | None,
+    no_cache: bool,
+) -> None:
+    """Write a migration plan: findings by provider, rule, fix safety and directory, and the work left for people."""
+    if stdin_filename is not None:
+        _fail(ValueError("report covers files on disk; --stdin-filename does not apply"))
+    settings = _settings(paths, select, ignore, rule_dirs)
+    engine = _engine(settings)
+    checked = _check(engine, paths, _files(paths, settings), jobs=jobs, cache=_cache(engine, no_cache))
+    report = _report([c.result for c in checked], False)
+    migration = Migration(tuple(str(path) for path in paths or (Path("."),)), report)
+    text = render_migration(format_name, migration, tool_version())
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}: {migration.headline()}", err=True)
     sys.exit(USAGE_ERROR if _fatal(report.errors) else 0)
 
 

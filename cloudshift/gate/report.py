@@ -202,7 +202,8 @@ def render_json(report: Report) -> str:
 # --- sarif ---------------------------------------------------------------------------------
 
 
-def _tool_version() -> str:
+def tool_version() -> str:
+    """The installed cloudshift's version, for the reports that name the tool."""
     try:
         return metadata.version("cloudshift")
     except metadata.PackageNotFoundError:
@@ -279,7 +280,7 @@ def render_sarif(report: Report, rule_docs: Mapping[str, tuple[str, ...]], root:
     rules = _sarif_rules(findings, rule_docs)
     index = {rule["id"]: position for position, rule in enumerate(rules)}
     fingerprints = fingerprints_for(findings, root.resolve())
-    version = _tool_version()
+    version = tool_version()
     run = {
         "tool": {
             "driver": {
