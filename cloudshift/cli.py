@@ -27,6 +27,7 @@ from cloudshift.gate.migration import MIGRATION_FORMATS, Migration, render_migra
 from cloudshift.gate.report import FORMATS, Report, exit_code, render, tool_version
 from cloudshift.golden import check_case, find_cases
 from cloudshift.model import FileError, FileResult, Finding, Safety
+from cloudshift.ruledocs import default_fixtures, rule_page, write_docs
 from cloudshift.rules.ruleset import RuleError
 
 USAGE_ERROR = 2
@@ -475,6 +476,49 @@ def rules_test(prefix: str, fixtures: Path, rule_dirs: tuple[Path, ...]) -> None
             click.echo("     " + problem.replace("\n", "\n     "))
     click.echo(f"{len(cases) - failed} passed, {failed} failed")
     sys.exit(1 if failed or not cases else 0)
+
+
+def _fixtures_option(function: Command) -> Command:
+    return click.option(
+        "--fixtures",
+        type=click.Path(path_type=Path, file_okay=False, exists=True),
+        default=default_fixtures(),
+        help="The golden fixtures the examples come from (default: the checkout's fixtures/).",
+    )(function)
+
+
+@rules.command("explain")
+@click.argument("rule_id", metavar="RULE")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False))
+@_fixtures_option
+@no_color_option
+def rules_explain(rule_id: str, rule_dirs: tuple[Path, ...], fixtures: Path | None) -> None:
+    """What RULE finds, why it matters, an example from its fixture, and its fix safety."""
+    ruleset = _engine(_settings((), (), (), rule_dirs)).ruleset
+    rule = next((rule for rule in ruleset.rules if rule.id == rule_id), None)
+    if rule is None:
+        near = difflib.get_close_matches(rule_id, [rule.id for rule in ruleset.rules], n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else " (`cloudshift rules list` shows them all)"
+        _fail(ValueError(f"unknown rule {rule_id!r}{hint}"))
+    _terminal().markdown(rule_page(ruleset, rule, fixtures))
+
+
+@rules.command("docs")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("docs/rules"),
+    show_default=True,
+    help="The folder to write one Markdown page per rule and an index (README.md) into.",
+)
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False))
+@_fixtures_option
+def rules_docs(output: Path, rule_dirs: tuple[Path, ...], fixtures: Path | None) -> None:
+    """Write the rule pages: generated from the rule files and their golden fixtures."""
+    ruleset = _engine(_settings((), (), (), rule_dirs)).ruleset
+    written = write_docs(ruleset, fixtures, output)
+    click.echo(f"Wrote {len(written)} pages to {output}.")
 
 
 @main.command("vendor-shim")

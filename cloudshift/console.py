@@ -119,7 +119,7 @@ class Terminal:
         if not self.color_out:
             click.echo(text, nl=False)
             return
-        self._console(err=False).print(Markdown(text))
+        self._console(err=False, soft_wrap=False).print(Markdown(text))  # rich lays out the Markdown itself
 
     @contextmanager
     def progress(self, total: int, verb: str = "Analysing") -> Iterator[ProgressCallback]:
@@ -152,7 +152,8 @@ class Terminal:
         with bar:
             yield advance
 
-    def _console(self, err: bool) -> Console:
+    def _console(self, err: bool, soft_wrap: bool = True) -> Console:
+        """A rich console on stdout or stderr; soft wrap leaves long lines to the terminal, as plain text does."""
         stream: TextIO = sys.stderr if err else sys.stdout
         return Console(
             file=stream,
@@ -162,7 +163,7 @@ class Terminal:
             highlight=False,
             markup=False,
             emoji=False,
-            soft_wrap=True,
+            soft_wrap=soft_wrap,
         )
 
 

@@ -162,6 +162,7 @@ class RuleSet:
     modules: set[str] = field(default_factory=set)
     exceptions: dict[str, str] = field(default_factory=dict)  # SDK exception dotted name -> provider
     files: list[str] = field(default_factory=list)
+    summaries: dict[str, str] = field(default_factory=dict)  # rule file -> its one-line summary
 
     def rule(self, rule_id: str) -> Rule:
         return next(rule for rule in self.rules if rule.id == rule_id)
@@ -202,6 +203,7 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
     lines = _LineFinder(path, node)
     provider, service = data["provider"], data["service"]
     ruleset.files.append(str(path))
+    ruleset.summaries[str(path)] = data.get("summary", "")
     ruleset.modules.update(data["modules"])
     ruleset.exceptions.update(dict.fromkeys(data.get("exceptions", ()), provider))
     for name, spec in data["objects"].items():
