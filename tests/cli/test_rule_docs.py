@@ -95,10 +95,10 @@ def test_write_docs_replaces_generated_pages_of_removed_rules_and_keeps_others(
     assert (tmp_path / "notes.md").read_text(encoding="utf-8") == "# Our notes on the rules\n"
 
 
-def test_rules_docs_command_writes_the_pages(tmp_path: Path) -> None:
+def test_rules_docs_command_writes_the_pages(ruleset: RuleSet, tmp_path: Path) -> None:
     result = cloudshift("rules", "docs", "-o", str(tmp_path / "pages"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"Wrote 101 pages to {tmp_path / 'pages'}.\n"
+    assert result.stdout == f"Wrote {len(ruleset.rules) + 1} pages to {tmp_path / 'pages'}.\n"
     assert (tmp_path / "pages" / "gcs-blob-download-as-text.md").read_text(encoding="utf-8") == (
         DOCS / "gcs-blob-download-as-text.md"
     ).read_text(encoding="utf-8")
