@@ -27,7 +27,12 @@ from rich.theme import Theme
 
 from cloudshift.model import FileResult
 
-REFRESH_SECONDS = 0.1  # redraw the bar at most this often: drawing per file would slow big runs
+# A frame costs about 1 ms to draw, so the bar is not redrawn for every file: at most every
+# REFRESH_SECONDS, and whenever it would otherwise lag by a REFRESH_STEPS-th of the files. The
+# second rule bounds how stale it looks while the run waits (there is no drawing thread to catch
+# up: the runner forks worker processes, and forking a threaded process is unsafe).
+REFRESH_SECONDS = 0.1
+REFRESH_STEPS = 50
 
 ProgressCallback = Callable[[FileResult], None]
 
@@ -135,19 +140,23 @@ class Terminal:
             TimeElapsedColumn(),
             console=self._console(err=True),
             transient=True,
-            auto_refresh=False,  # no drawing thread: the runner forks worker processes
+            auto_refresh=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
         task = bar.add_task(verb, total=total, findings=0)
-        findings = 0
-        drawn = time.monotonic()
+        done = findings = drawn_done = 0
+        drawn_at = time.monotonic()
+        step = max(1, total // REFRESH_STEPS)
 
         def advance(result: FileResult) -> None:
-            nonlocal findings, drawn
+            nonlocal done, findings, drawn_done, drawn_at
+            done += 1
             findings += len(result.findings) + len(result.applied)
-            bar.update(task, advance=1, findings=findings)
-            if time.monotonic() - drawn >= REFRESH_SECONDS:
+            bar.update(task, completed=done, findings=findings)
+            if done - drawn_done >= step or time.monotonic() - drawn_at >= REFRESH_SECONDS:
                 bar.refresh()
-                drawn = time.monotonic()
+                drawn_done, drawn_at = done, time.monotonic()
 
         with bar:
             yield advance
