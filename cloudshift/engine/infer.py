@@ -69,22 +69,22 @@ class Ext:
     dotted: str
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class ModuleRef:
     summary: ModuleSummary
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class ClassRef:
     cls: ClassInfo
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Instance:
     cls: ClassInfo
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class FunctionRef:
     function: FunctionInfo
     bound: Value = None  # the receiver of a bound method
@@ -343,6 +343,7 @@ class Program:
         self._steps = 0
         self._parameter_depth = 0
         self._subclasses: dict[tuple[int, int], list[ClassInfo]] = {}
+        self._mro: dict[int, list[ClassInfo]] = {}
         self._dispatch: dict[int, tuple[int, Sdk] | None] = {}
         self._indirect: dict[int, dict[int, tuple[ast.Call, str, Sdk, str]]] = {}
         self._sdk_nodes: dict[int, dict[int, tuple[ast.AST, Sdk]]] = {}  # id(module) -> id(node) -> fact
@@ -721,6 +722,13 @@ class Program:
 
     def mro(self, cls: ClassInfo) -> list[ClassInfo]:
         """The class and its project bases, depth first, left to right (close enough to C3 for lookups)."""
+        known = self._mro.get(id(cls))
+        if known is None:
+            self._mro[id(cls)] = [cls]  # a class among its own bases (broken code) ends here
+            known = self._mro[id(cls)] = self._linearise(cls)
+        return known
+
+    def _linearise(self, cls: ClassInfo) -> list[ClassInfo]:
         order: list[ClassInfo] = []
         stack = [cls]
         while stack:

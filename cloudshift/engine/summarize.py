@@ -13,6 +13,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 Position = tuple[int, int]  # line, column
 Branches = tuple[tuple[int, str], ...]  # (id of an if / match / loop statement, which branch), outermost first
@@ -113,7 +114,7 @@ class FunctionInfo:
     def name(self) -> str:
         return self.node.name if not isinstance(self.node, ast.Lambda) else "<lambda>"
 
-    @property
+    @cached_property
     def params(self) -> list[ast.arg]:
         args = self.node.args
         return [*args.posonlyargs, *args.args, *args.kwonlyargs]
@@ -125,19 +126,19 @@ class FunctionInfo:
     def has_decorator(self, *names: str) -> bool:
         return any(name in self.decorators for name in names)
 
-    @property
+    @cached_property
     def is_static(self) -> bool:
         return self.has_decorator("staticmethod")
 
-    @property
+    @cached_property
     def is_classmethod(self) -> bool:
         return self.has_decorator("classmethod")
 
-    @property
+    @cached_property
     def is_property(self) -> bool:
         return self.owner is not None and self.has_decorator("property", "cached_property", "cache_readonly")
 
-    @property
+    @cached_property
     def self_name(self) -> str | None:
         """The name of the first parameter of a method (`self` or `cls`), None for static methods and functions."""
         if self.owner is None or self.is_static or not self.params:
