@@ -13,12 +13,12 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from cloudshift.api import Checked, Engine, check_paths
 from cloudshift.config import ConfigError, Settings, load_settings
 from cloudshift.console import DIFF, Terminal
 from cloudshift.engine.cache import ResultCache
 from cloudshift.engine.discovery import DiscoveryError, discover, is_excluded
-from cloudshift.engine.pipeline import Engine
-from cloudshift.engine.runner import Checked, check_files, display_path
+from cloudshift.engine.runner import display_path
 from cloudshift.engine.source import write_source
 from cloudshift.gate.baseline import BaselineError
 from cloudshift.gate.compare import only_new, save_baseline, unused_suppressions
@@ -115,7 +115,7 @@ def _check(
 ) -> list[Checked]:
     """Every file's result, with a progress bar while they come in when a person is watching."""
     with _terminal().progress(len(files)) as progress:
-        return list(check_files(engine, files, fix=fix, jobs=jobs, cache=cache, roots=_roots(paths), progress=progress))
+        return list(check_paths(engine, files, fix=fix, jobs=jobs, cache=cache, roots=_roots(paths), progress=progress))
 
 
 def _errors(checked: list[Checked]) -> list[FileError]:

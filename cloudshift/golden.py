@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cloudshift.engine.pipeline import Engine
+from cloudshift.api import Engine
 from cloudshift.model import Safety
 
 

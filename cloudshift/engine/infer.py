@@ -23,7 +23,6 @@ matched on it. Nothing is imported or run.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -174,7 +173,6 @@ _ANNOTATED_ITEMS = frozenset(
     }
 )  # annotations whose first parameter is the type of their items
 ANNOTATED_ONE_OF = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})  # their parameter is the type
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_STEPS = 200_000  # per top-level question; pathological code gets "unknown", never a hang
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
 
@@ -238,14 +236,13 @@ class Modules:
         names: dict[str, str],
         load: Callable[[str], ModuleSummary | None],
         population: Iterable[str] = (),
-        text: Callable[[str], str | None] = lambda name: None,
+        spelling: Callable[[str], Iterable[str]] = lambda word: (),
     ) -> None:
         self.names = names  # dotted module name -> path
         self._load = load
-        self._text = text
+        self._spelling = spelling  # word -> the population's modules whose text contains it
         self.population = list(population)  # the modules searched for callers, subclasses and stores
         self._mentioning: dict[str, list[ModuleSummary]] = {}
-        self._words: dict[str, list[str]] | None = None
         self._summaries: dict[str, ModuleSummary | None] = {}
         self._by_suffix: dict[str, list[str]] | None = None
         self._extra: list[ModuleSummary] = []
@@ -275,15 +272,6 @@ class Modules:
                 if len(candidates) == 1:
                     return candidates[0], parts[end:]
         return None
-
-    def _word_index(self) -> dict[str, list[str]]:
-        """Identifier -> the population modules whose text contains it (built once, with a regex)."""
-        if self._words is None:
-            self._words = {}
-            for name in self.population:
-                for word in set(_WORD.findall(self._text(name) or "")):
-                    self._words.setdefault(word, []).append(name)
-        return self._words
 
     def _suffixes(self) -> dict[str, list[str]]:
         if self._by_suffix is None:
@@ -322,7 +310,7 @@ class Modules:
         set depends on the project's texts alone, never on the order files are checked in.
         """
         if word not in self._mentioning:
-            names = self._word_index().get(word, [])
+            names = sorted(self._spelling(word))
             found = [s for s in map(self.summary, names) if s is not None]
             self._mentioning[word] = found + [s for s in self._extra if s not in found]
         return self._mentioning[word]

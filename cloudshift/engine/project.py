@@ -60,6 +60,7 @@ class Project:
         self._summaries: dict[Path, tuple[str, ModuleSummary | None]] = {}
         self._program: Program | None = None  # valid until a text changes
         self.population: set[Path] = set()  # the files searched for callers and subclasses (default: all)
+        self._index: dict[str, set[str]] | None = None  # word -> population modules spelling it
 
     def __getstate__(self) -> dict[str, object]:
         """Worker processes get the texts and names; they summarise for themselves."""
@@ -70,6 +71,7 @@ class Project:
             "population": self.population,
             "_summaries": {},
             "_program": None,
+            "_index": None,
         }
 
     def add(self, path: Path) -> None:
@@ -81,9 +83,28 @@ class Project:
         """Use `text` for `path` from now on (an editor's unsaved buffer)."""
         resolved = path.resolve()
         if self.texts.get(resolved) != text:
-            self.texts[resolved] = text
-            self._program = None
+            self._change(resolved, text)
         self.add(resolved)
+
+    def drop_text(self, path: Path) -> None:
+        """Forget a text given with `set_text`: the file on disk counts again."""
+        resolved = path.resolve()
+        if resolved in self.texts:
+            self._change(resolved, None)
+
+    def _change(self, path: Path, text: str | None) -> None:
+        """Replace (or, with None, forget) the text of `path`, keeping the word index current."""
+        before = self._words(path) if self._index is not None else frozenset()
+        if text is None:
+            del self.texts[path]
+        else:
+            self.texts[path] = text
+        self._program = None
+        name = module_name(path, self.roots)
+        if self._index is not None and name:
+            for word in before:
+                self._index.get(word, set()).discard(name)
+            self._index_words(name, self._words(path))
 
     def module_of(self, path: Path) -> str:
         resolved = path.resolve()
@@ -128,11 +149,27 @@ class Project:
             return self.summary_of(path, text) if text is not None else None
 
         names = {name: str(path) for name, path in self.paths.items()}
-        population = [self.module_of(path) for path in self.population] if self.population else list(names)
-        return Program(
-            ruleset,
-            Modules(names, load, [name for name in population if name], lambda name: self.text(self.paths[name])),
-        )
+        return Program(ruleset, Modules(names, load, self._population_names(), self.modules_spelling))
+
+    def _population_names(self) -> list[str]:
+        paths = self.population or set(self.paths.values())
+        return sorted(name for name in map(self.module_of, paths) if name)
+
+    def modules_spelling(self, word: str) -> set[str]:
+        """The population's modules whose text contains `word` (an index of words, kept up to date per file)."""
+        if self._index is None:
+            self._index = {}
+            for name in self._population_names():
+                self._index_words(name, self._words(self.paths[name]))
+        return self._index.get(word, set())
+
+    def _words(self, path: Path) -> frozenset[str]:
+        return frozenset(_WORD.findall(self.text(path) or ""))
+
+    def _index_words(self, name: str, words: Iterable[str]) -> None:
+        assert self._index is not None
+        for word in words:
+            self._index.setdefault(word, set()).add(name)
 
     def dependents(self, roots: Iterable[Path]) -> set[Path]:
         """The files that import (directly or through each other) a module among `roots`, and the roots.
@@ -159,6 +196,7 @@ class Project:
         return {module_files[name] for name in found if name in module_files} | {p.resolve() for p in roots}
 
 
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w, \t]+)", re.MULTILINE)
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w., \t]+)", re.MULTILINE)
 

@@ -33,9 +33,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
+from cloudshift.api import Engine
 from cloudshift.config import ConfigError, Settings, find_config, load_settings
 from cloudshift.engine.discovery import is_excluded
-from cloudshift.engine.pipeline import Engine
 from cloudshift.engine.suppress import Suppression, parse_suppressions
 from cloudshift.model import Finding, Resolution, Safety, Span
 from cloudshift.rules.ruleset import RuleError
