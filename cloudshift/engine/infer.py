@@ -627,16 +627,17 @@ class Program:
         a module-level holder: reads of the same spelled path, in the same class or module, see
         what was stored.
         """
-        path = _path(node)
-        if path is None:
+        return self._stored_at(node, name, scope)
+
+    def _stored_at(self, holder: ast.expr, index: str, scope: Scope) -> Value:
+        """What the module stores at the same path as `holder` (under attribute `index`, or "[]" for items)."""
+        key = _path_key(holder, scope)
+        if key is None:
             return None
-        owner = _path_owner(path, scope)
         values = [
             self.value(store.binding.node, store.binding.scope, _NO_CONTEXT)
-            for store in scope.module.stores.get(name, ())
-            if store.binding.node is not None
-            and _path(store.target) == path
-            and _path_owner(path, store.binding.scope) is owner
+            for store in scope.module.stores.get(index, ())
+            if store.binding.node is not None and _path_key(store.target, store.binding.scope) == key
         ]
         return _less_sure(unify(values)) if values else None
 
@@ -769,28 +770,21 @@ class Program:
             return base.values[key.value] if -len(base.values) <= key.value < len(base.values) else None
         if isinstance(base, Items):
             return base.item
-        if isinstance(base, Entries):
-            if isinstance(key, Const):
-                return next((v for k, v in base.values if k == key.value), None)
-            return unify(v for _, v in base.values)
-        if base is None or isinstance(base, (Opaque, Instance)):
-            return self._stored_item(node, scope)
+        if isinstance(base, Entries) and isinstance(key, Const):
+            found = next((v for k, v in base.values if k == key.value), None)
+            if found is not None:
+                return found
+        literal = (
+            base.values
+            if isinstance(base, Elements)
+            else tuple(v for _, v in base.values)
+            if isinstance(base, Entries)
+            else ()
+        )
+        if base is None or isinstance(base, (Opaque, Instance, Elements, Entries)):
+            stored = self._stored_at(node.value, "[]", scope)  # `cache[key] = client` elsewhere
+            return unify([*literal, stored]) if stored is not None else unify(literal) if literal else None
         return None
-
-    def _stored_item(self, node: ast.Subscript, scope: Scope) -> Value:
-        """`holder[key]` where code elsewhere in the module did `holder[k] = value` or `holder.append(value)`."""
-        path = _path(node.value)
-        if path is None:
-            return None
-        owner = _path_owner(path, scope)
-        values = [
-            self.value(store.binding.node, store.binding.scope, _NO_CONTEXT)
-            for store in scope.module.stores.get("[]", ())
-            if store.binding.node is not None
-            and _path(store.target) == path
-            and _path_owner(path, store.binding.scope) is owner
-        ]
-        return _less_sure(unify(values)) if values else None
 
     # calls
     def _call(self, node: ast.Call, scope: Scope, context: Context) -> Value:
@@ -931,7 +925,11 @@ class Program:
             return Items(unify(self.value(y, function.scope, context) for y in function.yields))
         if not function.returns:
             return NONE if not function.is_async else None
-        return unify(self.value(r, function.scope, context) for r in function.returns)
+        found = unify(self.value(r, function.scope, context) for r in function.returns)
+        declared = function.node.returns if not isinstance(function.node, ast.Lambda) else None
+        if found is None and declared is not None:  # `-> storage.Client`: what the code says it returns
+            return _less_sure(self.annotation(declared, function.scope.parent or function.scope))
+        return found
 
     def dispatch(self, function: FunctionInfo) -> tuple[int, Sdk] | None:
         """(position of the parameter that names an SDK method, the SDK object) for `f(self, method, ...)`.
@@ -1017,6 +1015,10 @@ class Program:
         )
         if setter_of is not None and function.owner is not None:
             return self._setter_value(function.owner, setter_of, function)
+        if function.name.startswith("test") or function.has_decorator("fixture"):
+            injected = self._fixture(function, param.arg)
+            if injected is not None:
+                return injected
         values = [self._default(function, param)]
         if self._parameter_depth < _MAX_PARAMETER_DEPTH:
             self._parameter_depth += 1
@@ -1026,6 +1028,29 @@ class Program:
             finally:
                 self._parameter_depth -= 1
         return _less_sure(unify(values)) if len(values) > 1 else values[0]
+
+    def _fixture(self, function: FunctionInfo, name: str) -> Value:
+        """What pytest injects for a test's (or fixture's) parameter: the fixture of that name's value.
+
+        Fixtures are looked for in the test's module, then in the `conftest.py` of its package
+        and of each package above it, as pytest does.
+        """
+        module = function.scope.module
+        places = [module, *self._conftests(module)]
+        for summary in places:
+            for candidate in summary.functions:
+                if candidate is not function and _fixture_name(candidate) == name:
+                    produced = candidate.yields or candidate.returns
+                    return _less_sure(unify(self.value(v, candidate.scope) for v in produced))
+        return None
+
+    def _conftests(self, module: ModuleSummary) -> Iterator[ModuleSummary]:
+        parts = module.package.split(".") if module.package else []
+        for end in range(len(parts), -1, -1):
+            name = ".".join([*parts[:end], "conftest"])
+            found = self.modules.summary(name) if name in self.modules.names and name != module.name else None
+            if found is not None:
+                yield found
 
     def _default(self, function: FunctionInfo, param: ast.arg) -> Value:
         args = function.node.args
@@ -1170,6 +1195,18 @@ def _is_prefix(inner: Branches, outer: Branches) -> bool:
     return outer[: len(inner)] == inner
 
 
+def _fixture_name(function: FunctionInfo) -> str | None:
+    """The name a pytest fixture is requested by (`@pytest.fixture(name="s3")` or the function's name)."""
+    if isinstance(function.node, ast.Lambda) or not function.has_decorator("fixture"):
+        return None
+    for decorator in function.node.decorator_list:
+        if isinstance(decorator, ast.Call) and callee_name(decorator.func) == "fixture":
+            for keyword in decorator.keywords:
+                if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+                    return str(keyword.value.value)
+    return function.name
+
+
 def _argument_for(callee: FunctionRef, call: ast.Call, index: int) -> ast.expr | None:
     """The argument a call passes for the function's parameter at `index`."""
     function = callee.function
@@ -1186,23 +1223,27 @@ def _bases(cls: ClassInfo) -> list[ast.expr]:
     return [base.value if isinstance(base, ast.Subscript) else base for base in cls.node.bases]
 
 
-def _path(node: ast.expr) -> str | None:
-    """`self._local.client` as text, for matching stores and reads of the same spelled path."""
-    return dotted_name(node)
+def _path_key(node: ast.expr, scope: Scope) -> tuple[object, str] | None:
+    """Where a spelled path like `self._local.client` or `GCS._client_cache` lives, for matching stores to reads.
 
-
-def _path_owner(path: str, scope: Scope) -> object:
-    """What a path's first name refers to: the class for `self.…`, else the scope binding the name."""
-    root = path.split(".")[0]
+    `self.`/`cls.` in a method and the class's own name mean the class; any other first name
+    means the scope that binds it. The rest of the path is compared as text.
+    """
+    dotted = dotted_name(node)
+    if dotted is None:
+        return None
+    root, _, rest = dotted.partition(".")
     function = scope.function
     if function is not None and root == function.self_name and function.owner is not None:
-        return function.owner
+        return function.owner, rest
     current: Scope | None = scope
     while current is not None:
-        if root in current.bindings:
-            return current
+        bindings = current.bindings.get(root)
+        if bindings:
+            classes = [b.cls for b in bindings if b.kind is Kind.CLASS]
+            return (classes[0], rest) if len(classes) == len(bindings) else (current, dotted)
         current = current.parent
-    return scope.module
+    return scope.module, dotted
 
 
 def sdk_calls(program: Program, summary: ModuleSummary) -> Iterator[tuple[CallSite, Sdk, str]]:
