@@ -413,6 +413,7 @@ class _GroupAnalysis:
         self.decisions = decisions
         self.resolver = planner.resolver
         self.blocked: dict[int, str] = {}  # id(bindings list) -> why the group stays as it is
+        self._sdk_groups = {id(bindings) for bindings, _ in self.resolver.sdk_groups()}  # the ones that can convert
         self._creation_cache: dict[int, CreationFix | None] = {}
 
     def settle(self) -> dict[int, Decision]:
@@ -486,8 +487,11 @@ class _GroupAnalysis:
             if owner is not None and self._creation_fix(node, scope) is not None:
                 return self._receiver_problem(node.value, scope)
         bindings = self._group_of(node, scope)
-        if bindings is None:
-            return "the object it is called on is passed in or computed; rewrite it where it is created"
+        if bindings is None or id(bindings) not in self._sdk_groups:
+            return (
+                "the object it is called on is passed in, returned by a function or property, or computed; "
+                "rewrite it where it is created"
+            )
         return self.blocked.get(id(bindings), "")
 
     def _template_receiver_problem(self, fix: CreationFix, node: cst.CSTNode, scope: Scope) -> str:
