@@ -332,6 +332,8 @@ class Program:
         self._parameter_depth = 0
         self._subclasses: dict[tuple[int, int], list[ClassInfo]] = {}
         self._mro: dict[int, list[ClassInfo]] = {}
+        self._calls: dict[tuple[str, int], list[CallSite]] = {}
+        self._sites: dict[tuple[int, int], list[tuple[CallSite, int]]] = {}
         self._dispatch: dict[int, tuple[int, Sdk] | None] = {}
         self._indirect: dict[int, dict[int, tuple[ast.Call, str, Sdk, str]]] = {}
         self._sdk_nodes: dict[int, dict[int, tuple[ast.AST, Sdk]]] = {}  # id(module) -> id(node) -> fact
@@ -752,7 +754,11 @@ class Program:
 
     def _calls_named(self, name: str) -> list[CallSite]:
         """Calls spelled with `name` in the population."""
-        return [site for summary in self.modules.mentioning(name) for site in summary.calls_by_name.get(name, ())]
+        key = (name, self.modules.generation)
+        if key not in self._calls:
+            mentioning = self.modules.mentioning(name)
+            self._calls[key] = [site for summary in mentioning for site in summary.calls_by_name.get(name, ())]
+        return self._calls[key]
 
     # subscripts
     def _subscript(self, node: ast.Subscript, scope: Scope, context: Context) -> Value:
@@ -1075,8 +1081,14 @@ class Program:
         return self.value(argument, site.scope) if argument is not None else NONE
 
     def call_sites(self, function: FunctionInfo) -> list[tuple[CallSite, int]]:
-        """Calls of `function` in the modules summarised so far, each with how many leading parameters it
-        does not spell (1 for a bound method's `self`). Constructors are found through their class's name."""
+        """Calls of `function` in the population, each with how many leading parameters it does not spell
+        (1 for a bound method's `self`). Constructors are found through their class's name."""
+        key = (id(function), self.modules.generation)
+        if key not in self._sites:
+            self._sites[key] = self._find_call_sites(function)
+        return self._sites[key]
+
+    def _find_call_sites(self, function: FunctionInfo) -> list[tuple[CallSite, int]]:
         if isinstance(function.node, ast.Lambda):
             return []
         names = [function.name]

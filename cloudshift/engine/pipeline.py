@@ -70,8 +70,11 @@ class Engine:
             summary = self.project.summary_of(Path(path), source)
             if summary is not None:
                 program.modules.include(summary)
-            uses = sdk_uses(program, summary) if summary is not None else []
-            if not uses and not self.prefilter.is_candidate(source):
+            if summary is None:  # `ast` cannot parse it: LibCST's error-tolerant path reports what it can
+                possible = self.prefilter.is_candidate(source)
+            else:
+                possible = bool(sdk_uses(program, summary))  # LibCST runs only where a finding is possible
+            if not possible:
                 return FileResult(path, source=source, fixed_source=source if fix else None)
             result = self._check_candidate(path, source, fix, only, program)
             population = program.modules.population
