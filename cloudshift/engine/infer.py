@@ -38,7 +38,6 @@ from cloudshift.engine.summarize import (
     Position,
     Scope,
     callee_name,
-    dotted_name,
 )
 from cloudshift.rules.ruleset import Creation, RuleSet, Signature
 
@@ -629,19 +628,72 @@ class Program:
         a module-level holder: reads of the same spelled path, in the same class or module, see
         what was stored.
         """
-        return self._stored_at(node, name, scope)
+        return self._stored_at(node, name, scope, context)
 
-    def _stored_at(self, holder: ast.expr, index: str, scope: Scope) -> Value:
-        """What the module stores at the same path as `holder` (under attribute `index`, or "[]" for items)."""
-        key = _path_key(holder, scope)
+    def _stored_at(self, read: ast.expr, index: str, scope: Scope, context: Context) -> Value:
+        """What code stores at the path `read` spells (`index`: the attribute name, or "[]" for items).
+
+        Paths are matched by where their first name lives (the class for `self.`/`cls.`, the
+        defining module for a global, wherever it is imported) and then part by part, a
+        subscript by its literal key or by any key when it is not a literal.
+        """
+        key = self._path_key(read, scope, context)
         if key is None:
             return None
-        values = [
-            self.value(store.binding.node, store.binding.scope, _NO_CONTEXT)
-            for store in scope.module.stores.get(index, ())
-            if store.binding.node is not None and _path_key(store.target, store.binding.scope) == key
-        ]
+        owner, parts = key
+        modules = [scope.module]
+        if isinstance(owner, Scope) and owner.kind == "module":  # a global: stores may be in any importer
+            modules += [m for m in self.modules.mentioning(parts[0]) if m is not scope.module]
+        values = []
+        for module in modules:
+            for store in module.stores.get(index, ()):
+                if store.binding.node is None:
+                    continue
+                stored = self._path_key(store.target, store.binding.scope, _NO_CONTEXT)
+                if stored is not None and store.appended:
+                    stored = (stored[0], (*stored[1], "[*]"))
+                if stored is not None and stored[0] is owner and _same_path(stored[1], parts):
+                    values.append(self.value(store.binding.node, store.binding.scope, _NO_CONTEXT))
         return _less_sure(unify(values)) if values else None
+
+    def _path_key(self, node: ast.expr, scope: Scope, context: Context) -> tuple[object, tuple[str, ...]] | None:
+        """Where a spelled path like `self._local.client` or `CLIENT_MAP["s3"][name]` lives, and its parts."""
+        if isinstance(node, ast.Attribute):
+            inner = self._path_key(node.value, scope, context)
+            return (inner[0], (*inner[1], node.attr)) if inner is not None else None
+        if isinstance(node, ast.Subscript):
+            inner = self._path_key(node.value, scope, context)
+            if inner is None:
+                return None
+            key = self.value(node.slice, scope, context)
+            part = f"[{key.value!r}]" if isinstance(key, Const) and key.value is not None else "[*]"
+            return inner[0], (*inner[1], part)
+        if not isinstance(node, ast.Name):
+            return None
+        function = scope.function
+        if function is not None and node.id == function.self_name and function.owner is not None:
+            return function.owner, ()
+        current: Scope | None = scope
+        while current is not None:
+            bindings = current.bindings.get(node.id)
+            if bindings:
+                return self._path_root(node.id, bindings, current)
+            current = current.parent
+        return scope.module.scope, (node.id,)
+
+    def _path_root(self, name: str, bindings: list[Binding], scope: Scope) -> tuple[object, tuple[str, ...]]:
+        """A class by any spelling is the class; an imported global is the defining module's."""
+        if all(b.kind is Kind.CLASS for b in bindings):
+            cls = bindings[0].cls
+            assert cls is not None
+            return cls, ()
+        if all(b.kind is Kind.IMPORT for b in bindings):
+            found = self.modules.find(bindings[0].dotted)
+            if found is not None and len(found[1]) == 1:
+                defining = self.modules.summary(found[0])
+                if defining is not None:
+                    return defining.scope, (found[1][0],)
+        return scope, (name,)
 
     def _class_member(self, cls: ClassInfo, name: str, instance: Value) -> Value:
         """An attribute of a class or of its instances, looked up through its bases and subclasses."""
@@ -788,7 +840,7 @@ class Program:
             else ()
         )
         if base is None or isinstance(base, (Opaque, Instance, Elements, Entries)):
-            stored = self._stored_at(node.value, "[]", scope)  # `cache[key] = client` elsewhere
+            stored = self._stored_at(node, "[]", scope, context)  # `cache[key] = client` elsewhere
             return unify([*literal, stored]) if stored is not None else unify(literal) if literal else None
         return None
 
@@ -1235,27 +1287,12 @@ def _bases(cls: ClassInfo) -> list[ast.expr]:
     return [base.value if isinstance(base, ast.Subscript) else base for base in cls.node.bases]
 
 
-def _path_key(node: ast.expr, scope: Scope) -> tuple[object, str] | None:
-    """Where a spelled path like `self._local.client` or `GCS._client_cache` lives, for matching stores to reads.
-
-    `self.`/`cls.` in a method and the class's own name mean the class; any other first name
-    means the scope that binds it. The rest of the path is compared as text.
-    """
-    dotted = dotted_name(node)
-    if dotted is None:
-        return None
-    root, _, rest = dotted.partition(".")
-    function = scope.function
-    if function is not None and root == function.self_name and function.owner is not None:
-        return function.owner, rest
-    current: Scope | None = scope
-    while current is not None:
-        bindings = current.bindings.get(root)
-        if bindings:
-            classes = [b.cls for b in bindings if b.kind is Kind.CLASS]
-            return (classes[0], rest) if len(classes) == len(bindings) else (current, dotted)
-        current = current.parent
-    return scope.module, dotted
+def _same_path(stored: tuple[str, ...], read: tuple[str, ...]) -> bool:
+    """Parts equal, a subscript with a non-literal key on either side matching any subscript."""
+    return len(stored) == len(read) and all(
+        a == b or (a.startswith("[") and b.startswith("[") and "[*]" in (a, b))
+        for a, b in zip(stored, read, strict=True)
+    )
 
 
 def sdk_calls(program: Program, summary: ModuleSummary) -> Iterator[tuple[CallSite, Sdk, str]]:

@@ -70,10 +70,8 @@ class Engine:
             summary = self.project.summary_of(Path(path), source)
             if summary is not None:
                 program.modules.include(summary)
-            if summary is None:  # `ast` cannot parse it: LibCST's error-tolerant path reports what it can
-                possible = self.prefilter.is_candidate(source)
-            else:
-                possible = bool(sdk_uses(program, summary))  # LibCST runs only where a finding is possible
+            # LibCST runs only where a finding is possible; what `ast` cannot parse goes to its error-tolerant path
+            possible = self.prefilter.is_candidate(source) if summary is None else bool(sdk_uses(program, summary))
             if not possible:
                 return FileResult(path, source=source, fixed_source=source if fix else None)
             result = self._check_candidate(path, source, fix, only, program)

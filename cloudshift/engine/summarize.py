@@ -177,8 +177,9 @@ class CallSite:
 class AttributeStore:
     """`<base>.name = value` (or `<base>[key] = value`, `<base>.append(value)`) on something not `self`."""
 
-    target: ast.expr  # the Attribute / Subscript stored to, or the container appended to
+    target: ast.expr  # the Attribute or Subscript stored to, or the container appended to
     binding: Binding
+    appended: bool = False  # `target.append(value)`: an item under any key
 
 
 @dataclass(eq=False)
@@ -443,7 +444,7 @@ class _Collector:
             self.attribute_store(target, binding, scope)
         elif isinstance(target, ast.Subscript):
             self.expressions([target.value, target.slice], scope)
-            self.summary.stores.setdefault("[]", []).append(AttributeStore(target.value, binding))
+            self.summary.stores.setdefault("[]", []).append(AttributeStore(target, binding))
         elif isinstance(target, ast.Starred):
             self.target(target.value, Binding(Kind.UNKNOWN, scope), scope)
 
@@ -526,7 +527,7 @@ class _Collector:
         if name in _CONTAINER_ADDS and isinstance(node.func, ast.Attribute) and node.args:
             value = node.args[-1]
             self.summary.stores.setdefault("[]", []).append(
-                AttributeStore(node.func.value, Binding(Kind.VALUE, scope, value))
+                AttributeStore(node.func.value, Binding(Kind.VALUE, scope, value), appended=True)
             )
 
     def comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, scope: Scope) -> None:
