@@ -132,6 +132,187 @@ def generate(lines: int) -> str:
     return "".join(parts)
 
 
+# --- a workspace of many modules (--workspace-files) -----------------------------------------
+# A package as applications lay one out: clients made in one module (`app/clients.py`, re-exported
+# from `app/__init__.py`), a base hook class in another, and modules of four kinds in turn: plain
+# code that imports other modules, code calling boto3 directly, code using the shared helper, and
+# hooks inheriting `get_conn()`. One module in PLAIN_SHARE + 1 is plain; the rest use the SDK.
+
+PLAIN_SHARE = 6  # of every 7 modules, 6 are plain code (about 15% touch the SDK, as in applications)
+PACKAGE_SIZE = 40  # modules per subpackage
+
+PACKAGE_INIT = """\
+\"\"\"The application package: the storage helpers are re-exported here.\"\"\"
+
+from .clients import get_s3, reports_bucket
+
+__all__ = ["get_s3", "reports_bucket"]
+"""
+
+CLIENTS = """\
+\"\"\"Where the application makes its storage clients.\"\"\"
+
+import boto3
+
+REPORTS_BUCKET = "acme-reports"
+
+
+def get_s3():
+    return boto3.client("s3", region_name="eu-west-1")
+
+
+def reports_bucket() -> str:
+    return REPORTS_BUCKET
+"""
+
+BASE_HOOK = """\
+\"\"\"The base class every storage hook inherits its connection from.\"\"\"
+
+import boto3
+
+
+class BaseHook:
+    def __init__(self, conn_id: str) -> None:
+        self.conn_id = conn_id
+
+    def get_conn(self):
+        return boto3.client("s3")
+"""
+
+PLAIN = """\
+\"\"\"Plain application code (module {n}).\"\"\"
+
+from dataclasses import dataclass, field
+
+from app.{other} import Record{m}, summarise_{m}
+
+
+@dataclass
+class Record{n}:
+    name: str
+    tags: list[str] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    def put(self, key: str, size: int) -> None:
+        self.sizes[key] = size
+
+    def get(self, key: str) -> int:
+        return self.sizes.get(key, 0)
+
+    def upload_file(self, path: str) -> str:
+        return f"{{self.name}}:{{path}}"
+
+
+def summarise_{n}(records: list[Record{n}]) -> dict[str, int]:
+    totals: dict[str, int] = {{}}
+    for record in records:
+        for key, size in record.sizes.items():
+            totals[key] = totals.get(key, 0) + size
+    return totals
+
+
+def merge_{n}(left: Record{m}, right: Record{n}) -> Record{n}:
+    merged = Record{n}(right.name, [*right.tags])
+    for key, size in summarise_{m}([left]).items():
+        merged.put(key, size)
+    return merged
+"""
+
+DIRECT = """\
+\"\"\"Exports that talk to S3 directly (module {n}).\"\"\"
+
+import json
+
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def publish_{n}(bucket: str, name: str, report: dict) -> None:
+    body = json.dumps(report).encode("utf-8")
+    s3.put_object(Bucket=bucket, Key=f"daily/{{name}}.json", Body=body)
+
+
+def fetch_{n}(bucket: str, name: str) -> dict:
+    return json.loads(s3.get_object(Bucket=bucket, Key=f"daily/{{name}}.json")["Body"].read())
+
+
+def retire_{n}(bucket: str, name: str) -> None:
+    s3.delete_object(Bucket=bucket, Key=f"daily/{{name}}.json")
+"""
+
+HELPER_USER = """\
+\"\"\"Exports through the application's shared client (module {n}).\"\"\"
+
+from app import get_s3, reports_bucket
+from app.{other} import Record{m}
+
+
+def ship_{n}(path: str, day: str) -> str:
+    key = f"exports/{{day}}/part-{n}.parquet"
+    get_s3().upload_file(path, reports_bucket(), key)
+    return key
+
+
+def fetch_{n}(day: str, target: str) -> None:
+    client = get_s3()
+    client.download_file(reports_bucket(), f"exports/{{day}}/part-{n}.parquet", target)
+
+
+def record_{n}(name: str) -> Record{m}:
+    return Record{m}(name)
+"""
+
+HOOK = """\
+\"\"\"A storage hook for one team (module {n}).\"\"\"
+
+from app.hooks.base import BaseHook
+
+
+class Team{n}Hook(BaseHook):
+    def upload(self, path: str, bucket: str, key: str) -> None:
+        self.get_conn().upload_file(path, bucket, key)
+
+    def exists(self, bucket: str, key: str) -> bool:
+        conn = self.get_conn()
+        conn.head_object(Bucket=bucket, Key=key)
+        return True
+"""
+
+SDK_KINDS = (DIRECT, HELPER_USER, HOOK)
+
+
+def workspace(folder: Path, files: int) -> list[Path]:
+    """Write a workspace of `files` modules under `folder`; returns the modules that use the SDK."""
+    app = folder / "app"
+    (app / "hooks").mkdir(parents=True)
+    fixed = {
+        app / "__init__.py": PACKAGE_INIT,
+        app / "clients.py": CLIENTS,
+        app / "hooks" / "__init__.py": "",
+        app / "hooks" / "base.py": BASE_HOOK,
+    }
+    for path, text in fixed.items():
+        path.write_text(text, encoding="utf-8")
+    sdk_users = []
+    plain_modules: list[str] = []
+    for n in range(files - len(fixed)):
+        package = app / f"pkg{n // PACKAGE_SIZE:02d}"
+        if not package.exists():
+            package.mkdir()
+            (package / "__init__.py").write_text("", encoding="utf-8")
+        other = plain_modules[(n * 7) % len(plain_modules)] if plain_modules else None
+        kind = PLAIN if n % (PLAIN_SHARE + 1) or other is None else SDK_KINDS[(n // (PLAIN_SHARE + 1)) % 3]
+        path = package / f"mod{n}.py"
+        imported = other or f"pkg{n // PACKAGE_SIZE:02d}.mod{n}"  # the first module imports itself
+        path.write_text(kind.format(n=n, m=imported.rpartition("mod")[2], other=imported), encoding="utf-8")
+        if kind is PLAIN:
+            plain_modules.append(f"pkg{n // PACKAGE_SIZE:02d}.mod{n}")
+        else:
+            sdk_users.append(path)
+    return sdk_users
+
+
 class Client(LanguageClient):
     def __init__(self) -> None:
         super().__init__("cloudshift-benchmark", "1")

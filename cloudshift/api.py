@@ -7,37 +7,96 @@ at once (`check_paths`), so they cannot disagree about what is found or what a f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from cloudshift.config import Settings
 from cloudshift.engine.cache import ResultCache
+from cloudshift.engine.discovery import discover
 from cloudshift.engine.pipeline import Engine
-from cloudshift.engine.project import Project
+from cloudshift.engine.project import Project, imported_modules, module_name
 from cloudshift.engine.runner import Checked, check_files
+from cloudshift.engine.source import SourceError, read_source
 from cloudshift.model import FileResult, Finding, Safety
+
+ImportKey = tuple[bool, frozenset[str]]  # (imports an SDK module, the modules its import lines may name)
 
 __all__ = ["Checked", "Engine", "FileResult", "Finding", "Project", "Safety", "Settings", "Workspace", "check_paths"]
 
 
 class Workspace:
-    """An engine and the project it resolves names in, kept warm between questions (the editor's case)."""
+    """An engine and the project it resolves names in, kept warm between questions (the editor's case).
 
-    def __init__(self, settings: Settings, files: Iterable[Path] = (), roots: Iterable[Path] = ()) -> None:
-        self.project = Project(paths=files, roots=roots)
-        self.engine = Engine.create(settings).with_project(self.project)
+    It answers as `check_paths` over the same files would: the same modules, the same candidate
+    files (those that import an SDK module, and the files importing them) searched for callers
+    and subclasses, and nothing reported in a file no SDK object can reach.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        files: Iterable[Path] = (),
+        roots: Iterable[Path] = (),
+        *,
+        texts: Mapping[Path, str] | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.project = Project(dict(texts or {}), paths=files, roots=roots)
+        self.engine = (engine or Engine.create(settings)).with_project(self.project)
+        self._imports: dict[Path, tuple[str, ImportKey]] = {}  # path -> (text, what its import lines say)
+        self._candidates: set[Path] | None = None  # None: to be worked out again
+
+    @classmethod
+    def load(cls, engine: Engine, root: Path) -> Workspace:
+        """Every Python file `cloudshift scan ROOT` would analyse, read now and kept in memory."""
+        texts = {}
+        for path in discover([root], engine.settings):
+            try:
+                texts[path] = read_source(path).text
+            except SourceError:
+                continue  # a scan reports it; the editor reports it when the file is opened
+        return cls(engine.settings, roots=[root], texts=texts, engine=engine)
 
     @property
     def settings(self) -> Settings:
         return self.engine.settings
 
+    def holds(self, path: Path) -> bool:
+        """Whether `path` is one of the project's files (a scan of the workspace would analyse it)."""
+        return path.resolve() in self.project.texts
+
     def update(self, path: Path, text: str) -> None:
         """Use `text` for `path` (an unsaved buffer, or a file changed on disk) from now on."""
-        self.project.set_text(path, text)
+        resolved = path.resolve()
+        before = self.project.texts.get(resolved)
+        if before == text:
+            return
+        if self._candidates is not None and (
+            before is None or self._import_key(resolved, text) != self._known_import_key(resolved)
+        ):
+            self._candidates = None  # a new file, or new import lines: which files are candidates may change
+        self.project.set_text(resolved, text)
 
     def forget(self, path: Path) -> None:
-        """Go back to what is on disk for `path` (its buffer was closed)."""
-        self.project.drop_text(path)
+        """Go back to what is on disk for `path` (its buffer was closed, or the file changed on disk)."""
+        try:
+            self.update(path, read_source(path).text)
+        except SourceError:
+            self._candidates = None
+            self.project.drop_text(path)
+
+    def candidates(self) -> set[Path]:
+        """The files that can hold a finding, as a run decides: SDK importers and the files importing them."""
+        if self._candidates is None:
+            project, prefilter = self.project, self.engine.prefilter
+            self._candidates = project.dependents(p for p, text in project.texts.items() if prefilter.imports_sdk(text))
+            project.set_population(self._candidates)
+        return self._candidates
+
+    def imports(self, path: Path) -> set[Path]:
+        """The project files `path` imports (directly), from its import lines."""
+        names = self._known_import_key(path.resolve())[1]
+        return {self.project.paths[name] for name in names if name in self.project.paths}
 
     def check(
         self,
@@ -47,10 +106,32 @@ class Workspace:
         shown: str | None = None,
         fix: Safety | None = None,
         only: Callable[[Finding], bool] | None = None,
+        engine: Engine | None = None,
     ) -> FileResult:
-        """Findings for one file's text, resolved across the workspace; with `fix`, the fixed text too."""
+        """Findings for one file's text, resolved across the workspace; with `fix`, the fixed text too.
+
+        `engine` checks with other rules and settings (a nested configuration's) over the same project.
+        """
         self.update(path, text)
-        return self.engine.check_source(shown or str(path), text, fix=fix, only=only)
+        candidates = self.candidates()
+        shown = shown or str(path)
+        if path.resolve() not in candidates:
+            return FileResult(shown, source=text, fixed_source=text if fix else None)
+        checking = self.engine if engine is None else engine.with_project(self.project)
+        return checking.check_source(shown, text, fix=fix, only=only)
+
+    def _known_import_key(self, path: Path) -> ImportKey:
+        text = self.project.text(path) or ""
+        known = self._imports.get(path)
+        if known is None or known[0] != text:
+            known = self._imports[path] = (text, self._import_key(path, text))
+        return known[1]
+
+    def _import_key(self, path: Path, text: str) -> ImportKey:
+        """What decides whether a file is a candidate and which it makes candidates: its import lines."""
+        name = module_name(path, self.project.roots)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        return self.engine.prefilter.imports_sdk(text), frozenset(imported_modules(text, package))
 
 
 def check_paths(

@@ -92,6 +92,13 @@ class Project:
         if resolved in self.texts:
             self._change(resolved, None)
 
+    def set_population(self, paths: set[Path]) -> None:
+        """Search only `paths` (resolved) for callers and subclasses from now on, as a run over the same files does."""
+        if paths != self.population:
+            self.population = paths
+            self._program = None
+            self._index = None  # rebuilt over the new population on first use
+
     def _change(self, path: Path, text: str | None) -> None:
         """Replace (or, with None, forget) the text of `path`, keeping the word index current."""
         before = self._words(path) if self._index is not None else frozenset()
@@ -101,7 +108,7 @@ class Project:
             self.texts[path] = text
         self._program = None
         name = module_name(path, self.roots)
-        if self._index is not None and name:
+        if self._index is not None and name and (not self.population or path in self.population):
             for word in before:
                 self._index.get(word, set()).discard(name)
             self._index_words(name, self._words(path))

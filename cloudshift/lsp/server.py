@@ -24,7 +24,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -33,18 +33,18 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
-from cloudshift.api import Engine
+from cloudshift.api import Engine, Workspace
 from cloudshift.config import ConfigError, Settings, find_config, load_settings
 from cloudshift.engine.discovery import is_excluded
 from cloudshift.engine.suppress import Suppression, parse_suppressions
-from cloudshift.model import Finding, Resolution, Safety, Span
+from cloudshift.model import FileResult, Finding, Resolution, Safety, Span
 from cloudshift.rules.ruleset import RuleError
 
 DEBOUNCE_SECONDS = 0.3  # typing pauses shorter than this do not start an analysis
 MAX_BUFFER_CHARS = 2_000_000  # larger buffers get one notice instead of an analysis
 SOURCE = "cloudshift"
 FIX_ALL_KIND = "source.fixAll.cloudshift"
-WATCHED_CONFIG = "**/pyproject.toml"
+WATCHED = ("**/pyproject.toml", "**/*.py")  # configuration, and modules names resolve through
 PYTHON_SUFFIXES = (".py", ".pyi")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # LSP's line breaks (str.splitlines knows more)
@@ -180,21 +180,25 @@ def _config_stamp(settings: Settings) -> Stamp:
 
 
 class Projects:
-    """An engine per project configuration, built once and rebuilt when its files change.
+    """Engines per configuration and warm workspaces per project root; they live in the worker process.
 
-    A project is the nearest pyproject.toml with `[tool.cloudshift]`, as for the CLI; without
-    one, the workspace folder holding the document (where `cloudshift scan .` would run).
-    It lives in the worker process.
+    An engine comes from the nearest pyproject.toml with `[tool.cloudshift]`, as for the CLI;
+    without one, from the project root (where `cloudshift scan .` would run). A workspace folder's
+    files are all loaded into one `Workspace`, as a scan of the folder reads them, so names resolve
+    across its modules; the editor's buffers replace their files' text in it.
     """
 
     def __init__(self) -> None:
         self._nearest: dict[Path, Path | None] = {}
         self._engines: dict[Path, tuple[Stamp, Engine]] = {}
+        self._workspaces: dict[Path, tuple[Engine, Workspace]] = {}
+        self.buffers: dict[Path, str] = {}  # the editor's open files: their text wins over the disk
 
     def forget(self) -> None:
-        """Look for configuration files again (one was created, moved or deleted)."""
+        """Look for configuration files again (one was created, moved or deleted) and reload the workspaces."""
         self._nearest.clear()
         self._engines.clear()
+        self._workspaces.clear()
 
     def engine_for(self, directory: Path, fallback_root: Path) -> tuple[Engine, tuple[str, ...]]:
         """The engine for files in `directory`, and the configuration's warnings when it was (re)loaded."""
@@ -209,6 +213,83 @@ class Projects:
         self._engines[source] = (_config_stamp(settings), engine)
         return engine, tuple(f"cloudshift: warning: {warning}" for warning in settings.warnings)
 
+    def workspace_for(self, root: Path, folder: bool) -> Workspace:
+        """The project rooted at `root`: a workspace folder's files (loaded once), else the open buffers only."""
+        engine = self.engine_for(root, root)[0]
+        known = self._workspaces.get(root)
+        if known is not None and known[0] is engine:
+            return known[1]
+        workspace = Workspace.load(engine, root) if folder else Workspace(engine.settings, roots=[root], engine=engine)
+        for path, text in self.buffers.items():
+            if root in path.parents:
+                _offer(workspace, path, text)
+        self._workspaces[root] = (engine, workspace)
+        return workspace
+
+    def apply(self, changes: Changes) -> set[Path]:
+        """Take the buffers the editor changed, opened (text) or closed (None); returns their paths."""
+        for path, text in changes.items():
+            if text is None:
+                self.buffers.pop(path, None)
+            else:
+                self.buffers[path] = text
+        self._spread(changes)
+        return set(changes)
+
+    def reload(self, paths: Iterable[Path]) -> set[Path]:
+        """Files changed on disk: workspaces read them again, unless the editor holds them open."""
+        changes: Changes = dict.fromkeys(path for path in paths if path not in self.buffers)
+        self._spread(changes)
+        return set(changes)
+
+    def _spread(self, changes: Changes) -> None:
+        for path, text in changes.items():
+            for root, (_, workspace) in self._workspaces.items():
+                if root in path.parents:
+                    _offer(workspace, path, text)
+
+    def affected_by(self, changed: set[Path]) -> frozenset[Path]:
+        """The other open files whose findings a change to `changed` may alter.
+
+        Clients and base classes flow from a module to the modules importing it; call sites and
+        subclasses flow back to the modules it imports. So an open file is affected when it
+        reaches a changed module through imports, or a changed module reaches it.
+        """
+        affected: set[Path] = set()
+        for root, (_, workspace) in self._workspaces.items():
+            touched = {path.resolve() for path in changed if root in path.parents}
+            if not touched:
+                continue
+            reached = set().union(*(_reach(workspace, path) for path in touched))
+            for path in self.buffers.keys() - changed:
+                if root in path.parents and (path.resolve() in reached or touched & _reach(workspace, path.resolve())):
+                    affected.add(path)
+        return frozenset(affected)
+
+
+Changes = dict[Path, str | None]  # buffer texts the worker has not seen yet; None: closed (the disk counts again)
+
+
+def _offer(workspace: Workspace, path: Path, text: str | None) -> None:
+    """Give a workspace a buffer's text (with None, the disk's) if a scan of it would read that file."""
+    if not workspace.holds(path) and is_excluded(path, workspace.settings):
+        return
+    if text is None:
+        workspace.forget(path)
+    else:
+        workspace.update(path, text)
+
+
+def _reach(workspace: Workspace, start: Path) -> set[Path]:
+    """`start` and every project file it imports, directly or through others."""
+    seen, frontier = {start}, [start]
+    while frontier:
+        for imported in workspace.imports(frontier.pop()):
+            if imported not in seen:
+                seen.add(imported)
+                frontier.append(imported)
+    return seen
+
 
 # --- analysis -------------------------------------------------------------------------------
 
@@ -222,7 +303,8 @@ class Snapshot:
     text: str
     path: Path | None  # the file the buffer belongs to; None for untitled buffers
     directory: Path  # where its configuration is looked for
-    root: Path  # the project root when no configuration is found
+    root: Path  # the project root: its files are what names resolve in; its configuration is the fallback
+    folder: bool = True  # whether the root is a workspace folder (whose files are loaded) or just a directory
 
     @property
     def name(self) -> str:
@@ -249,6 +331,14 @@ class Analysis:
 class Fixed:
     text: str | None  # the buffer with the fix applied; None when the engine changed nothing
     log: tuple[str, ...] = ()  # why not, when the engine says
+
+
+@dataclass(frozen=True)
+class Reply(Generic[Result]):
+    """A worker's answer, and the open files whose findings the buffer changes sent with the question may alter."""
+
+    value: Result
+    affected: frozenset[Path] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -300,23 +390,50 @@ class Analyser:
             return Analysis(snapshot, notice=Notice(message, types.DiagnosticSeverity.Information))
         try:
             engine, log = self.projects.engine_for(snapshot.directory, snapshot.root)
+            workspace = self.projects.workspace_for(snapshot.root, snapshot.folder)
         except (ConfigError, RuleError) as error:
             notice = Notice(f"cloudshift cannot run: {error}", types.DiagnosticSeverity.Error)
             return Analysis(snapshot, notice=notice)
         if snapshot.path is not None and is_excluded(snapshot.path, engine.settings):
             return Analysis(snapshot, log=log)
-        return Analysis(snapshot, engine.check_source(snapshot.name, snapshot.text).findings, log=log)
+        return Analysis(snapshot, self._check(workspace, engine, snapshot).findings, log=log)
 
     def fixed_text(self, snapshot: Snapshot, request: FixRequest) -> Fixed:
         engine, log = self.projects.engine_for(snapshot.directory, snapshot.root)
+        workspace = self.projects.workspace_for(snapshot.root, snapshot.folder)
 
         def chosen(finding: Finding) -> bool:
             return finding.span == request.span and finding.rule == request.rule
 
         only = None if request.span is None else chosen
-        result = engine.check_source(snapshot.name, snapshot.text, fix=request.level, only=only)
+        result = self._check(workspace, engine, snapshot, fix=request.level, only=only)
         log += tuple(f"cloudshift: {snapshot.uri}: {error.message}" for error in result.errors)
         return Fixed(result.fixed_source if result.changed and not result.errors else None, log)
+
+    def prepare(self, roots: Sequence[Path]) -> tuple[str, ...]:
+        """Load the rules and every workspace folder's files before the first file is opened."""
+        log: tuple[str, ...] = ()
+        for root in roots:
+            try:
+                log += self.projects.engine_for(root, root)[1]
+                self.projects.workspace_for(root, folder=True).candidates()
+            except (ConfigError, RuleError):
+                continue  # reported on each document when it is analysed
+        return log
+
+    @staticmethod
+    def _check(
+        workspace: Workspace,
+        engine: Engine,
+        snapshot: Snapshot,
+        *,
+        fix: Safety | None = None,
+        only: Callable[[Finding], bool] | None = None,
+    ) -> FileResult:
+        """The buffer checked as part of its project; an untitled buffer sees the project but is not part of it."""
+        if snapshot.path is None:
+            return engine.with_project(workspace.project).check_source(snapshot.name, snapshot.text, fix=fix, only=only)
+        return workspace.check(snapshot.path, snapshot.text, fix=fix, only=only, engine=engine)
 
 
 # --- the worker process ---------------------------------------------------------------------
@@ -335,36 +452,42 @@ def _start_worker() -> None:
     sys.stdout = sys.stderr
 
 
-def _analyse(snapshot: Snapshot) -> Analysis:
-    return _analyser().analyse(snapshot)
+def _in_worker(changes: Changes, ask: Callable[..., Result], *args: Any) -> Reply[Result]:
+    """Apply the editor's buffer changes, then answer `ask(analyser, *args)`."""
+    analyser = _analyser()
+    changed = analyser.projects.apply(changes)
+    value = ask(analyser, *args)
+    return Reply(value, analyser.projects.affected_by(changed))
 
 
-def _fix(snapshot: Snapshot, request: FixRequest) -> Fixed:
-    return _analyser().fixed_text(snapshot, request)
+def _sync(analyser: Analyser) -> None:
+    """Nothing more: the buffer changes sent with the call are the point."""
 
 
-def _forget_projects() -> None:
-    _analyser().projects.forget()
+def _forget_projects(analyser: Analyser) -> None:
+    analyser.projects.forget()
 
 
-def _prepare(root: Path) -> tuple[str, ...]:
-    """Load the rules for the workspace before the first file is opened."""
-    try:
-        return _analyser().projects.engine_for(root, root)[1]
-    except (ConfigError, RuleError):
-        return ()  # reported on each document when it is analysed
+def _files_changed(analyser: Analyser, paths: list[Path]) -> frozenset[Path]:
+    """Files changed on disk: the open files whose findings that may alter."""
+    return analyser.projects.affected_by(analyser.projects.reload(paths))
 
 
 class Worker:
-    """One child process running the engine, started again after a crash."""
+    """One child process running the engine, started again after a crash (and then sent every buffer again)."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._sent: dict[Path, str] = {}  # the buffer texts the current process holds
 
-    async def run(self, function: Callable[..., Result], *args: Any) -> Result:
+    async def run(self, buffers: dict[Path, str], ask: Callable[..., Result], *args: Any) -> Reply[Result]:
+        """`ask(analyser, *args)` in the worker, after sending it the buffers that changed since it last heard."""
         pool = self._pool or self._start()
+        changes: Changes = {path: text for path, text in buffers.items() if self._sent.get(path) != text}
+        changes.update(dict.fromkeys(self._sent.keys() - buffers.keys()))
+        self._sent = dict(buffers)
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+            return await asyncio.get_running_loop().run_in_executor(pool, _in_worker, changes, ask, *args)
         except BrokenProcessPool:
             if self._pool is pool:
                 self._pool = None
@@ -373,6 +496,7 @@ class Worker:
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the server has threads of its own, and the child needs none of its state
+        self._sent = {}
         self._pool = ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
         )
@@ -515,26 +639,27 @@ class CloudshiftServer(LanguageServer):
         path = _file_path(uri)
         if document is None or not _is_python(document.language_id, path):
             return None
-        root = self._project_root(path)
-        return Snapshot(uri, document.version, document.source, path, path.parent if path else root, root)
+        root, folder = self._project_root(path)
+        return Snapshot(uri, document.version, document.source, path, path.parent if path else root, root, folder)
 
-    def _project_root(self, path: Path | None) -> Path:
-        """Where `cloudshift scan .` would run: the deepest workspace folder holding the file.
+    def folders(self) -> list[Path]:
+        """The workspace folders on disk (the root the client gave, when it named no folders)."""
+        uris = [folder.uri for folder in self.workspace.folders.values()] or [self.workspace.root_uri or ""]
+        return [path for uri in uris if (path := _file_path(uri)) is not None]
 
-        Outside every folder, the file's own directory; for an untitled buffer, the first
-        workspace folder (or the server's working directory).
+    def _project_root(self, path: Path | None) -> tuple[Path, bool]:
+        """Where `cloudshift scan .` would run, and whether that is a workspace folder (whose files are loaded).
+
+        The deepest workspace folder holding the file; outside every folder, the file's own
+        directory; for an untitled buffer, the first workspace folder (or the working directory).
         """
-        folders = [
-            Path(fs_path)
-            for folder in self.workspace.folders.values()
-            if (fs_path := _file_path(folder.uri)) is not None
-        ]
+        folders = self.folders()
         holding = [folder for folder in folders if path is not None and folder in path.parents]
         if holding:
-            return max(holding, key=lambda folder: len(folder.parts))
+            return max(holding, key=lambda folder: len(folder.parts)), True
         if path is not None:
-            return path.parent
-        return folders[0] if folders else Path.cwd()
+            return path.parent, False
+        return (folders[0], True) if folders else (Path.cwd(), False)
 
     def is_current(self, snapshot: Snapshot) -> bool:
         document = self.workspace.text_documents.get(unquote(snapshot.uri))
@@ -542,6 +667,43 @@ class CloudshiftServer(LanguageServer):
 
     def text_map(self, snapshot: Snapshot) -> TextMap:
         return TextMap(snapshot.text, self.workspace.position_codec.client_num_units)
+
+    # the worker
+    def buffers(self) -> dict[Path, str]:
+        """The open Python files' texts, which the engine uses instead of what is on disk."""
+        found = {}
+        for document in self.workspace.text_documents.values():
+            path = _file_path(document.uri)
+            if path is not None and _is_python(document.language_id, path):
+                found[path] = document.source
+        return found
+
+    async def ask(self, function: Callable[..., Result], *args: Any) -> Result:
+        """`function(analyser, *args)` in the worker, which sees the current buffers; re-checks what they affect."""
+        reply = await self.worker.run(self.buffers(), function, *args)
+        self.recheck(reply.affected)
+        return reply.value
+
+    def recheck(self, paths: Iterable[Path]) -> None:
+        """Analyse these open files again: a module they resolve names through has changed."""
+        wanted = set(paths)
+        for uri in self.open_uris():
+            path = _file_path(uri)
+            if path is not None and path in wanted:
+                self.analyses.pop(uri, None)
+                self.fixes.pop(uri, None)
+                self.schedule(uri, 0)
+
+    async def sync(self) -> None:
+        """Send the worker the buffers as they are now (one was closed), and re-check what that affects."""
+        try:
+            await self.ask(_sync)
+        except Exception as error:  # the next analysis sends them again
+            self.log_failure("updating the workspace", error)
+
+    async def files_changed(self, paths: list[Path]) -> None:
+        """Python files changed on disk (a checkout, another tool): the workspace reads them again."""
+        self.recheck(await self.ask(_files_changed, paths))
 
     # analysis
     def schedule(self, uri: str, delay: float) -> None:
@@ -575,7 +737,7 @@ class CloudshiftServer(LanguageServer):
         if known is not None and known.snapshot == snapshot:
             return known
         try:
-            analysis = await self.worker.run(_analyse, snapshot)
+            analysis = await self.ask(Analyser.analyse, snapshot)
         except Exception as error:  # an engine bug must cost one analysis, never the server
             self.log_failure(f"analysing {snapshot.uri}", error)
             analysis = Analysis(snapshot, notice=Notice(_failure_message(error), types.DiagnosticSeverity.Error))
@@ -614,7 +776,7 @@ class CloudshiftServer(LanguageServer):
 
     async def reload_configuration(self) -> None:
         """Configuration files changed: look them up again and re-analyse every open document."""
-        await self.worker.run(_forget_projects)
+        await self.ask(_forget_projects)
         self.analyses.clear()
         self.fixes.clear()
         for uri in self.open_uris():
@@ -627,7 +789,7 @@ class CloudshiftServer(LanguageServer):
             cache = self.fixes[snapshot.uri] = _FixCache(snapshot.text)
         if request not in cache.fixes:
             try:
-                fixed = await self.worker.run(_fix, snapshot, request)
+                fixed = await self.ask(Analyser.fixed_text, snapshot, request)
             except Exception as error:  # an engine bug must cost one action, never the server
                 self.log_failure(f"fixing {snapshot.uri}", error)
                 fixed = Fixed(None)
@@ -638,9 +800,9 @@ class CloudshiftServer(LanguageServer):
         return None if text is None else text_edits(self.text_map(snapshot), text)
 
     async def prepare(self) -> None:
-        """Start the worker and load the rules while the editor is still opening files."""
+        """Start the worker, load the rules and the workspace folders' files while the editor is still opening files."""
         try:
-            for message in await self.worker.run(_prepare, self._project_root(None)):
+            for message in await self.ask(Analyser.prepare, self.folders()):
                 self.log(message, types.MessageType.Warning)
         except Exception as error:  # the first analysis will report what is wrong
             self.log_failure("starting the worker", error)
@@ -772,13 +934,18 @@ def build_server() -> CloudshiftServer:
         ls.schedule(params.text_document.uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: CloudshiftServer, params: types.DidCloseTextDocumentParams) -> None:
+    async def did_close(ls: CloudshiftServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.forget(params.text_document.uri)
         ls.send_diagnostics(params.text_document.uri, [])
+        await ls.sync()  # the file on disk counts again: files resolving names through it are checked again
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def watched_files(ls: CloudshiftServer, params: types.DidChangeWatchedFilesParams) -> None:
-        await ls.reload_configuration()
+        paths = [path for change in params.changes if (path := _file_path(change.uri)) is not None]
+        if any(path.name == "pyproject.toml" for path in paths):
+            await ls.reload_configuration()
+        else:
+            await ls.files_changed([path for path in paths if path.suffix in PYTHON_SUFFIXES])
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=action_kinds, resolve_provider=True)
@@ -800,17 +967,17 @@ def build_server() -> CloudshiftServer:
 
 
 async def _watch_configuration(server: CloudshiftServer) -> None:
-    """Ask the client to report pyproject.toml files created, changed or deleted anywhere in the workspace."""
-    watcher = types.FileSystemWatcher(glob_pattern=WATCHED_CONFIG)
+    """Ask the client to report pyproject.toml and Python files created, changed or deleted in the workspace."""
+    watchers = [types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED]
     registration = types.Registration(
-        id="cloudshift-config",
+        id="cloudshift-files",
         method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-        register_options=types.DidChangeWatchedFilesRegistrationOptions([watcher]),
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers),
     )
     try:
         await server.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
     except Exception as error:  # a client that refuses still gets diagnostics; edits are still seen by mtime
-        server.log(f"cloudshift: could not watch {WATCHED_CONFIG}: {error!r}", types.MessageType.Warning)
+        server.log(f"cloudshift: could not watch {', '.join(WATCHED)}: {error!r}", types.MessageType.Warning)
 
 
 def serve() -> None:

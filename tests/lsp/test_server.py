@@ -198,7 +198,10 @@ async def test_config_from_the_nearest_pyproject(client: RecordingClient, projec
     config.write_text('[tool.cloudshift]\nselect = ["aws-s3-put-object"]\n')
     (registration,) = client.registrations  # VS Code lets the server watch pyproject.toml files
     assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
-    assert registration.register_options["watchers"] == [{"globPattern": "**/pyproject.toml"}]
+    assert registration.register_options["watchers"] == [
+        {"globPattern": "**/pyproject.toml"},
+        {"globPattern": "**/*.py"},
+    ]
     client.workspace_did_change_watched_files(
         types.DidChangeWatchedFilesParams(
             changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)]
