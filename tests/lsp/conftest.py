@@ -180,7 +180,7 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-async def _session(client: RecordingClient, editor: str, root: Path):  # type: ignore[no-untyped-def]
+async def session(client: RecordingClient, editor: str, root: Path):  # type: ignore[no-untyped-def]
     await client.start(editor, root)
     yield
     await client.shutdown_session()
@@ -189,12 +189,12 @@ async def _session(client: RecordingClient, editor: str, root: Path):  # type: i
 @pytest_lsp.fixture(config=SERVER)
 async def client(lsp_client: RecordingClient, project: Path):  # type: ignore[no-untyped-def]
     """A session as VS Code opens it."""
-    async for _ in _session(lsp_client, "visual-studio-code", project):
+    async for _ in session(lsp_client, "visual-studio-code", project):
         yield
 
 
 @pytest_lsp.fixture(config=SERVER, params=["visual-studio-code", "neovim", "emacs"])
 async def editor_client(lsp_client: RecordingClient, project: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """A session as each of three editors opens it (positions in UTF-16, UTF-8 and UTF-32)."""
-    async for _ in _session(lsp_client, request.param, project):
+    async for _ in session(lsp_client, request.param, project):
         yield
