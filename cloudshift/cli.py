@@ -14,12 +14,12 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from cloudshift.api import Checked, Engine, check_paths
-from cloudshift.config import ConfigError, Settings, load_settings
+from cloudshift.config import ConfigError, Settings, load_settings, parse_size
 from cloudshift.console import DIFF, Terminal
 from cloudshift.engine.cache import ResultCache
-from cloudshift.engine.discovery import DiscoveryError, discover, is_excluded
+from cloudshift.engine.discovery import Discovery, DiscoveryError, discover_files, is_excluded
 from cloudshift.engine.runner import display_path
-from cloudshift.engine.source import write_source
+from cloudshift.engine.write import write_fixes
 from cloudshift.gate.baseline import BaselineError
 from cloudshift.gate.compare import only_new, save_baseline, unused_suppressions
 from cloudshift.gate.gitdiff import GitError, find_repo_root
@@ -32,6 +32,7 @@ from cloudshift.rules.ruleset import RuleError
 
 USAGE_ERROR = 2
 NO_COLOR_KEY = "cloudshift.no_color"
+LIMITS_KEY = "cloudshift.limits"  # --max-file-size and --file-timeout, as with_overrides keywords
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -68,12 +69,14 @@ def _settings(
         _fail(error)
     for warning in settings.warnings:
         click.echo(f"cloudshift: warning: {warning}", err=True)
+    limits = click.get_current_context().meta.get(LIMITS_KEY, {})
     return settings.with_overrides(
         select=_split(select) or None,
         ignore=_split(ignore),
         extra_rules=rule_dirs,
         respect_gitignore=False if no_gitignore else None,
         force_exclude=True if force_exclude else None,
+        **limits,
     )
 
 
@@ -84,15 +87,15 @@ def _engine(settings: Settings) -> Engine:
         _fail(error)
 
 
-def _files(paths: tuple[Path, ...], settings: Settings) -> list[Path]:
+def _files(paths: tuple[Path, ...], settings: Settings) -> Discovery:
     try:
-        files = list(discover(list(paths or (Path("."),)), settings))
+        found = discover_files(list(paths or (Path("."),)), settings)
     except DiscoveryError as error:
         _fail(error)
-    if not files:
+    if not found.files:
         shown = ", ".join(str(p) for p in paths or (Path("."),))
         click.echo(f"cloudshift: warning: no Python files found under {shown}", err=True)
-    return files
+    return found
 
 
 def _roots(paths: tuple[Path, ...]) -> list[Path]:
@@ -107,15 +110,18 @@ def _terminal() -> Terminal:
 def _check(
     engine: Engine,
     paths: tuple[Path, ...],
-    files: list[Path],
+    found: Discovery,
     *,
     fix: Safety | None = None,
     jobs: int | None = None,
     cache: ResultCache | None = None,
 ) -> list[Checked]:
-    """Every file's result, with a progress bar while they come in when a person is watching."""
-    with _terminal().progress(len(files)) as progress:
-        return list(check_paths(engine, files, fix=fix, jobs=jobs, cache=cache, roots=_roots(paths), progress=progress))
+    """Every file's result (and each path discovery could not look at), with a progress bar for a person."""
+    with _terminal().progress(len(found.files)) as progress:
+        roots = _roots(paths)
+        checked = check_paths(engine, found.files, fix=fix, jobs=jobs, cache=cache, roots=roots, progress=progress)
+        unusable = [Checked(Path(error.path), FileResult(error.path, errors=(error,)), None) for error in found.errors]
+        return [*checked, *unusable]
 
 
 def _errors(checked: list[Checked]) -> list[FileError]:
@@ -129,6 +135,19 @@ def _findings(checked: list[Checked]) -> list[Finding]:
 def _no_color(context: click.Context, _: click.Parameter, value: bool) -> None:
     if value:
         context.meta[NO_COLOR_KEY] = True
+
+
+def _limit(context: click.Context, parameter: click.Parameter, value: str | None) -> None:
+    """Keep --max-file-size / --file-timeout for `_settings`, validated, under their Settings names."""
+    if value is None:
+        return
+    try:
+        limit = parse_size(value) if parameter.name == "max_file_size" else float(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    if limit < 0:
+        raise click.BadParameter("must not be negative")
+    context.meta.setdefault(LIMITS_KEY, {})[parameter.name] = limit
 
 
 no_color_option = click.option(
@@ -157,6 +176,20 @@ def common_options(function: Command) -> Command:
             help="An extra folder of rule files (YAML).",
         ),
         click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core)."),
+        click.option(
+            "--max-file-size",
+            expose_value=False,
+            callback=_limit,
+            metavar="SIZE",
+            help="Skip (and report) files larger than this, e.g. 2MB; 0 for no limit (default 1MB).",
+        ),
+        click.option(
+            "--file-timeout",
+            expose_value=False,
+            callback=_limit,
+            metavar="SECONDS",
+            help="Give up on (and report) a file after this long; 0 for no limit (default 120).",
+        ),
         click.option(
             "--stdin-filename",
             type=click.Path(path_type=Path, dir_okay=False),
@@ -367,15 +400,16 @@ def fix(
         sys.exit(USAGE_ERROR if _fatal(result.errors) else 1 if result.findings and not exit_zero else 0)
     checked = _check(engine, paths, _files(paths, settings), fix=level, jobs=jobs)
     changed = [item for item in checked if item.result.changed]
-    for item in changed:
+    for item in changed if show_diff else ():
         assert item.result.fixed_source is not None and item.source is not None
-        if show_diff:
-            _terminal().echo(_unified_diff(item.result.path, item.source.text, item.result.fixed_source), DIFF)
-        else:
-            write_source(item.path, item.source, item.result.fixed_source)
-    left, errors = _findings(checked), _errors(checked)
-    applied = sum(len(item.result.applied) for item in checked)
-    _fix_summary(len(changed), applied, left, errors, show_diff, unsafe_fixes)
+        _terminal().echo(_unified_diff(item.result.path, item.source.text, item.result.fixed_source), DIFF)
+    written = None if show_diff else write_fixes(changed)
+    unwritten = {error.path for error in written.failed} if written else set()
+    left, errors = _findings(checked), _errors(checked) + list(written.failed if written else ())
+    applied = sum(len(item.result.applied) for item in checked if item.result.path not in unwritten)
+    _fix_summary(len(changed) - len(unwritten), applied, left, errors, show_diff, unsafe_fixes)
+    if written is not None and written.lines():
+        _terminal().echo("".join(line + "\n" for line in written.lines()), err=True)
     sys.exit(USAGE_ERROR if _fatal(errors) else 1 if (left or (show_diff and changed)) and not exit_zero else 0)
 
 

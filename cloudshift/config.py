@@ -45,6 +45,8 @@ DEFAULT_EXCLUDE = (
 )
 DEFAULT_SHIM_MODULE = "storage_shim"
 DEFAULT_BASELINE = ".cloudshift-baseline.json"
+DEFAULT_MAX_FILE_SIZE = 1_000_000  # bytes; generated files above this cost seconds and gigabytes for no finding
+DEFAULT_FILE_TIMEOUT = 120.0  # seconds one file may take before it is reported and skipped
 
 _DOTTED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _TOML_ERROR_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
@@ -93,6 +95,8 @@ class Settings:
     baseline: Path | None = None  # absolute; None means the default name in the root
     respect_gitignore: bool = True
     force_exclude: bool = False  # apply excludes to explicitly named files too
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; larger files are reported and skipped (0: no limit)
+    file_timeout: float = DEFAULT_FILE_TIMEOUT  # seconds per file before it is reported and skipped (0: none)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -124,6 +128,8 @@ class Settings:
         baseline: Path | None = None,
         respect_gitignore: bool | None = None,
         force_exclude: bool | None = None,
+        max_file_size: int | None = None,
+        file_timeout: float | None = None,
     ) -> Settings:
         """Apply command-line options: `select` replaces, `ignore` and rule folders add."""
         return replace(
@@ -134,6 +140,8 @@ class Settings:
             baseline=self.baseline if baseline is None else baseline.resolve(),
             respect_gitignore=(self.respect_gitignore if respect_gitignore is None else respect_gitignore),
             force_exclude=self.force_exclude if force_exclude is None else force_exclude,
+            max_file_size=self.max_file_size if max_file_size is None else max_file_size,
+            file_timeout=self.file_timeout if file_timeout is None else file_timeout,
         )
 
 
@@ -322,6 +330,35 @@ def _baseline(table: _Table, key: str, value: object) -> Path:
     return table.relative_path(_string(table, key, value))
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+
+
+def parse_size(text: str) -> int:
+    """`1MB`, `500kb`, `2000000` -> bytes (decimal units, as `ls -h --si` and editors show sizes)."""
+    match = _SIZE.match(text)
+    if match is None:
+        raise ValueError(f"not a size: {text!r} (write bytes, or a number with KB, MB or GB)")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+
+
+def _size(table: _Table, key: str, value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_size(value)
+        except ValueError:
+            pass
+    raise table.error((key,), f"'{key}' must be a size such as 1000000 or \"1MB\" (0: no limit), got {value!r}")
+
+
+def _seconds(table: _Table, key: str, value: object) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    raise table.error((key,), f"'{key}' must be a number of seconds (0: no limit), got {value!r}")
+
+
 # key in pyproject -> (Settings field, validator turning the raw value into the field's value)
 _KEYS: dict[str, tuple[str, Callable[[_Table, str, object], object]]] = {
     "include": ("include", _patterns),
@@ -335,6 +372,8 @@ _KEYS: dict[str, tuple[str, Callable[[_Table, str, object], object]]] = {
     "baseline": ("baseline", _baseline),
     "respect-gitignore": ("respect_gitignore", _boolean),
     "force-exclude": ("force_exclude", _boolean),
+    "max-file-size": ("max_file_size", _size),
+    "file-timeout": ("file_timeout", _seconds),
 }
 
 

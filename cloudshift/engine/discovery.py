@@ -15,33 +15,55 @@ Rules, in the order they apply (documented in docs/ci.md):
   `.git/info/exclude` are not read: they differ between machines, and CI must see what a
   developer sees.
 - Symlinked directories are not followed (no loops, no scanning outside the tree).
+- What cannot be looked at inside a directory (a folder that cannot be listed, a symlink
+  loop) is an error for that path only (`Discovery.errors`); every other file is still
+  scanned. A path given on the command line that cannot be used is a DiscoveryError.
 - The result is sorted, without duplicates, and keeps the form of the paths given
   (`src` yields `src/pkg/mod.py`), because findings report paths as given.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
 
 from cloudshift.config import Settings
+from cloudshift.model import FileError
 
 
 class DiscoveryError(Exception):
     """A path given to scan cannot be used."""
 
 
-def discover(paths: list[Path], settings: Settings) -> Iterator[Path]:
-    """The Python files to scan under `paths`, sorted; raises DiscoveryError for a bad path."""
+@dataclass(frozen=True)
+class Discovery:
+    """The files to scan, and the paths under the given ones that could not be looked at."""
+
+    files: list[Path]
+    errors: list[FileError]
+
+
+def discover_files(paths: list[Path], settings: Settings) -> Discovery:
+    """The Python files to scan under `paths`, sorted; raises DiscoveryError for a bad path given."""
     rules = _Exclusions(settings)
     found: dict[Path, Path] = {}
     for given in paths:
         for absolute, shown in _files_under(given, rules, settings.force_exclude):
             found.setdefault(absolute, shown)
-    return iter(sorted(found.values(), key=lambda path: path.as_posix()))
+    return Discovery(sorted(found.values(), key=lambda path: path.as_posix()), rules.errors)
+
+
+def discover(paths: list[Path], settings: Settings) -> Iterator[Path]:
+    """The Python files to scan under `paths`, sorted; raises DiscoveryError for any path that cannot be used."""
+    found = discover_files(paths, settings)
+    if found.errors:
+        raise DiscoveryError(f"{found.errors[0].path}: {found.errors[0].message}")
+    return iter(found.files)
 
 
 def is_excluded(path: Path, settings: Settings) -> bool:
@@ -53,7 +75,10 @@ def _files_under(given: Path, rules: _Exclusions, force_exclude: bool) -> Iterat
     """(absolute, as-shown) pairs for one given path."""
     if not os.path.lexists(given):
         raise DiscoveryError(f"{given}: no such file or directory")
-    absolute = given.resolve()
+    try:
+        absolute = given.resolve(strict=True)
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop, before Python 3.13
+        raise DiscoveryError(f"{given}: {_reason(error)}") from error
     if absolute.is_file():
         if not (force_exclude and rules.excludes_explicit(absolute)):
             yield absolute, given
@@ -62,8 +87,13 @@ def _files_under(given: Path, rules: _Exclusions, force_exclude: bool) -> Iterat
         raise DiscoveryError(f"{given}: not a file or directory")
     if force_exclude and rules.excludes_explicit(absolute):
         return
-    for path in rules.walk(absolute):
-        yield path, given / path.relative_to(absolute)
+    yield from rules.walk(absolute, given)
+
+
+def _reason(error: OSError | RuntimeError) -> str:
+    if isinstance(error, RuntimeError) or error.errno == errno.ELOOP:
+        return "symlink loop"
+    return error.strerror or str(error)
 
 
 class _Exclusions:
@@ -76,18 +106,29 @@ class _Exclusions:
         self.shim_parts = tuple(settings.shim_module.split("."))
         self._gitignores: dict[Path, pathspec.GitIgnoreSpec | None] = {}
         self._tops: dict[Path, Path] = {}
+        self.errors: list[FileError] = []  # paths below the given ones that could not be looked at
 
-    def walk(self, directory: Path) -> Iterator[Path]:
-        """Included files below a directory, in name order, pruning excluded directories."""
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
+    def walk(self, directory: Path, shown: Path) -> Iterator[tuple[Path, Path]]:
+        """(absolute, as-shown) included files below a directory, in name order, pruning excluded directories."""
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:
+            self.errors.append(FileError(str(shown), f"folder not scanned: {_reason(error)}"))
+            return
         for entry in entries:
             path = directory / entry.name
-            if entry.is_dir(follow_symlinks=False):
+            try:
+                is_dir, is_file = entry.is_dir(follow_symlinks=False), entry.is_file()
+            except OSError as error:
+                if self._included(path) and not self.excludes(path, False):
+                    self.errors.append(FileError(str(shown / entry.name), f"not scanned: {_reason(error)}"))
+                continue
+            if is_dir:
                 if not self.excludes(path, is_dir=True):
-                    yield from self.walk(path)
-            elif entry.is_file() and self._included(path) and not self.excludes(path, False):
-                yield path
+                    yield from self.walk(path, shown / entry.name)
+            elif is_file and self._included(path) and not self.excludes(path, False):
+                yield path, shown / entry.name
 
     def excludes(self, path: Path, is_dir: bool) -> bool:
         """Whether exclude patterns, the shim rule or a .gitignore exclude this path."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,12 +39,54 @@ class ParsedModule:
         return self._positions
 
 
+class TooDeep(RecursionError):
+    """The syntax tree is nested deeper than LibCST can safely handle; the file is reported, never parsed.
+
+    A RecursionError, so every caller that already reports "nesting too deep" reports this too.
+    """
+
+
 MAX_NESTING = 200  # CPython refuses deeper bracket nesting; LibCST's native parser crashes far beyond it
+# LibCST's Python visitors exceed the default recursion limit near 400 levels, its native parser takes
+# quadratic time (6,000 terms: 11 s) and crashes the process near 7,000 (`a + a + ...`, `x.a.a...`, `- - x`).
+MAX_DEPTH = 250
 _BRACKETS = re.compile(r"[()\[\]{}]")
 
 
 def check_nesting(source: str) -> None:
-    """Raise SyntaxProblem for bracket nesting CPython would refuse, before LibCST sees (and crashes on) it."""
+    """Refuse what LibCST's native parser must never see: bracket nesting CPython refuses, or a tree too deep.
+
+    Raises SyntaxProblem for the former and TooDeep for the latter.
+    """
+    _check_brackets(source)
+    depth = tree_depth(source)
+    if depth > MAX_DEPTH:
+        raise TooDeep(f"syntax tree nested {depth} levels deep (cloudshift handles up to {MAX_DEPTH})")
+
+
+def tree_depth(source: str) -> int:
+    """How deep CPython's syntax tree of `source` is (0 when it does not parse: LibCST then reports why).
+
+    CPython's parser guards its own recursion, so it measures safely, in time linear in the file's
+    size; what it refuses as too deep is too deep for LibCST as well.
+    """
+    try:
+        tree = ast.parse(source)
+    except (RecursionError, MemoryError) as error:
+        raise TooDeep(f"too deeply nested for Python's own parser ({error})") from error
+    except (SyntaxError, ValueError):
+        return 0
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _check_brackets(source: str) -> None:
+    """Raise SyntaxProblem for bracket nesting CPython would refuse."""
     if source.count("(") + source.count("[") + source.count("{") <= MAX_NESTING:
         return
     depth = 0

@@ -1,26 +1,24 @@
 """Run the engine over many files: read, prefilter in this process, analyse candidates on every core.
 
 The prefilter is a regex, so it runs here; only files that can hold SDK calls are sent to
-worker processes (each builds its own Engine once). Writing fixed files happens back here.
+worker processes, one file at a time, so that a file that crashes or hangs the parser costs
+only its own result (engine/isolate.py). Files over the size limit are reported, never read.
+Writing fixed files happens back here.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from cloudshift.config import Settings
 from cloudshift.engine.cache import ResultCache
+from cloudshift.engine.isolate import analyse_isolated
 from cloudshift.engine.pipeline import Engine
 from cloudshift.engine.project import Project
 from cloudshift.engine.source import SourceError, SourceFile, read_source
 from cloudshift.model import FileError, FileResult, Safety
-
-PARALLEL_THRESHOLD = 16  # below this many candidate files, worker start-up costs more than it saves
-_worker_engine: Engine | None = None
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ def display_path(path: Path) -> str:
     """The path as a user would type it: relative to the working directory when below it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the working directory, or a symlink loop
         return str(path)
 
 
@@ -66,7 +64,7 @@ def check_files(
 
     for path in order:
         try:
-            sources[path] = read_source(path)
+            sources[path] = read_source(path, engine.settings.max_file_size)
         except SourceError as error:
             shown = display_path(path)
             finish(Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None))
@@ -85,39 +83,12 @@ def check_files(
             finish(Checked(path, cached, source))
         else:
             pending.append((path, shown, source))
-    for (path, _, source), result in zip(pending, _analyse(engine, pending, fix, jobs), strict=True):
+    tasks = [(shown, source.text, fix) for _, shown, source in pending]
+    workers = jobs or os.cpu_count() or 1
+    for index, result in analyse_isolated(engine, tasks, workers, engine.settings.file_timeout):
+        path, _, source = pending[index]
         finish(Checked(path, result, source))
         if cache is not None and fix is None:
             cache.put(result, source.text, texts)
     for path in order:
         yield done[path]
-
-
-def _analyse(
-    engine: Engine, pending: list[tuple[Path, str, SourceFile]], fix: Safety | None, jobs: int | None
-) -> Iterator[FileResult]:
-    work = [(shown, source.text, fix) for _, shown, source in pending]
-    workers = jobs or os.cpu_count() or 1
-    if workers < 2 or len(work) < PARALLEL_THRESHOLD:
-        return (engine.check_source(shown, text, fix=level) for shown, text, level in work)
-    pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=_start_worker, initargs=(engine.settings, engine.project)
-    )
-    results = pool.map(_check_in_worker, work, chunksize=max(1, len(work) // (workers * 4)))
-    return _closing(pool, results)
-
-
-def _closing(pool: ProcessPoolExecutor, results: Iterator[FileResult]) -> Iterator[FileResult]:
-    with pool:
-        yield from results
-
-
-def _start_worker(settings: Settings, project: Project) -> None:
-    global _worker_engine
-    _worker_engine = Engine.create(settings).with_project(project)
-
-
-def _check_in_worker(item: tuple[str, str, Safety | None]) -> FileResult:
-    assert _worker_engine is not None
-    shown, text, fix = item
-    return _worker_engine.check_source(shown, text, fix=fix)
