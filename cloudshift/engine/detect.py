@@ -42,7 +42,7 @@ def detect(resolver: Resolver, ruleset: RuleSet) -> list[Match]:
             and id(use.node) in resolver.collector.argument_values
             and (owner.object, member) not in ruleset.creations_by_member
         ):  # handed to a wrapper: a method?
-            rules = [rule for rule in ruleset.rules_by_member.get((owner.object, "*"), ()) if rule.passed_as_value]
+            rules = [rule for rule in [ruleset.catch_all(owner.object, member)] if rule and rule.passed_as_value]
         if rules:
             matches.append(Match(rules[0], use.node, use.scope, owner, None))
     return _one_per_chain(matches, resolver, ruleset)
@@ -102,7 +102,7 @@ def _match_method(
             return Match(rule, node, scope, owner, bound)
     if (owner.object, method) in ruleset.creations_by_member:
         return None  # a factory (client.bucket(...)): its uses are the findings
-    catch_all = ruleset.rules_by_member.get((owner.object, "*"))
-    if catch_all:
-        return Match(catch_all[0], node, scope, owner, bind_arguments(catch_all[0].signature, node.args))
+    catch_all = ruleset.catch_all(owner.object, method)
+    if catch_all is not None:
+        return Match(catch_all, node, scope, owner, bind_arguments(catch_all.signature, node.args))
     return None

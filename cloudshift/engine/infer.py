@@ -1319,21 +1319,34 @@ class SdkUse:
 def sdk_uses(program: Program, summary: ModuleSummary) -> list[SdkUse]:
     """The rule matches in one module, as the LibCST detector will find them (used to decide which files it parses)."""
     ruleset = program.ruleset
+    names = ruleset.method_names
     uses: list[SdkUse] = []
     for site in summary.calls:
-        use = _call_use(program, site) or _dispatched_use(program, site) or _unbound_use(program, site)
+        spelled = site.node.func.attr if isinstance(site.node.func, ast.Attribute) else None
+        if names is not None and spelled is not None and spelled not in names:
+            use = _dispatched_use(program, site) if _names_a_method(site.node, names) else None
+        else:
+            use = _call_use(program, site) or _dispatched_use(program, site) or _unbound_use(program, site)
         if use is not None:
             uses.append(use)
     for node, scope in summary.value_reads:
+        if names is not None and node.attr not in names:
+            continue
         owner = program.receiver(node.value, scope, node.attr)
         if owner is None or not program.is_distinctive(owner, node.attr):
             continue
         rules = ruleset.rules_by_member.get((owner.object, node.attr), [])
         if not rules and (owner.object, node.attr) not in ruleset.creations_by_member:
-            rules = [r for r in ruleset.rules_by_member.get((owner.object, "*"), ()) if r.passed_as_value]
+            rules = [rule for rule in [ruleset.catch_all(owner.object, node.attr)] if rule and rule.passed_as_value]
         if rules:
             uses.append(SdkUse(node, scope, owner, rules[0].id))
     return uses
+
+
+def _names_a_method(call: ast.Call, names: frozenset[str]) -> bool:
+    """Whether a literal argument of the call spells an SDK method name (a dispatcher's `_call("put_object")`)."""
+    arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+    return any(isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value in names for a in arguments)
 
 
 def _call_use(program: Program, site: CallSite) -> SdkUse | None:
@@ -1350,8 +1363,8 @@ def _call_use(program: Program, site: CallSite) -> SdkUse | None:
                     return SdkUse(site.node, site.scope, owner, rule.id)
             if (owner.object, method) in ruleset.creations_by_member:
                 return None
-            catch_all = ruleset.rules_by_member.get((owner.object, "*"))
-            return SdkUse(site.node, site.scope, owner, catch_all[0].id) if catch_all else None
+            catch_all = ruleset.catch_all(owner.object, method)
+            return SdkUse(site.node, site.scope, owner, catch_all.id) if catch_all is not None else None
     callee = program.value(func, site.scope)
     if isinstance(callee, Ext):
         for rule in ruleset.rules_by_call.get(callee.dotted, ()):
@@ -1398,10 +1411,13 @@ def _unbound_use(program: Program, site: CallSite) -> SdkUse | None:
 def _method_rule(program: Program, owner: Sdk, method: str) -> str | None:
     """The rule for calling `method` on `owner` when its arguments are not looked at (explicit, else catch-all)."""
     ruleset = program.ruleset
-    rules = [*ruleset.rules_by_member.get((owner.object, method), ())]
-    if not rules and (owner.object, method) not in ruleset.creations_by_member:
-        rules = [*ruleset.rules_by_member.get((owner.object, "*"), ())]
-    return rules[0].id if rules else None
+    rules = ruleset.rules_by_member.get((owner.object, method))
+    if rules:
+        return rules[0].id
+    if (owner.object, method) in ruleset.creations_by_member:
+        return None
+    catch_all = ruleset.catch_all(owner.object, method)
+    return catch_all.id if catch_all is not None else None
 
 
 def _when_holds(program: Program, when: dict[str, tuple[str, ...]], signature: Signature, site: CallSite) -> bool:

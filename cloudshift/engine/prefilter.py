@@ -27,13 +27,25 @@ class Prefilter:
 
 
 def build_prefilter(ruleset: RuleSet) -> Prefilter:
-    roots = sorted({module.split(".")[0] for module in ruleset.modules})
-    imports = re.compile(
-        rf"^[ \t]*(?:from[ \t]+(?:{'|'.join(roots)})\b|import[ \t]+[\w., \t]*\b(?:{'|'.join(roots)})\b)",
-        re.MULTILINE,
-    )
+    alternatives = [alternative for module in sorted(ruleset.modules) for alternative in _import_patterns(module)]
+    imports = re.compile(rf"^[ \t]*(?:{'|'.join(alternatives)})", re.MULTILINE)
     names = {dotted.rsplit(".", 1)[-1] for dotted in ruleset.creations_by_call}
     names |= {dotted.rsplit(".", 1)[-1] for dotted in ruleset.types}
     names |= {dotted.rsplit(".", 1)[-1] for dotted in ruleset.rules_by_call}
     entry_names = re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, names)))})\b")
     return Prefilter(imports, entry_names)
+
+
+def _import_patterns(module: str) -> list[str]:
+    """Import lines that bring in `module` or something in it, and nothing else.
+
+    `google.cloud.storage` is imported by `import google.cloud.storage`, `from google.cloud.storage...
+    import`, or `from google.cloud import storage`; `from google.protobuf import ...` does not.
+    """
+    dotted = re.escape(module)
+    patterns = [rf"import[ \t]+[\w., \t]*\b{dotted}\b", rf"from[ \t]+{dotted}\b"]
+    parts = module.split(".")
+    for end in range(1, len(parts)):
+        package, name = re.escape(".".join(parts[:end])), re.escape(parts[end])
+        patterns.append(rf"from[ \t]+{package}[ \t]+import[ \t]+\(?[\w, \t\\\n]*\b{name}\b")
+    return patterns

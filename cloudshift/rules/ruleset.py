@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
@@ -145,6 +146,7 @@ class SdkObject:
     fields: dict[str, str]  # SDK attribute -> shim attribute that carries over
     origin: Origin
     distinctive: frozenset[str] = frozenset()  # methods matched when the service name was not a literal
+    members: frozenset[str] = frozenset()  # the SDK class's methods (empty: not listed, any name may be one)
 
 
 @dataclass
@@ -163,6 +165,27 @@ class RuleSet:
     exceptions: dict[str, str] = field(default_factory=dict)  # SDK exception dotted name -> provider
     files: list[str] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)  # rule file -> its one-line summary
+
+    def catch_all(self, obj: str, method: str) -> Rule | None:
+        """The `<obj>.*` rule for a method no explicit rule names, when the SDK object has that method."""
+        rules = self.rules_by_member.get((obj, "*"))
+        members = self.objects[obj].members if obj in self.objects else frozenset()
+        return rules[0] if rules and (not members or method in members) else None
+
+    @cached_property
+    def method_names(self) -> frozenset[str] | None:
+        """Every method name a finding can be a call of (None when an object with a catch-all lists no members).
+
+        A call spelled with any other name is never an SDK call, so its receiver need not be evaluated.
+        """
+        names = {method for _, method in self.rules_by_member} | {method for _, method in self.creations_by_member}
+        names |= {dotted.rpartition(".")[2] for dotted in self.rules_by_call}
+        for obj, method in self.rules_by_member:
+            if method == "*":
+                if obj not in self.objects or not self.objects[obj].members:
+                    return None
+                names |= self.objects[obj].members
+        return frozenset(names - {"*"})
 
     def rule(self, rule_id: str) -> Rule:
         return next(rule for rule in self.rules if rule.id == rule_id)
@@ -219,6 +242,7 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
             dict(spec.get("fields", {})),
             origin,
             frozenset(spec.get("distinctive", ())),
+            frozenset(spec.get("members", ())),
         )
         for dotted in spec.get("types", ()):
             ruleset.types[dotted] = name
