@@ -20,6 +20,9 @@ from tree_sitter import Language, Node, Parser
 from cloudshift.engine.parse import SyntaxProblem, check_nesting
 
 MAX_EXTRA_LINES = 25  # lines blanked on LibCST's word after tree-sitter's, before giving up
+# CPython refuses more indentation levels than this; tree-sitter's scanner crashes the process (SIGSEGV)
+# on 1,000 tab-indented levels, so such a file is never given to it.
+MAX_INDENT_LEVELS = 100
 _INDENT = re.compile(r"[ \t]*")
 
 
@@ -37,6 +40,8 @@ def _parser() -> Parser:
 def repair(source: str) -> Repair | None:
     """A parsable stand-in for `source` with the same line numbers, or None if none was found."""
     lines = source.splitlines(keepends=True)
+    if indent_levels(lines) > MAX_INDENT_LEVELS:
+        return None
     broken = _broken_rows(source.encode("utf-8"))
     for _ in range(MAX_EXTRA_LINES + 1):
         text = _replace(lines, broken)
@@ -52,6 +57,23 @@ def repair(source: str) -> Repair | None:
             return None
         broken.add(row)
     return None
+
+
+def indent_levels(lines: list[str]) -> int:
+    """The most indentation levels open at once (blank and comment lines aside), as the tokenizer counts them."""
+    stack = [0]
+    deepest = 0
+    for line in lines:
+        stripped = line.lstrip(" \t\f")
+        if not stripped.strip() or stripped.startswith("#"):
+            continue
+        width = len(line[: len(line) - len(stripped)].expandtabs(8))
+        while width < stack[-1]:
+            stack.pop()
+        if width > stack[-1]:
+            stack.append(width)
+        deepest = max(deepest, len(stack) - 1)
+    return deepest
 
 
 def _broken_rows(data: bytes) -> set[int]:
