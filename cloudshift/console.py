@@ -20,7 +20,6 @@ from typing import TextIO
 import click
 from rich.console import Console
 from rich.highlighter import Highlighter, RegexHighlighter
-from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 from rich.theme import Theme
@@ -124,6 +123,8 @@ class Terminal:
         if not self.color_out:
             click.echo(text, nl=False)
             return
+        from rich.markdown import Markdown  # only `rules explain` renders Markdown: not imported at start-up
+
         self._console(err=False, soft_wrap=False).print(Markdown(text))  # rich lays out the Markdown itself
 
     @contextmanager

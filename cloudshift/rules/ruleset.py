@@ -6,14 +6,15 @@ SDK method: every SDK object, factory and method comes from rules/*.yaml or a us
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, cast
 
-import jsonschema
 import libcst as cst
 import yaml
 
@@ -221,8 +222,12 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> RuleSet:
 def load_rule_file(path: Path, ruleset: RuleSet) -> None:
     """Validate one YAML file and add its objects and rules to `ruleset`."""
     node = _compose(path)
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    _validate(path, node, data)
+    text = path.read_text(encoding="utf-8")
+    data = yaml.load(text, Loader=_YAML_LOADER)
+    stamp = _validated_stamp(text)
+    checked = stamp is not None and stamp.exists()
+    if not checked:
+        _validate(path, node, data)
     lines = _LineFinder(path, node)
     provider, service = data["provider"], data["service"]
     ruleset.files.append(str(path))
@@ -260,19 +265,56 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
                 ruleset.creations_by_member.setdefault(key, []).append(creation)
     known = {rule.id for rule in ruleset.rules}
     for index, entry in enumerate(data["rules"]):
-        rule = _rule(provider, service, entry, lines.origin(["rules", index]))
+        rule = _rule(provider, service, entry, lines.origin(["rules", index]), checked)
         if rule.id in known:
             raise RuleError(f"{rule.origin}: rule id '{rule.id}' is defined twice")
         for referred in [rule.on, *_dropped_objects(rule)]:
             _check_object(ruleset, referred, rule.origin)
         known.add(rule.id)
         ruleset.add_rule(rule)
+    if stamp is not None and not checked:
+        _write_stamp(stamp)
+
+
+def _validated_stamp(text: str) -> Path | None:
+    """The marker saying this exact rule text passed the schema and pattern checks of this code.
+
+    Those checks parse every fix pattern with LibCST and cost most of a second; with the marker a
+    scan of one file starts at once. It sits in the user's cache folder, never in a project.
+    """
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home folder
+        return None
+    digest = hashlib.sha256(_checker_digest().encode())
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return base / "cloudshift" / "validated-rules" / digest.hexdigest()
+
+
+@cache
+def _checker_digest() -> str:
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in ("ruleset.py", "schema.json", "pattern.py", "template.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _write_stamp(stamp: Path) -> None:
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+    except OSError:
+        return  # an unwritable cache only means the checks run again next time
+
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: a tenth of the start-up time
 
 
 def _compose(path: Path) -> yaml.Node:
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text)
+        node = yaml.compose(text, Loader=_YAML_LOADER)
     except UnicodeDecodeError as error:
         raise RuleError(f"{path}: not UTF-8 ({error.reason})") from error
     except yaml.MarkedYAMLError as error:
@@ -285,6 +327,8 @@ def _compose(path: Path) -> yaml.Node:
 
 
 def _validate(path: Path, node: yaml.Node, data: Any) -> None:
+    import jsonschema  # only a rule text not validated before needs it: not imported at start-up
+
     validator = jsonschema.Draft202012Validator(SCHEMA)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
@@ -375,14 +419,14 @@ def _creation(result: str, entry: dict[str, Any], origin: Origin) -> Creation:
     )
 
 
-def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin) -> Rule:
+def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin, checked: bool = False) -> Rule:
     on = method = None
     if "method" in entry:
         on, method = entry["method"].split(".", 1)
     signature = Signature.parse(entry.get("params"))
     when = _when(entry.get("when"))
     _check_params(signature, when, "when", origin)
-    fixes = tuple(_fix(spec, signature, origin) for spec in entry.get("fix", ()))
+    fixes = tuple(_fix(spec, signature, origin, checked) for spec in entry.get("fix", ()))
     if not fixes and not entry.get("manual"):
         raise RuleError(f"{origin}: rule '{entry['id']}' has no fix, so it needs 'manual: <why>'")
     if entry.get("passed_as_value") and method != "*":
@@ -404,7 +448,7 @@ def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin) ->
     )
 
 
-def _fix(spec: dict[str, Any], signature: Signature, origin: Origin) -> FixVariant:
+def _fix(spec: dict[str, Any], signature: Signature, origin: Origin, checked: bool) -> FixVariant:
     safety = Safety(spec.get("safety", "safe"))
     if safety is not Safety.SAFE and not spec.get("reason"):
         raise RuleError(f"{origin}: a {safety} fix needs a 'reason' saying how behaviour may differ")
@@ -430,19 +474,19 @@ def _fix(spec: dict[str, Any], signature: Signature, origin: Origin) -> FixVaria
         drop,
         when,
         tuple(tuple(group) for group in spec.get("same", ())),
-        _patterns(spec, origin),
+        _patterns(spec, origin, checked),
     )
 
 
-def _patterns(spec: dict[str, Any], origin: Origin) -> tuple[str, ...]:
-    """The fix's `pattern` alternatives, each checked against its template."""
+def _patterns(spec: dict[str, Any], origin: Origin, checked: bool) -> tuple[str, ...]:
+    """The fix's `pattern` alternatives, each checked against its template (unless this text was before)."""
     given = spec.get("pattern", ())
     patterns = (given,) if isinstance(given, str) else tuple(given)
     if patterns and any(key in spec for key in ("result", "iterated", "keywords", "dict_keywords")):
         raise RuleError(
             f"{origin}: a fix with a 'pattern' takes no 'result', 'iterated', 'keywords' or 'dict_keywords'"
         )
-    for pattern in patterns:
+    for pattern in patterns if not checked else ():
         try:
             check_template(pattern, Template(spec["template"]))
         except PatternError as error:

@@ -11,7 +11,7 @@ import pytest
 from cloudshift.api import Engine
 from cloudshift.config import load_settings
 from cloudshift.engine.prefilter import build_prefilter
-from cloudshift.rules.ruleset import load_rules
+from cloudshift.rules.ruleset import RuleError, load_rules
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,3 +87,26 @@ def test_a_dispatcher_named_by_a_literal_is_still_followed() -> None:
 )
 def test_prefilter_names_sdk_modules_not_their_neighbours(line: str, imports: bool) -> None:
     assert build_prefilter(load_rules()).imports_sdk(line + "\n") is imports
+
+
+def test_rule_texts_validated_once_load_the_same_from_the_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second load skips the schema and pattern checks and must build the same rules."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = load_rules()
+    stamps = list((tmp_path / "cloudshift" / "validated-rules").iterdir())
+    assert len(stamps) == len(first.files)
+    second = load_rules()
+    assert [(r.id, r.fixes, r.signature) for r in second.rules] == [(r.id, r.fixes, r.signature) for r in first.rules]
+    assert second.objects == first.objects
+
+
+def test_an_invalid_rule_file_is_never_stamped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "bad.yaml").write_text("provider: aws\nservice: s3\nmodules: [x]\nobjects: {}\nrules: [{id: 1}]\n")
+    for _ in range(2):
+        with pytest.raises(RuleError, match=r"bad\.yaml"):
+            load_rules([rules])
