@@ -31,10 +31,17 @@ class Checked:
 
 
 def display_path(path: Path) -> str:
-    """The path as a user would type it: relative to the working directory when below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError, RuntimeError):  # outside the working directory, or a symlink loop
+    """The path as a user would type it: relative to the working directory when below it.
+
+    A symlink keeps its own name, so its findings and errors are reported where the user sees them.
+    """
+    cwd = Path.cwd()
+    absolute = Path(os.path.abspath(path))
+    if absolute.is_relative_to(cwd):
+        return str(absolute.relative_to(cwd))
+    try:  # reached through a symlinked folder, yet below the working directory
+        return str(path.resolve().relative_to(cwd.resolve()))
+    except (ValueError, OSError, RuntimeError):  # outside it, or a symlink loop
         return str(path)
 
 
