@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -223,7 +223,7 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
     """Validate one YAML file and add its objects and rules to `ruleset`."""
     node = _compose(path)
     text = path.read_text(encoding="utf-8")
-    data = yaml.load(text, Loader=_YAML_LOADER)
+    data = _yaml(path, lambda text: yaml.load(text, Loader=_YAML_LOADER))
     stamp = _validated_stamp(text)
     checked = stamp is not None and stamp.exists()
     if not checked:
@@ -312,18 +312,28 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser
 
 
 def _compose(path: Path) -> yaml.Node:
+    node = _yaml(path, lambda text: yaml.compose(text, Loader=_YAML_LOADER))
+    if node is None:
+        raise RuleError(f"{path}:1: empty rule file")
+    return cast(yaml.Node, node)
+
+
+def _yaml(path: Path, load: Callable[[str], Any]) -> Any:
+    """`load` on the file's text; any failure, a `!!python/` tag too (never run), is a RuleError with file:line."""
     try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=_YAML_LOADER)
+        return load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise RuleError(f"{path}: cannot read: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
         raise RuleError(f"{path}: not UTF-8 ({error.reason})") from error
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
+        mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
-        raise RuleError(f"{path}:{line}: invalid YAML: {error.problem}") from error
-    if node is None:
-        raise RuleError(f"{path}:1: empty rule file")
-    return node
+        raise RuleError(f"{path}:{line}: invalid YAML: {error.problem or error.context}") from error
+    except yaml.YAMLError as error:
+        raise RuleError(f"{path}: invalid YAML: {error}") from error
+    except RecursionError as error:
+        raise RuleError(f"{path}: invalid YAML: nested too deeply") from error
 
 
 def _validate(path: Path, node: yaml.Node, data: Any) -> None:
