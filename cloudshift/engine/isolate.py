@@ -18,18 +18,31 @@ from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
+from typing import NamedTuple
 
 from cloudshift.engine.pipeline import Engine
 from cloudshift.model import FileError, FileResult, Safety
 
 Task = tuple[str, str, Safety | None]  # the path as shown, the text, the fix level (None: scan)
+
+
+class Settled(NamedTuple):
+    """What became of one task: its index in the tasks, its result, and whether a worker finished it.
+
+    `analysed` is False when the worker crashed or timed out: the result is an error that may not
+    recur (a loaded machine, a killed process), so it must never be cached.
+    """
+
+    task: int
+    result: FileResult
+    analysed: bool
+
+
 STOP_GRACE = 2.0  # seconds a worker gets to exit on its own at the end of a run
 
 
-def analyse_isolated(
-    engine: Engine, tasks: Sequence[Task], workers: int, timeout: float | None
-) -> Iterator[tuple[int, FileResult]]:
-    """(index into `tasks`, result) for every task, in the order they finish.
+def analyse_isolated(engine: Engine, tasks: Sequence[Task], workers: int, timeout: float | None) -> Iterator[Settled]:
+    """What became of every task, in the order they finish.
 
     `timeout` is per file, in seconds (None or 0: no limit). A file whose worker crashes or times
     out gets a FileResult whose error says so, and keeps its text unchanged.
@@ -108,7 +121,7 @@ class _Pool:
         self.queue = deque(range(len(tasks)))
         self.workers: list[_Worker] = []
 
-    def run(self, count: int) -> Iterator[tuple[int, FileResult]]:
+    def run(self, count: int) -> Iterator[Settled]:
         self.workers = [_Worker(self.context, self.engine) for _ in range(count)]
         for slot in range(count):
             self._feed(slot)
@@ -126,25 +139,26 @@ class _Pool:
             self._restart(slot)
             self.workers[slot].give(index, self.tasks[index], self.timeout)
 
-    def _collect(self) -> Iterator[tuple[int, FileResult]]:
+    def _collect(self) -> Iterator[Settled]:
         """Wait for the next worker to finish, die or time out; yield what that settles."""
         busy = [worker for worker in self.workers if worker.task is not None]
-        wait_for = min(worker.deadline for worker in busy) - time.monotonic()
-        ready = set(wait([w.connection for w in busy] + [w.process.sentinel for w in busy], max(wait_for, 0.0)))
+        deadline = min(worker.deadline for worker in busy)
+        wait_for = None if deadline == math.inf else max(deadline - time.monotonic(), 0.0)
+        ready = set(wait([w.connection for w in busy] + [w.process.sentinel for w in busy], wait_for))
         for slot, worker in enumerate(list(self.workers)):
             index = worker.task
             if index is None:
                 continue
             if worker.connection in ready or worker.process.sentinel in ready:
                 result = worker.take()
-                if result is None:
-                    result = self._lost(index, f"the analysis crashed ({self._restart(slot)})")
+                settled = Settled(index, result, True) if result is not None else self._crashed(slot, index)
             elif time.monotonic() >= worker.deadline:
                 self._restart(slot)
-                result = self._lost(index, f"the analysis took longer than the {self.timeout:g} s file timeout")
+                why = f"the analysis took longer than the {self.timeout:g} s file timeout"
+                settled = Settled(index, self._lost(index, why), False)
             else:
                 continue
-            yield index, result
+            yield settled
             self._feed(slot)
 
     def _restart(self, slot: int) -> str:
@@ -152,6 +166,9 @@ class _Pool:
         ended = self.workers[slot].kill()
         self.workers[slot] = _Worker(self.context, self.engine)
         return ended
+
+    def _crashed(self, slot: int, index: int) -> Settled:
+        return Settled(index, self._lost(index, f"the analysis crashed ({self._restart(slot)})"), False)
 
     def _lost(self, index: int, why: str) -> FileResult:
         shown, text, fix = self.tasks[index]

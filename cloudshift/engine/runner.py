@@ -92,10 +92,10 @@ def check_files(
             pending.append((path, shown, source))
     tasks = [(shown, source.text, fix) for _, shown, source in pending]
     workers = jobs or os.cpu_count() or 1
-    for index, result in analyse_isolated(engine, tasks, workers, engine.settings.file_timeout):
+    for index, result, analysed in analyse_isolated(engine, tasks, workers, engine.settings.file_timeout):
         path, _, source = pending[index]
         finish(Checked(path, result, source))
-        if cache is not None and fix is None:
+        if cache is not None and fix is None and analysed:
             cache.put(result, source.text, texts)
     for path in order:
         yield done[path]

@@ -114,3 +114,12 @@ def test_depth_guard_refuses_what_libcst_cannot_survive_and_passes_what_it_can()
             check_nesting(deep)
     with pytest.raises(TooDeep):  # CPython itself refuses to build this tree
         check_nesting(long_expression(100_000))
+
+
+def test_a_timed_out_file_is_not_cached_as_an_error(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(generated_module(60_000), encoding="utf-8")
+    timed_out = cloudshift("scan", "--file-timeout", "0.5", ".", cwd=tmp_path)
+    assert "slow.py: error: the analysis took longer than the 0.5 s file timeout" in timed_out.stdout
+    again = cloudshift("scan", "--file-timeout", "0", ".", cwd=tmp_path)
+    assert again.returncode == 1 and "error" not in again.stdout, again.stdout[-500:]
+    assert "slow.py:8:5: aws-s3-upload-file" in again.stdout
