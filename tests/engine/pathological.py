@@ -10,8 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from cloudshift.config import Settings
@@ -32,6 +35,7 @@ def save(key, data):
 
 # Dropping these capabilities makes root obey file modes, so unreadable and read-only folders are real.
 UNPRIVILEGED = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+RUN_LIMIT = 600  # seconds before a run is killed (a hang is a failure, not a wait)
 
 
 def fixed_normal() -> str:
@@ -90,9 +94,36 @@ def cloudshift_command(*args: str, unprivileged: bool = False) -> list[str]:
     return command
 
 
-def cloudshift(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Run:
+    """One finished `cloudshift` command."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float  # the peak resident memory of its largest process (the command or one of its workers)
+
+
+def cloudshift(*args: str, cwd: Path, unprivileged: bool = False, during: Callable[[int], None] | None = None) -> Run:
+    """Run the command to its end (killed after RUN_LIMIT s); `during` is called as in `when_analysing`."""
     command = cloudshift_command(*args, unprivileged=unprivileged)
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        watchdog = threading.Timer(RUN_LIMIT, process.kill)
+        watchdog.start()
+        try:
+            if during is not None:
+                when_analysing(process.pid, during)
+            _, status, usage = os.wait4(process.pid, 0)  # the usage covers the workers it waited for too
+        finally:
+            watchdog.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        return Run(process.returncode, out.read().decode(), err.read().decode(), seconds, usage.ru_maxrss / 1024)
 
 
 def worker_pids(pid: int) -> list[int]:
@@ -104,24 +135,17 @@ def worker_pids(pid: int) -> list[int]:
     return [int(child) for child in children.split()]
 
 
-def while_analysing(
-    args: list[str], cwd: Path, act: Callable[[int], None], *, settle: float = 0.5
-) -> subprocess.CompletedProcess[str]:
-    """Run cloudshift and, once its first worker has been analysing for `settle` s, call `act(worker pid)`.
+def when_analysing(pid: int, act: Callable[[int], None], settle: float = 0.5) -> None:
+    """Once cloudshift (`pid`) has had a worker analysing for `settle` s, call `act(worker pid)`.
 
     Run with `--jobs 1` and the slow file first in name order, so the worker then holds that file.
     """
-    process = subprocess.Popen(
-        cloudshift_command(*args), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
     deadline = time.monotonic() + 60
-    while not (workers := worker_pids(process.pid)) and process.poll() is None and time.monotonic() < deadline:
+    while not (workers := worker_pids(pid)) and time.monotonic() < deadline:
         time.sleep(0.02)
     if workers:
         time.sleep(settle)
         act(workers[0])
-    stdout, stderr = process.communicate(timeout=300)
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def leftovers(folder: Path) -> list[Path]:

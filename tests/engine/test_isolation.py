@@ -22,7 +22,6 @@ from tests.engine.pathological import (
     long_expression,
     nested_functions,
     normal_files,
-    while_analysing,
 )
 
 
@@ -65,7 +64,7 @@ def test_a_thousand_nested_functions_are_reported_and_every_other_file_fixed(tmp
 
 def test_a_worker_killed_by_a_signal_costs_only_the_file_it_held(tmp_path: Path, expected: str) -> None:
     slow, normal = hostile_tree(tmp_path, "a_slow.py", generated_module(150_000))
-    done = while_analysing(["fix", "--jobs", "1", "."], tmp_path, lambda pid: os.kill(pid, signal.SIGSEGV))
+    done = cloudshift("fix", "--jobs", "1", ".", cwd=tmp_path, during=lambda pid: os.kill(pid, signal.SIGSEGV))
     assert done.returncode == 2, done.stderr
     assert "a_slow.py: error: the analysis crashed (SIGSEGV); file left unchanged" in done.stderr
     assert slow.read_text(encoding="utf-8") == generated_module(150_000)

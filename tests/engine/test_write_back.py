@@ -23,7 +23,6 @@ from tests.engine.pathological import (
     generated_module,
     leftovers,
     normal_files,
-    while_analysing,
 )
 
 
@@ -78,7 +77,7 @@ def test_a_file_edited_while_fix_runs_keeps_the_edit_and_the_rest_are_written(tm
     def edit(_: int) -> None:
         edited.write_text(NORMAL + "# a colleague's edit\n", encoding="utf-8")
 
-    done = while_analysing(["fix", "--jobs", "1", "."], tmp_path, edit)
+    done = cloudshift("fix", "--jobs", "1", ".", cwd=tmp_path, during=edit)
     assert done.returncode == 2, done.stderr
     assert f"{edited.name}: error: not written: the file changed on disk after cloudshift read it" in done.stderr
     assert f"Not written (1): {edited.name}" in done.stderr
