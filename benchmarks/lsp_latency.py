@@ -1,15 +1,23 @@
-"""How long diagnostics take to reach the editor after an edit, for a 2,000-line file of boto3 code.
+"""How long diagnostics and fixes take to reach the editor: in one 2,000-line file, or in a 2,000-module workspace.
 
     python benchmarks/lsp_latency.py [--lines 2000] [--edits 9]
+    python benchmarks/lsp_latency.py --workspace-files 2000 [--edits 9]
 
-Starts `python -m cloudshift lsp` over stdio (as an editor does), opens a generated module of
-realistic S3 code, then makes edits one at a time: each changes one line (a new key in a
-put_object call) and waits for the diagnostics of that version. Prints the time to the first
-diagnostics on open, the median and range from edit to diagnostics (the server waits for a
-300 ms typing pause before it starts, so that is included), the same for an edit saved at once
-(a save starts the analysis without the pause), and how long the quick fix and the fix-all
-edits take to resolve. Speed is reported, never
-asserted: this is a benchmark, not a test.
+Starts `python -m cloudshift lsp` over stdio (as an editor does) on a generated workspace folder.
+
+By default the folder holds one module of realistic S3 code: it is opened, then edited one
+change at a time (a new key in a put_object call), waiting for the diagnostics of each version.
+Prints the time to the first diagnostics on open, the median and range from edit to diagnostics
+(the server waits for a 300 ms typing pause before it starts, so that is included; the line
+below subtracts it), the same for an edit saved at once (a save starts the analysis without the
+pause), and how long the quick fix and the fix-all edits take to resolve.
+
+With --workspace-files N the folder is an application package of N modules (see `workspace`),
+which the server loads when it starts. A module using the shared helper is opened and edited as
+above; then the helper module itself is edited so that it stops (and starts again) returning an
+S3 client, and the time until the open module's diagnostics follow is printed.
+
+Speed is reported, never asserted: this is a benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -20,12 +28,16 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+
+from cloudshift.lsp.server import DEBOUNCE_SECONDS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -316,11 +328,13 @@ def workspace(folder: Path, files: int) -> list[Path]:
 class Client(LanguageClient):
     def __init__(self) -> None:
         super().__init__("cloudshift-benchmark", "1")
-        self.arrived: dict[int | None, asyncio.Future[Any]] = {}
+        self.arrived: dict[str, tuple[Callable[[types.PublishDiagnosticsParams], bool], asyncio.Future[Any]]] = {}
 
-    def expect(self, version: int) -> asyncio.Future[Any]:
-        self.arrived[version] = asyncio.get_running_loop().create_future()
-        return self.arrived[version]
+    def expect(self, uri: str, wanted: Callable[[types.PublishDiagnosticsParams], bool]) -> asyncio.Future[Any]:
+        """The next diagnostics of `uri` that are `wanted`."""
+        waiting: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.arrived[uri] = (wanted, waiting)
+        return waiting
 
 
 def make_client() -> Client:
@@ -328,20 +342,55 @@ def make_client() -> Client:
 
     @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     def diagnostics(ls: Client, params: types.PublishDiagnosticsParams) -> None:
-        waiting = ls.arrived.get(params.version)
-        if waiting is not None and not waiting.done():
+        wanted, waiting = ls.arrived.get(params.uri, (None, None))
+        if wanted is not None and waiting is not None and not waiting.done() and wanted(params):
             waiting.set_result((time.perf_counter(), len(params.diagnostics)))
 
     return client
 
 
-async def timed(client: Client, version: int, send: Any) -> tuple[float, int]:
-    """Seconds from `send()` to the diagnostics of `version`, and how many there were."""
-    arrived = client.expect(version)
+@asynccontextmanager
+async def server(folder: Path) -> AsyncIterator[Client]:
+    """`python -m cloudshift lsp` over stdio, initialised on `folder` by a client that resolves code actions lazily."""
+    client = make_client()
+    await client.start_io(sys.executable, "-m", "cloudshift", "lsp", cwd=str(REPO))
+    capabilities = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            code_action=types.CodeActionClientCapabilities(
+                resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"])
+            )
+        )
+    )
+    folders = [types.WorkspaceFolder(uri=folder.as_uri(), name=folder.name)]
+    await client.initialize_async(
+        types.InitializeParams(capabilities=capabilities, root_uri=folder.as_uri(), workspace_folders=folders)
+    )
+    client.initialized(types.InitializedParams())
+    try:
+        yield client
+    finally:
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
+
+
+async def timed(
+    client: Client, uri: str, send: Any, version: int | None = 1, count: int | None = None
+) -> tuple[float, int]:
+    """Seconds from `send()` to the diagnostics of `uri` (of `version`, `count` of them), and how many there were."""
+    arrived = client.expect(uri, lambda p: version in (None, p.version) and count in (None, len(p.diagnostics)))
     start = time.perf_counter()
     send()
     at, count = await arrived
     return at - start, count
+
+
+def open_document(client: Client, uri: str, text: str) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        )
+    )
 
 
 def change(client: Client, uri: str, version: int, text: str) -> None:
@@ -359,9 +408,26 @@ def edit_and_save(client: Client, uri: str, version: int, text: str) -> None:
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
 
 
-def edited(text: str, round_: int) -> str:
-    """The text with one call's key changed, as a user would edit it."""
-    return text.replace('f"{prefix}/manifest-1.json"', f'f"{{prefix}}/manifest-1-r{round_}.json"', 1)
+def edited(text: str, marker: str, round_: int) -> str:
+    """The text with one string changed (`marker` gets a suffix), as a user would edit it."""
+    return text.replace(marker, f"{marker}-r{round_}", 1)
+
+
+async def edit_rounds(client: Client, uri: str, text: str, marker: str, edits: int) -> str:
+    """Time `edits` typed edits and as many saved ones; prints them and returns the last text."""
+    typing, saving = [], []
+    version, current = 1, text
+    for round_ in range(edits):
+        version += 1
+        current = edited(text, marker, 2 * round_)
+        typing.append((await timed(client, uri, partial(change, client, uri, version, current), version))[0])
+        version += 1
+        current = edited(text, marker, 2 * round_ + 1)
+        saving.append((await timed(client, uri, partial(edit_and_save, client, uri, version, current), version))[0])
+    show("edit -> diagnostics (typing pause)", typing)
+    show("  the same, after the pause", [seconds - DEBOUNCE_SECONDS for seconds in typing])
+    show("edit + save -> diagnostics", saving)
+    return current
 
 
 async def code_action_seconds(client: Client, uri: str, line: int, only: list[str]) -> float:
@@ -382,71 +448,73 @@ async def code_action_seconds(client: Client, uri: str, line: int, only: list[st
 
 def show(label: str, seconds: list[float]) -> None:
     if len(seconds) == 1:
-        print(f"{label:<34} {seconds[0] * 1000:8.0f} ms")
+        print(f"{label:<36} {seconds[0] * 1000:8.0f} ms")
         return
     print(
-        f"{label:<34} median {statistics.median(seconds) * 1000:6.0f} ms   "
+        f"{label:<36} median {statistics.median(seconds) * 1000:6.0f} ms   "
         f"min {min(seconds) * 1000:6.0f} ms   max {max(seconds) * 1000:6.0f} ms   (n={len(seconds)})"
     )
 
 
-async def run(lines: int, edits: int) -> None:
+async def run_file(lines: int, edits: int) -> None:
+    """One large module: diagnostics after edits, then a quick fix and fix-all on it."""
     text = generate(lines)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "jobs.py"
         path.write_text(text, encoding="utf-8")
         uri = path.as_uri()
-        client = make_client()
-        await client.start_io(sys.executable, "-m", "cloudshift", "lsp", cwd=str(REPO))
-        capabilities = types.ClientCapabilities(
-            text_document=types.TextDocumentClientCapabilities(
-                code_action=types.CodeActionClientCapabilities(
-                    resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"])
-                )
-            )
-        )
-        await client.initialize_async(types.InitializeParams(capabilities=capabilities, root_uri=Path(folder).as_uri()))
-        client.initialized(types.InitializedParams())
+        async with server(Path(folder)) as client:
+            opened, findings = await timed(client, uri, partial(open_document, client, uri, text))
+            print(f"file: {text.count(chr(10))} lines, {findings} findings")
+            show("open -> diagnostics (cold)", [opened])
+            current = await edit_rounds(client, uri, text, 'f"{prefix}/manifest-1', edits)
+            line = next(i for i, source in enumerate(current.splitlines()) if "s3.get_object" in source)
+            show("quick fix (actions + resolve)", [await code_action_seconds(client, uri, line, ["quickfix"])])
+            show("fix all (actions + resolve)", [await code_action_seconds(client, uri, 0, ["source.fixAll"])])
 
-        opened, findings = await timed(
-            client,
-            1,
-            lambda: client.text_document_did_open(
-                types.DidOpenTextDocumentParams(
-                    text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
-                )
-            ),
-        )
-        print(f"file: {text.count(chr(10))} lines, {findings} findings")
-        show("open -> diagnostics (cold)", [opened])
 
-        typing, saving = [], []
-        version = 1
-        for round_ in range(edits):
-            version += 1
-            current = edited(text, 2 * round_)
-            typing.append((await timed(client, version, partial(change, client, uri, version, current)))[0])
-            version += 1
-            current = edited(text, 2 * round_ + 1)
-            saving.append((await timed(client, version, partial(edit_and_save, client, uri, version, current)))[0])
-        show("edit -> diagnostics (typing pause)", typing)
-        show("edit + save -> diagnostics", saving)
+async def run_workspace(files: int, edits: int) -> None:
+    """A workspace of many modules: diagnostics after edits to one, and after an edit to the shared helper."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        users = workspace(root, files)
+        print(f"workspace: {files} modules, {len(users)} of them use the SDK")
+        async with server(root) as client:
+            path = next(p for p in users if "get_s3" in p.read_text(encoding="utf-8"))
+            text, uri = path.read_text(encoding="utf-8"), path.as_uri()
+            opened, findings = await timed(client, uri, partial(open_document, client, uri, text))
+            print(f"edited module: {path.relative_to(root)}, {text.count(chr(10))} lines, {findings} findings")
+            show("open -> diagnostics (cold, loads all)", [opened])
+            await edit_rounds(client, uri, text, "part-", edits)
+            await helper_rounds(client, root / "app" / "clients.py", uri, findings, edits)
 
-        line = next(i for i, source in enumerate(current.splitlines()) if "s3.get_object" in source)
-        show("quick fix (actions + resolve)", [await code_action_seconds(client, uri, line, ["quickfix"])])
-        show("fix all (actions + resolve)", [await code_action_seconds(client, uri, 0, ["source.fixAll"])])
 
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
+async def helper_rounds(client: Client, helper: Path, user: str, findings: int, edits: int) -> None:
+    """Edit the helper so it stops returning an SDK client and back: time until the open user's diagnostics follow."""
+    text, uri = helper.read_text(encoding="utf-8"), helper.as_uri()
+    await timed(client, uri, partial(open_document, client, uri, text))
+    broken = text.replace('return boto3.client("s3", region_name="eu-west-1")', "return {}")
+    seconds = []
+    for version in range(2, edits + 2):
+        current, expected = (broken, 0) if version % 2 == 0 else (text, findings)
+        send = partial(change, client, uri, version, current)
+        seconds.append((await timed(client, user, send, version=None, count=expected))[0])
+    show("helper edit -> user's diagnostics", seconds)
+    show("  the same, after the pause", [s - DEBOUNCE_SECONDS for s in seconds])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=2000, help="size of the generated module")
     parser.add_argument("--edits", type=int, default=9, help="edits to time (the median is printed)")
+    parser.add_argument(
+        "--workspace-files", type=int, default=0, help="instead: a workspace of this many modules (e.g. 2000)"
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.lines, args.edits))
+    if args.workspace_files:
+        asyncio.run(run_workspace(args.workspace_files, args.edits))
+    else:
+        asyncio.run(run_file(args.lines, args.edits))
 
 
 if __name__ == "__main__":

@@ -65,25 +65,29 @@ class Workspace:
         """Whether `path` is one of the project's files (a scan of the workspace would analyse it)."""
         return path.resolve() in self.project.texts
 
-    def update(self, path: Path, text: str) -> None:
-        """Use `text` for `path` (an unsaved buffer, or a file changed on disk) from now on."""
+    def update(self, path: Path, text: str) -> bool:
+        """Use `text` for `path` (an unsaved buffer, or a file changed on disk) from now on; False if it was already."""
         resolved = path.resolve()
         before = self.project.texts.get(resolved)
         if before == text:
-            return
+            return False
         if self._candidates is not None and (
             before is None or self._import_key(resolved, text) != self._known_import_key(resolved)
         ):
             self._candidates = None  # a new file, or new import lines: which files are candidates may change
         self.project.set_text(resolved, text)
+        return True
 
-    def forget(self, path: Path) -> None:
-        """Go back to what is on disk for `path` (its buffer was closed, or the file changed on disk)."""
+    def forget(self, path: Path) -> bool:
+        """Go back to what is on disk for `path` (its buffer was closed, or the file changed); False if it was."""
         try:
-            self.update(path, read_source(path).text)
+            return self.update(path, read_source(path).text)
         except SourceError:
+            if not self.holds(path):
+                return False
             self._candidates = None
             self.project.drop_text(path)
+            return True
 
     def candidates(self) -> set[Path]:
         """The files that can hold a finding, as a run decides: SDK importers and the files importing them."""

@@ -227,26 +227,28 @@ class Projects:
         return workspace
 
     def apply(self, changes: Changes) -> set[Path]:
-        """Take the buffers the editor changed, opened (text) or closed (None); returns their paths."""
+        """Take the buffers the editor changed, opened (text) or closed (None).
+
+        Returns the paths a workspace now reads differently.
+        """
         for path, text in changes.items():
             if text is None:
                 self.buffers.pop(path, None)
             else:
                 self.buffers[path] = text
-        self._spread(changes)
-        return set(changes)
+        return self._spread(changes)
 
     def reload(self, paths: Iterable[Path]) -> set[Path]:
         """Files changed on disk: workspaces read them again, unless the editor holds them open."""
-        changes: Changes = dict.fromkeys(path for path in paths if path not in self.buffers)
-        self._spread(changes)
-        return set(changes)
+        return self._spread(dict.fromkeys(path for path in paths if path not in self.buffers))
 
-    def _spread(self, changes: Changes) -> None:
+    def _spread(self, changes: Changes) -> set[Path]:
+        changed = set()
         for path, text in changes.items():
             for root, (_, workspace) in self._workspaces.items():
-                if root in path.parents:
-                    _offer(workspace, path, text)
+                if root in path.parents and _offer(workspace, path, text):
+                    changed.add(path)
+        return changed
 
     def affected_by(self, changed: set[Path]) -> frozenset[Path]:
         """The other open files whose findings a change to `changed` may alter.
@@ -270,14 +272,14 @@ class Projects:
 Changes = dict[Path, str | None]  # buffer texts the worker has not seen yet; None: closed (the disk counts again)
 
 
-def _offer(workspace: Workspace, path: Path, text: str | None) -> None:
-    """Give a workspace a buffer's text (with None, the disk's) if a scan of it would read that file."""
+def _offer(workspace: Workspace, path: Path, text: str | None) -> bool:
+    """Give a workspace a buffer's text (with None, the disk's) if a scan of it would read that file.
+
+    True when the workspace reads the file differently now.
+    """
     if not workspace.holds(path) and is_excluded(path, workspace.settings):
-        return
-    if text is None:
-        workspace.forget(path)
-    else:
-        workspace.update(path, text)
+        return False
+    return workspace.forget(path) if text is None else workspace.update(path, text)
 
 
 def _reach(workspace: Workspace, start: Path) -> set[Path]:
