@@ -52,9 +52,9 @@ class Workspace:
         texts = {}
         for path in discover([root], engine.settings):
             try:
-                texts[path] = read_source(path).text
+                texts[path] = read_source(path, engine.settings.max_file_size).text
             except SourceError:
-                continue  # a scan reports it; the editor reports it when the file is opened
+                continue  # unreadable or over max-file-size: a scan reports it and analyses it no further
         return cls(engine.settings, roots=[root], texts=texts, engine=engine)
 
     @property
@@ -81,7 +81,7 @@ class Workspace:
     def forget(self, path: Path) -> bool:
         """Go back to what is on disk for `path` (its buffer was closed, or the file changed); False if it was."""
         try:
-            return self.update(path, read_source(path).text)
+            return self.update(path, read_source(path, self.settings.max_file_size).text)
         except SourceError:
             if not self.holds(path):
                 return False

@@ -32,6 +32,21 @@ def test_edits_rebuild_the_fixed_text(before: str, after: str, encoding: str) ->
     assert apply_edits(before, edits, encoding) == after
 
 
+@pytest.mark.parametrize("encoding", sorted(UNITS))
+def test_edits_rebuild_a_large_file_fixed_throughout(encoding: str) -> None:
+    """Over 200 lines, blank and repeated lines are not anchors (difflib's autojunk); the edits stay exact."""
+    before = "import boto3\n\n" + "".join(
+        f"\n\ndef retire_{n}(key):\n    s3.delete_object(Bucket='b', Key=key)  # é📦\n    return 1\n"
+        for n in range(400)
+    )
+    after = "from storage_shim import create_storage_client\n\n" + before.split("\n", 2)[2].replace(
+        "s3.delete_object(Bucket='b', Key=key)", "create_storage_client('b').delete(key)"
+    ).replace("    return 1\n", "", 7)
+    edits = text_edits(TextMap(before, UNITS[encoding]), after)
+    assert apply_edits(before, edits, encoding) == after
+    assert len(edits) > 400  # one per changed call, not one for the whole file
+
+
 def test_edits_touch_only_what_changed() -> None:
     before = "import boto3\n\n\ndef f():\n    s3.put_object(Bucket='b', Key='k', Body=b'')\n    return 1\n"
     after = "import boto3\n\n\ndef f():\n    client('b').put('k', b'')\n    return 1\n"

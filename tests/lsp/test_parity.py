@@ -152,7 +152,7 @@ def scanned(root: Path) -> dict[str, Found]:
     )
     found: dict[str, Found] = {name: [] for name in PROJECT}
     for finding in json.loads(done.stdout)["findings"]:
-        found[finding["path"]].append((finding["rule"], finding["line"], finding["column"]))
+        found.setdefault(finding["path"], []).append((finding["rule"], finding["line"], finding["column"]))
     return {name: sorted(findings) for name, findings in found.items()}
 
 
@@ -211,3 +211,15 @@ async def test_a_helper_changed_on_disk_is_read_again(workspace_client: Recordin
     after = {name: found for name, found in scanned(layout).items() if name in opened}
     assert after != before
     await settles_on(workspace_client, opened, after)
+
+
+async def test_a_new_module_counts_once_it_imports_the_helper(workspace_client: RecordingClient, layout: Path) -> None:
+    """A buffer for a file not yet on disk joins the project; typing the import makes it a candidate, as for scan."""
+    body = 'def ship(path: str) -> None:\n    get_s3().upload_file(path, "b", "k")\n'
+    uri = workspace_client.open(layout / "app" / "late.py", body)  # unsaved: the file does not exist
+    assert await workspace_client.diagnostics_for(uri) == []
+    workspace_client.replace_text(uri, "from .clients import get_s3\n\n\n" + body)
+    (layout / "app" / "late.py").write_text(workspace_client.texts[uri], encoding="utf-8")
+    expected = scanned(layout)["app/late.py"]
+    assert expected == [("aws-s3-upload-file", 5, 5)]
+    assert shown(await workspace_client.diagnostics_for(uri)) == expected
