@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import shutil
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -26,9 +28,11 @@ from cloudshift.gate.gitdiff import GitError, find_repo_root
 from cloudshift.gate.migration import MIGRATION_FORMATS, Migration, render_migration
 from cloudshift.gate.report import FORMATS, Report, exit_code, render, tool_version
 from cloudshift.golden import check_case, find_cases
-from cloudshift.model import FileError, FileResult, Finding, Safety
+from cloudshift.model import FileError, FileResult, Finding, ProfileEntry, Safety
 from cloudshift.ruledocs import default_fixtures, rule_page, write_docs
 from cloudshift.rules.ruleset import RuleError
+from storage_shim.profiles import CONFIG_NAME as PROFILE_FILE_NAME
+from storage_shim.profiles import ProfileError, find_profiles, load_profiles, update_profile_entry
 
 USAGE_ERROR = 2
 NO_COLOR_KEY = "cloudshift.no_color"
@@ -394,23 +398,78 @@ def fix(
     if stdin_filename is not None:
         result = _check_stdin(engine, paths, stdin_filename, level)
         click.echo(result.fixed_source if result.fixed_source is not None else result.source, nl=False)
-        _fix_summary(
-            int(result.changed), len(result.applied), list(result.findings), list(result.errors), False, unsafe_fixes
-        )
+        _fix_summary([result], _profiles_needed([result], _profile_file([stdin_filename])), False, unsafe_fixes)
         sys.exit(USAGE_ERROR if _fatal(result.errors) else 1 if result.findings and not exit_zero else 0)
     checked = _check(engine, paths, _files(paths, settings), fix=level, jobs=jobs)
     changed = [item for item in checked if item.result.changed]
+    profiles = _profiles_needed([item.result for item in changed], _profile_file(item.path for item in changed))
+    if not show_diff:  # first: code that names a profile must never be written without it
+        _write_profiles(profiles.path, profiles.missing)
+        profiles = replace(profiles, written=True)
     for item in changed if show_diff else ():
         assert item.result.fixed_source is not None and item.source is not None
         _terminal().echo(_unified_diff(item.result.path, item.source.text, item.result.fixed_source), DIFF)
     written = None if show_diff else write_fixes(changed)
-    unwritten = {error.path for error in written.failed} if written else set()
-    left, errors = _findings(checked), _errors(checked) + list(written.failed if written else ())
-    applied = sum(len(item.result.applied) for item in checked if item.result.path not in unwritten)
-    _fix_summary(len(changed) - len(unwritten), applied, left, errors, show_diff, unsafe_fixes)
+    failed = {error.path: error for error in written.failed} if written else {}
+    results = [
+        _unwritten(item.result, failed[item.result.path]) if item.result.path in failed else item.result
+        for item in checked
+    ]
+    _fix_summary(results, profiles, show_diff, unsafe_fixes)
     if written is not None and written.lines():
         _terminal().echo("".join(line + "\n" for line in written.lines()), err=True)
+    left, errors = _findings(checked), _errors(checked) + list(failed.values())
     sys.exit(USAGE_ERROR if _fatal(errors) else 1 if (left or (show_diff and changed)) and not exit_zero else 0)
+
+
+def _unwritten(result: FileResult, error: FileError) -> FileResult:
+    """A fixed file that could not be written: nothing was fixed there, and the summary says why."""
+    return replace(result, fixed_source=result.source, applied=(), errors=(*result.errors, error))
+
+
+@dataclass(frozen=True)
+class ProfilesNeeded:
+    """The storage profiles the fixed code names that the profile file `path` does not define yet."""
+
+    path: Path
+    missing: tuple[ProfileEntry, ...]
+    kept: tuple[str, ...]  # names already defined there (left as the user wrote them)
+    written: bool = False  # whether `fix` wrote the missing ones (not with --diff or stdin)
+
+
+def _profile_file(paths: Iterable[Path]) -> Path:
+    """Where `fix` records profiles: the profile file the fixed files' project uses, else a new
+    cloudshift-storage.toml at its root (the folder with pyproject.toml or .git, else the working
+    directory), where the shim looks when the project runs from there."""
+    folders = [path.resolve() if path.is_dir() else path.resolve().parent for path in paths]
+    start = Path(os.path.commonpath(folders)) if folders else Path.cwd()
+    try:
+        found = find_profiles(start).path
+    except ProfileError as error:
+        _fail(error)
+    if found is not None:
+        return found
+    marked = (f for f in (start, *start.parents) if (f / "pyproject.toml").exists() or (f / ".git").exists())
+    here = Path.cwd().resolve()
+    return next(marked, here if start.is_relative_to(here) else start) / PROFILE_FILE_NAME
+
+
+def _profiles_needed(results: list[FileResult], path: Path) -> ProfilesNeeded:
+    wanted = sorted({entry for result in results if result.changed for entry in result.profiles})
+    try:
+        defined = load_profiles(path).profiles if path.exists() else {}
+    except ProfileError as error:
+        _fail(error)
+    missing = tuple(entry for entry in wanted if entry.name not in defined)
+    return ProfilesNeeded(path, missing, tuple(entry.name for entry in wanted if entry.name in defined))
+
+
+def _write_profiles(path: Path, missing: tuple[ProfileEntry, ...]) -> None:
+    try:
+        for entry in missing:
+            update_profile_entry(path, entry.name, entry.to_json())
+    except (OSError, ProfileError) as error:
+        _fail(error)
 
 
 def _check_stdin(engine: Engine, paths: tuple[Path, ...], name: Path, level: Safety | None) -> FileResult:
@@ -434,23 +493,63 @@ def _unified_diff(path: str, before: str, after: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def _fix_summary(
-    files: int, applied: int, left: list[Finding], errors: list[FileError], dry_run: bool, unsafe: bool
-) -> None:
+def _fix_summary(results: list[FileResult], profiles: ProfilesNeeded, dry_run: bool, unsafe: bool) -> None:
+    """Per file: what was fixed, and what was left and why, grouped by reason; then the profiles the fixes need."""
+    changed = [result for result in results if result.changed]
+    applied = sum(len(result.applied) for result in results)
+    left = [finding for result in results for finding in result.findings]
     verb = "Would fix" if dry_run else "Fixed"
-    lines = [f"{verb} {applied} finding{'s' * (applied != 1)} in {files} file{'s' * (files != 1)}."]
-    for error in errors:
+    lines = [f"{verb} {applied} finding{'s' * (applied != 1)} in {len(changed)} file{'s' * (len(changed) != 1)}."]
+    for error in (error for result in results for error in result.errors):
         where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
         lines.append(f"{where}: error: {error.message}")
     counts = Counter(f.fix for f in left)
     if left:
         lines.append(f"{len(left)} left for a human ({counts[Safety.UNSAFE]} unsafe, {counts[Safety.MANUAL]} manual):")
-    for finding in sorted(left, key=lambda f: (f.path, f.span)):
-        why = finding.reason or finding.message
-        lines.append(f"  {finding.path}:{finding.line}:{finding.column}: {finding.rule} [{finding.fix}] {why}")
+    for result in sorted(results, key=lambda r: r.path):
+        lines += _file_summary(result, dry_run)
+    lines += _profile_summary(profiles)
+    accepted = Counter(f.reason for result in results for f in result.applied if f.fix is Safety.UNSAFE)
+    if accepted:
+        lines.append("Unsafe fixes applied (--unsafe-fixes), by the reason behaviour may differ:")
+        lines += [f"  [unsafe] {reason} ({count})" for reason, count in sorted(accepted.items())]
     if counts[Safety.UNSAFE] and not unsafe:
         lines.append("Unsafe fixes were not applied; review the reasons above and rerun with --unsafe-fixes.")
     _terminal().echo("".join(line + "\n" for line in lines), err=True)
+
+
+def _file_summary(result: FileResult, dry_run: bool) -> list[str]:
+    """One file: how many fixes, then what is left grouped by reason (`[unsafe] reason`, then its lines)."""
+    if not result.findings and not result.changed:
+        return []
+    verb = "would fix" if dry_run else "fixed"
+    lines = [f"{result.path}: {verb} {len(result.applied)}, left {len(result.findings)}"]
+    groups: dict[tuple[Safety, str], list[Finding]] = {}
+    for finding in sorted(result.findings, key=lambda f: f.span):
+        groups.setdefault((finding.fix, finding.reason or finding.message), []).append(finding)
+    for (safety, reason), findings in sorted(groups.items(), key=lambda item: (item[0][0], item[1][0].span)):
+        lines.append(f"  [{safety}] {reason}")
+        lines += [f"    {f.path}:{f.line}:{f.column}: {f.rule}" for f in findings]
+    return lines
+
+
+def _profile_summary(profiles: ProfilesNeeded) -> list[str]:
+    """The storage profiles the rewritten calls name: written (or to write), and those already defined."""
+    if not profiles.missing and not profiles.kept:
+        return []
+    lines = []
+    if profiles.missing:
+        verb = "Added" if profiles.written else "Would add"
+        lines.append(f"{verb} storage profiles to {display_path(profiles.path)} (the rewritten calls name them):")
+        lines += [
+            f"  [profiles.{e.name}] " + ", ".join(f"{k} = {v}" for k, v in e.to_json().items())
+            for e in profiles.missing
+        ]
+    if profiles.kept:
+        lines.append(
+            f"Storage profiles already in {display_path(profiles.path)}, kept as they are: {', '.join(profiles.kept)}"
+        )
+    return lines
 
 
 @main.group()

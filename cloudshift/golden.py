@@ -1,4 +1,5 @@
-"""Golden fixtures: `fixtures/<rule-id>/<case>/` holds input.py, expected.py and findings.json.
+"""Golden fixtures: `fixtures/<rule-id>/<case>/` holds input.py, expected.py and findings.json
+(and profiles.toml: the storage profiles the fix names, when they configure more than a provider).
 
 `cloudshift rules test` and the pytest suite both call `check_case`, so a fixture proves the
 same thing wherever it runs: the findings (rule, position, fix safety) and the fixed text,
@@ -15,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from cloudshift.api import Engine
-from cloudshift.model import Safety
+from cloudshift.model import ProfileEntry, Safety
+from storage_shim.profiles import render_profile_entry
+
+PROFILES_FILE = "profiles.toml"
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,31 @@ def check_case(engine: Engine, case: Case) -> list[str]:
             "fixed output differs:\n"
             + _diff(expected.splitlines(True), output.splitlines(True), "expected.py", "fixed")
         )
+    problems += _profile_problems(case, fixed.profiles)
     again = engine.check_source(path, output, fix=Safety.UNSAFE)
     if again.fixed_source is not None and again.fixed_source != output:
         problems.append("not idempotent: fixing the output again changes it")
     return problems
+
+
+def render_profiles(entries: Sequence[ProfileEntry]) -> str:
+    """The storage profiles a fix names, as the profile file's text (what `cloudshift fix` writes)."""
+    return "\n".join(render_profile_entry(entry.name, entry.to_json()) for entry in entries)
+
+
+def _profile_problems(case: Case, entries: Sequence[ProfileEntry]) -> list[str]:
+    """profiles.toml holds the profiles the fix names; it may be left out only when they set nothing but a provider."""
+    wanted_file = case.directory / PROFILES_FILE
+    rendered = render_profiles(entries)
+    if not wanted_file.exists():
+        configured = [entry.name for entry in entries if entry.settings]
+        return [f"{PROFILES_FILE} is missing; the fix names configured profiles {configured}"] if configured else []
+    wanted = wanted_file.read_text(encoding="utf-8")
+    if wanted == rendered:
+        return []
+    return [
+        f"{PROFILES_FILE} differs:\n" + _diff(wanted.splitlines(True), rendered.splitlines(True), PROFILES_FILE, "fix")
+    ]
 
 
 def _missing_files(case: Case) -> list[str]:

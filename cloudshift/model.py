@@ -113,6 +113,22 @@ class FileError:
     syntax: bool = False  # the file does not parse: reported, but its calls were still looked for
 
 
+@dataclass(frozen=True, order=True)
+class ProfileEntry:
+    """A storage profile a fix relies on: rewritten calls name it, the profile file defines it.
+
+    The name follows from the settings, so equal configurations share one entry and two
+    files' fixes never disagree about what a name means.
+    """
+
+    name: str
+    provider: str  # the storage_shim provider: s3 | gcs | azure | oci
+    settings: tuple[tuple[str, str], ...] = ()  # (key, value); `env:VAR` for a value read from a variable
+
+    def to_json(self) -> dict[str, str]:
+        return {"provider": self.provider, **dict(self.settings)}
+
+
 @dataclass(frozen=True)
 class FileResult:
     """What the engine learned about one file; `fixed_source` is set only when fixing."""
@@ -125,6 +141,7 @@ class FileResult:
     applied: tuple[Finding, ...] = field(default=())  # findings whose fix was applied
     suppressed: tuple[Finding, ...] = field(default=())  # covered by `# cloudshift: ignore` comments
     depends_on: tuple[str, ...] = ()  # other files whose text the result depends on (cross-module names)
+    profiles: tuple[ProfileEntry, ...] = ()  # the storage profiles the applied fixes name
 
     @property
     def changed(self) -> bool:

@@ -16,10 +16,14 @@ working directory upward, or the file `STORAGE_SHIM_CONFIG` names), or from the
     [buckets."raw-data/images/"]
     content_type = "image/png"
 
+    [profiles.s3-eu-west-1]     # named by code: create_storage_client(b, profile="s3-eu-west-1")
+    provider = "s3"
+    region = "eu-west-1"
+
 The format, the precedence rules and the public API (`load_profiles`, `find_profiles`,
-`render_bucket_entry`, `update_bucket_entry`) are documented in docs/storage_shim.md,
-"Storage profiles". Secrets never go in the file: only the names of the environment variables
-(`env:VAR`), SDK profiles or key files that hold them.
+`render_bucket_entry`, `render_profile_entry`, `update_bucket_entry`, `update_profile_entry`) are
+documented in docs/storage_shim.md, "Storage profiles". Secrets never go in the file: only the
+names of the environment variables (`env:VAR`), SDK profiles or key files that hold them.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ CONFIG_NAME = "cloudshift-storage.toml"
 CONFIG_VARIABLE = "STORAGE_SHIM_CONFIG"
 NO_CONFIG = "none"
 PYPROJECT_TABLE = ("tool", "cloudshift", "storage")
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 NEUTRAL_KEYS = frozenset({"provider", "connect_timeout", "read_timeout", "max_attempts", "content_type", "metadata"})
 """Settings every provider has; kept when a more specific entry changes the provider."""
@@ -116,24 +121,38 @@ class ProfileError(ValueError):
 
 @dataclass(frozen=True)
 class Profiles:
-    """The parsed entries of one profile file: `default` and `buckets` (name or name/prefix)."""
+    """The parsed entries of one profile file: `default`, `buckets` (name or name/prefix) and named `profiles`."""
 
     path: Path | None = None
     default: Mapping[str, Any] = field(default_factory=dict)
     buckets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
-    def settings(self, bucket: str, path: str = "", provider: str | None = None) -> dict[str, Any]:
-        """The merged settings for `bucket/path`: [default], then longer and longer matching entries.
+    def settings(
+        self, bucket: str, path: str = "", provider: str | None = None, profile: str | None = None
+    ) -> dict[str, Any]:
+        """The merged settings for `bucket/path`: [default], the named profile, then longer and longer matching entries.
 
         A later entry naming another provider drops the provider-specific settings merged so
-        far; so does `provider` (an explicit choice) when it differs from the result.
+        far; so does `provider` (an explicit choice) when it differs from the result. A named
+        profile that no file defines raises `ProfileError`: code that names its configuration
+        must never run on another one (such as the local default).
         """
         merged: dict[str, Any] = {}
-        for entry in self._chain(bucket, path):
+        chain = self._chain(bucket, path)
+        if profile is not None:
+            chain.insert(1, self._named(profile))
+        for entry in chain:
             merged = _merged(merged, entry)
         if provider is not None and merged.get("provider", provider) != provider:
             merged = {key: value for key, value in merged.items() if key in NEUTRAL_KEYS - {"provider"}}
         return merged
+
+    def _named(self, profile: str) -> Mapping[str, Any]:
+        if profile not in self.profiles:
+            where = f"in {self.path}" if self.path else f"(no {CONFIG_NAME} found from {os.getcwd()} upward)"
+            raise ProfileError(f"no storage profile {profile!r} {where}; define [profiles.{_toml_key(profile)}]")
+        return self.profiles[profile]
 
     def _chain(self, bucket: str, path: str) -> list[Mapping[str, Any]]:
         location = f"{bucket}/{path}"
@@ -165,9 +184,10 @@ def load_profiles(path: str | os.PathLike[str]) -> Profiles:
     return _load(os.fspath(file.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
-def find_profiles() -> Profiles:
+def find_profiles(start: str | os.PathLike[str] | None = None) -> Profiles:
     """The profiles create_storage_client uses: STORAGE_SHIM_CONFIG's file, else the nearest one found upward.
 
+    Upward from `start` (tools looking from the files they edit), else from the working directory.
     `STORAGE_SHIM_CONFIG=none` turns profiles off. With no file, the profiles are empty.
     """
     configured = os.environ.get(CONFIG_VARIABLE)
@@ -175,7 +195,7 @@ def find_profiles() -> Profiles:
         return Profiles()
     if configured:
         return load_profiles(configured)
-    folder = os.getcwd()
+    folder = os.path.abspath(start) if start is not None else os.getcwd()
     while True:  # os.path, not pathlib: this runs on every create_storage_client call
         for candidate in (os.path.join(folder, CONFIG_NAME), os.path.join(folder, "pyproject.toml")):
             try:
@@ -245,9 +265,9 @@ class _Locator:
 
 
 def _checked(data: Mapping[str, Any], where: _Locator) -> Profiles:
-    unknown = sorted(set(data) - {"default", "buckets"})
+    unknown = sorted(set(data) - {"default", "buckets", "profiles"})
     if unknown:
-        raise where.error('unknown table; expected [default] and [buckets."name"]', (unknown[0],))
+        raise where.error('unknown table; expected [default], [buckets."name"] and [profiles.name]', (unknown[0],))
     default = _checked_entry(data.get("default", {}), ("default",), where)
     buckets = data.get("buckets", {})
     if not isinstance(buckets, dict):
@@ -260,10 +280,27 @@ def _checked(data: Mapping[str, Any], where: _Locator) -> Profiles:
         except ValueError as exc:
             raise where.error(str(exc), table) from None
         entries[name] = _checked_entry(entry, table, where)
-    profiles = Profiles(where.path, default, entries)
+    named = data.get("profiles", {})
+    if not isinstance(named, dict):
+        raise where.error("must be a table of named profiles", ("profiles",))
+    for name, entry in named.items():
+        _check_profile(name, entry, ("profiles", name), where)
+    profiles = Profiles(where.path, default, entries, {name: dict(entry) for name, entry in named.items()})
     for name in ["", *entries]:
         _check_provider_keys(profiles, name, where)
     return profiles
+
+
+def _check_profile(name: str, entry: object, table: tuple[str, ...], where: _Locator) -> None:
+    """A named profile: a plain name, its own provider, and only that provider's settings."""
+    if not _PROFILE_NAME.fullmatch(name):
+        raise where.error("a profile name is letters, digits, '.', '_' and '-'", table)
+    checked = _checked_entry(entry, table, where)
+    provider = checked.get("provider")
+    if provider is None:
+        raise where.error("a named profile must set its provider", table)
+    for key in set(checked) - NEUTRAL_KEYS:
+        _check_provider_key(provider, key, checked[key], table, where)
 
 
 def _checked_entry(entry: object, table: tuple[str, ...], where: _Locator) -> dict[str, Any]:
@@ -312,14 +349,18 @@ def _check_provider_keys(profiles: Profiles, name: str, where: _Locator) -> None
             continue
         if provider is None:
             raise where.error("provider-specific, but no provider is set for this entry (or [default])", table, key)
-        if key == "credentials":
-            try:
-                _credential_option(provider, entry[key])
-            except ValueError as exc:
-                raise where.error(str(exc), table, key) from None
-        elif key not in PROVIDER_KEYS[provider]:
-            accepted = ", ".join(sorted(PROVIDER_KEYS[provider])) or "none"
-            raise where.error(f"not a {provider} setting; {provider} accepts {accepted} and credentials", table, key)
+        _check_provider_key(provider, key, entry[key], table, where)
+
+
+def _check_provider_key(provider: str, key: str, value: Any, table: tuple[str, ...], where: _Locator) -> None:
+    if key == "credentials":
+        try:
+            _credential_option(provider, value)
+        except ValueError as exc:
+            raise where.error(str(exc), table, key) from None
+    elif key not in PROVIDER_KEYS[provider]:
+        accepted = ", ".join(sorted(PROVIDER_KEYS[provider])) or "none"
+        raise where.error(f"not a {provider} setting; {provider} accepts {accepted} and credentials", table, key)
 
 
 def _credential_option(provider: str, value: str) -> dict[str, str]:
@@ -391,11 +432,28 @@ def content_defaults(profiles: Profiles, bucket: str, key: str) -> tuple[str | N
 
 def render_bucket_entry(bucket: str, settings: Mapping[str, Any], *, pyproject: bool = False) -> str:
     """The TOML text of one bucket entry (a table); its names and values are checked like a loaded one's."""
-    table = (*(PYPROJECT_TABLE if pyproject else ()), "buckets", bucket)
-    _check_new_entry(bucket, settings)
+    return _render_entry(("buckets", bucket), settings, pyproject)
+
+
+def render_profile_entry(name: str, settings: Mapping[str, Any], *, pyproject: bool = False) -> str:
+    """The TOML text of one named profile (`[profiles.name]`), checked like a loaded one."""
+    return _render_entry(("profiles", name), settings, pyproject)
+
+
+def _render_entry(kind_and_name: tuple[str, str], settings: Mapping[str, Any], pyproject: bool) -> str:
+    table = (*(PYPROJECT_TABLE if pyproject else ()), *kind_and_name)
+    _check_new_entry(kind_and_name, settings)
     lines = [f"[{'.'.join(_toml_key(part) for part in table)}]"]
     lines += [f"{_toml_key(key)} = {_toml_value(value)}" for key, value in settings.items()]
     return "\n".join(lines) + "\n"
+
+
+def update_profile_entry(path: str | os.PathLike[str], name: str, settings: Mapping[str, Any]) -> None:
+    """Add or update one `[profiles.name]` entry, as `update_bucket_entry` does for a bucket.
+
+    `cloudshift fix` writes the profiles its rewritten calls name (provider, region, endpoint).
+    """
+    _update_entry(Path(path), ("profiles", name), settings)
 
 
 def update_bucket_entry(path: str | os.PathLike[str], bucket: str, settings: Mapping[str, Any]) -> None:
@@ -409,16 +467,19 @@ def update_bucket_entry(path: str | os.PathLike[str], bucket: str, settings: Map
     entry written in a form this cannot edit line by line (inline tables, dotted keys,
     multi-line values) raises `ProfileError` and leaves the file alone.
     """
-    file = Path(path)
+    _update_entry(Path(path), ("buckets", bucket), settings)
+
+
+def _update_entry(file: Path, kind_and_name: tuple[str, str], settings: Mapping[str, Any]) -> None:
     pyproject = file.name == "pyproject.toml"
-    _check_new_entry(bucket, settings)
+    _check_new_entry(kind_and_name, settings)
     old_text = file.read_text(encoding="utf-8") if file.exists() else ""
     toml = _toml()
     try:
         expected = toml.loads(old_text)
     except ValueError as exc:
         raise ProfileError(f"not valid TOML, not changed: {exc}", path=file) from None
-    table = (*(PYPROJECT_TABLE if pyproject else ()), "buckets", bucket)
+    table = (*(PYPROJECT_TABLE if pyproject else ()), *kind_and_name)
     node = expected
     for part in table:
         node = node.setdefault(part, {})
@@ -442,14 +503,18 @@ def update_bucket_entry(path: str | os.PathLike[str], bucket: str, settings: Map
     _replace_file(file, new_text)
 
 
-def _check_new_entry(bucket: str, settings: Mapping[str, Any]) -> None:
-    """The bucket name and each setting's name and value, as for a loaded entry (the rest needs the whole file)."""
+def _check_new_entry(kind_and_name: tuple[str, str], settings: Mapping[str, Any]) -> None:
+    """The entry's name and each setting's name and value, as for a loaded entry (the rest needs the whole file)."""
     where = _Locator(Path("<new entry>"), "", ())
+    kind, name = kind_and_name
+    if kind == "profiles":
+        _check_profile(name, dict(settings), kind_and_name, where)
+        return
     try:
-        check_bucket_name(bucket.partition("/")[0])
+        check_bucket_name(name.partition("/")[0])
     except ValueError as exc:
-        raise where.error(str(exc), ("buckets", bucket)) from None
-    _checked_entry(dict(settings), ("buckets", bucket), where)
+        raise where.error(str(exc), kind_and_name) from None
+    _checked_entry(dict(settings), kind_and_name, where)
 
 
 def _edited(text: str, table: tuple[str, ...], settings: Mapping[str, Any], pyproject: bool) -> str:
@@ -458,7 +523,7 @@ def _edited(text: str, table: tuple[str, ...], settings: Mapping[str, Any], pypr
     header = next((index for index, line in enumerate(lines) if _header_parts(line) == list(table)), None)
     if header is None:
         separator = [""] if lines and lines[-1].strip() else []
-        entry = render_bucket_entry(table[-1], settings, pyproject=pyproject).splitlines()
+        entry = _render_entry((table[-2], table[-1]), settings, pyproject).splitlines()
         return "\n".join([*lines, *separator, *entry]) + "\n"
     end = next((i for i in range(header + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
     while end > header + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
@@ -502,6 +567,10 @@ def _replace_file(file: Path, text: str) -> None:
         out.write(text)
     if file.exists():
         shutil.copymode(file, out.name)
+    else:  # a new file gets the mode any new file gets here, not the temporary file's 0600
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(out.name, 0o666 & ~umask)
     os.replace(out.name, file)
 
 

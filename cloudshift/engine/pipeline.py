@@ -24,7 +24,7 @@ from cloudshift.engine.recover import repair
 from cloudshift.engine.resolve import Facts, Resolver, facts_for
 from cloudshift.engine.rewrite import RewriteError, Shim, apply_plan, verify
 from cloudshift.engine.suppress import apply_suppressions
-from cloudshift.model import Confidence, FileError, FileResult, Finding, Resolution, Safety, Span
+from cloudshift.model import Confidence, FileError, FileResult, Finding, ProfileEntry, Resolution, Safety, Span
 from cloudshift.rules.ruleset import RuleSet, load_rules
 
 MAX_FIX_PASSES = 3
@@ -179,6 +179,7 @@ class Engine:
         program: Program,
     ) -> FileResult:
         applied: list[Finding] = []
+        profiles: set[ProfileEntry] = set()
         findings, planner = analysis.findings, analysis.planner
         text = source
         for _ in range(MAX_FIX_PASSES):
@@ -198,6 +199,7 @@ class Engine:
                 failure = FileError(path, f"cloudshift bug, file left unchanged: {error}")
                 return FileResult(path, tuple(findings), (failure,), source, source, ())
             applied.extend(wanted)
+            profiles.update(plan.profiles.values())
             text = new_text
             if only is not None:  # the editor's one quick fix: its text is all it needs, not a new analysis
                 break
@@ -211,6 +213,7 @@ class Engine:
             fixed_source=text,
             applied=tuple(applied),
             suppressed=analysis.suppressed,
+            profiles=tuple(sorted(profiles)),
         )
 
 

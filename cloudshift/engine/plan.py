@@ -9,21 +9,24 @@ the variable or `self` attribute, or none of them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
 from cloudshift.engine.detect import Match
 from cloudshift.engine.resolve import NONE, Resolver, Scope, SdkValue, Source, bind_arguments, subscript_key, when_holds
-from cloudshift.model import Safety
+from cloudshift.model import ProfileEntry, Safety
 from cloudshift.rules.pattern import PatternMatch, find_match, parse_pattern
 from cloudshift.rules.ruleset import Creation, DroppedArgument, FixVariant, RuleSet
 from cloudshift.rules.template import Template
 
 PASSED_AS_VALUE = "the SDK method is passed as a value (to a wrapper or callback); rewrite the call it makes by hand"
+MAX_PROFILE_NAME = 32
 UNBINDABLE = "the arguments cannot be bound statically (*args or **kwargs, or more than the SDK signature takes)"
 
 
@@ -55,6 +58,7 @@ class CreationFix:
     creation: Creation
     node: cst.CSTNode
     values: dict[str, cst.BaseExpression]
+    scope: Scope
 
 
 @dataclass
@@ -66,6 +70,7 @@ class Plan:
     creations: dict[int, CreationFix]  # id(node) -> creation rewrite
     fields: dict[int, str]  # id(attribute node) -> shim attribute name
     targets: dict[int, tuple[Match, Decision]]  # id(target node) -> what replaces it
+    profiles: dict[int, ProfileEntry] = field(default_factory=dict)  # id(target or creation node) -> its profile
 
 
 class Planner:
@@ -106,7 +111,29 @@ class Planner:
         decisions = groups.settle()
         applied = [m for m in self.matches if decisions[id(m.node)].variant is not None]
         targets = {id(decisions[id(m.node)].target): (m, decisions[id(m.node)]) for m in applied}
-        return Plan(decisions, applied, groups.creation_fixes(), groups.field_fixes(), targets)
+        creations = groups.creation_fixes()
+        profiles = {
+            key: self._match_profile(match)
+            for key, (match, decision) in targets.items()
+            if decision.variant is not None and "shim" in decision.variant.template.placeholders
+        }
+        profiles.update(
+            (key, self._creation_profile(fix))
+            for key, fix in creations.items()
+            if fix.creation.template is not None and "shim" in fix.creation.template.placeholders
+        )
+        return Plan(decisions, applied, creations, groups.field_fixes(), targets, profiles)
+
+    def _match_profile(self, match: Match) -> ProfileEntry:
+        """The profile a rewritten call names: its provider and what the receiver's creation configured."""
+        settings = match.receiver.profile if match.receiver is not None else ()
+        return profile_entry(self.ruleset.storage[match.rule.provider], settings)
+
+    def _creation_profile(self, fix: CreationFix) -> ProfileEntry:
+        assert isinstance(fix.node, cst.BaseExpression)
+        value = self.resolver.sdk_value(fix.node, fix.scope)
+        provider = self.ruleset.storage[self.ruleset.objects[fix.creation.result].provider]
+        return profile_entry(provider, value.profile if value is not None else ())
 
     # one match, on its own
     def _decide(self, match: Match) -> Decision:
@@ -531,7 +558,7 @@ class _GroupAnalysis:
             values = {n: args[n].value for n in names if n in args}
             if len(values) < len(names) or self.p._sdk_object_problem(values, scope):
                 continue
-            return CreationFix(creation, node, values)
+            return CreationFix(creation, node, values, scope)
         return None
 
     def _member_creations(self, owner: SdkValue, member: str, kind: str) -> list[Creation]:
@@ -688,6 +715,26 @@ class _GroupAnalysis:
                     if name is not None:
                         fields[id(parent)] = name
         return fields
+
+
+def profile_entry(provider: str, settings: tuple[tuple[str, str], ...]) -> ProfileEntry:
+    """The profile for a provider and settings, named after them: `s3`, `s3-eu-west-1`, `s3-minio-internal`.
+
+    A long name is shortened and given a digest of the settings, so a name always means one configuration.
+    """
+    words = [_name_word(value) for _, value in settings]
+    name = "-".join([provider, *filter(None, words)])
+    if len(name) > MAX_PROFILE_NAME:
+        digest = hashlib.sha256(repr(settings).encode()).hexdigest()[:6]
+        name = f"{name[: MAX_PROFILE_NAME - 7].rstrip('-')}-{digest}"
+    return ProfileEntry(name, provider, settings)
+
+
+def _name_word(value: str) -> str:
+    """A setting as part of a profile name: an endpoint by its host, a variable by its name."""
+    host = urlsplit(value).hostname if "://" in value else None
+    text = host.removeprefix("www.") if host else value.removeprefix("env:")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def _lost_comment_problem(

@@ -13,7 +13,7 @@ import ast
 import functools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -36,6 +36,7 @@ class SdkValue:
     cap_reason: str = ""
     certain: bool = True  # False: a factory whose service name is not a literal (only distinctive methods match)
     confident: bool = True  # False: some values bound on the way were unknown (optimistic binding)
+    profile: tuple[tuple[str, str], ...] = ()  # storage profile settings its creation gave it (region, endpoint)
 
     def capped(self, safety: Safety, reason: str) -> SdkValue:
         if safety <= self.cap:
@@ -571,12 +572,29 @@ class Resolver:
             return None
         value = self._derive(owner, creation, node)
         configured: list[str] = []
+        computed: list[str] = []
+        settings = dict(value.profile)
         for name, arg in bound.items():
             given = self._neutral_object(creation, name, arg, scope)
             if given is not None:
                 value = value.capped(given.cap, given.cap_reason)
-            elif name not in creation.neutral and not self._neutral_value(creation, name, arg, scope):
+            elif name in creation.neutral or self._neutral_value(creation, name, arg, scope):
+                continue
+            elif name in creation.profile:
+                setting = self._profile_setting(creation.profile[name], arg.value, scope)
+                if setting is None:
+                    computed.append(name)
+                else:
+                    settings[creation.profile[name]] = setting
+            else:
                 configured.append(name.replace("#", "argument "))
+        value = replace(value, profile=tuple(sorted(settings.items())))
+        if computed:
+            value = value.capped(
+                Safety.UNSAFE,
+                f"the SDK object is created with {', '.join(sorted(computed))} computed at run time "
+                "(not a literal or one environment variable), so no storage profile can record it",
+            )
         if configured and creation.kind != "iterate":
             value = value.capped(
                 Safety.UNSAFE,
@@ -584,6 +602,17 @@ class Resolver:
                 "the shim takes these from its configuration instead",
             )
         return value
+
+    def _profile_setting(self, key: str, node: cst.BaseExpression, scope: Scope) -> str | None:
+        """What a storage profile records for an argument: a literal, or `env:VAR` for one variable read.
+
+        Secrets (a connection string) are only ever recorded as the variable that holds them.
+        """
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            text = string_value(node)
+            return text if text and key not in SECRET_SETTINGS else None
+        variable = environment_variable(node, functools.partial(self.dotted_name, scope=scope))
+        return f"env:{variable}" if variable else None
 
     def _neutral_value(self, creation: Creation, name: str, arg: cst.Arg, scope: Scope) -> bool:
         """Whether the argument is one of the expressions `neutral_values` allows (read from the same setting)."""
@@ -599,7 +628,7 @@ class Resolver:
     def _derive(self, owner: SdkValue | None, creation: Creation, node: cst.CSTNode) -> SdkValue:
         value = SdkValue(creation.result, node)
         if owner is not None:
-            value = value.capped(owner.cap, owner.cap_reason)
+            value = replace(value.capped(owner.cap, owner.cap_reason), profile=owner.profile)
         return value.capped(creation.safety, creation.reason)
 
     # names and their sources
@@ -781,6 +810,23 @@ def string_value(node: cst.BaseExpression) -> str | None:
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         value = node.evaluated_value
         return value if isinstance(value, str) else None
+    return None
+
+
+SECRET_SETTINGS = frozenset({"connection_string"})
+"""Profile settings that are credentials: recorded only as the environment variable holding them."""
+
+ENVIRONMENT_CALLS = ("os.environ.get", "os.getenv")
+
+
+def environment_variable(node: cst.BaseExpression, dotted: Callable[[cst.BaseExpression], str | None]) -> str | None:
+    """VAR for `os.environ["VAR"]`, `os.environ.get("VAR")` or `os.getenv("VAR")` (no default), else None."""
+    if isinstance(node, cst.Subscript) and dotted(node.value) == "os.environ" and len(node.slice) == 1:
+        index = node.slice[0].slice
+        return string_value(index.value) if isinstance(index, cst.Index) else None
+    if isinstance(node, cst.Call) and dotted(node.func) in ENVIRONMENT_CALLS and len(node.args) == 1:
+        argument = node.args[0]
+        return string_value(argument.value) if argument.keyword is None and not argument.star else None
     return None
 
 

@@ -140,12 +140,18 @@ class _Rewriter(cst.CSTTransformer):
         self.removed_lines: dict[int, Sequence[cst.EmptyLine]] = {}  # their comments and blank lines above
         self.captured = {id(node) for match in found for node in match.captures.values()}
         self.updated_captures: dict[int, cst.CSTNode] = {}
+        self.quotes: list[str] = []  # the quote of each f-string the visit is inside
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        self.quotes.append(node.quote)
 
     # LibCST types on_leave as returning the node's own type; a rewrite replaces a call with any expression.
     def on_leave(  # type: ignore[override]
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
         key = id(original_node)
+        if isinstance(original_node, cst.FormattedString):
+            self.quotes.pop()
         if key in self.plan.decisions and isinstance(updated_node, cst.Call):
             self.updated_calls[key] = updated_node
         if key in self.removed:
@@ -158,6 +164,16 @@ class _Rewriter(cst.CSTTransformer):
         return new
 
     def _replacement(self, key: int, updated_node: cst.CSTNode) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
+        new = self._rewritten(key, updated_node)
+        profile = self.plan.profiles.get(key)
+        if profile is None or new is updated_node:
+            return new
+        named = _NameProfile(self.shim.factory, profile.name, "'" if '"' in "".join(self.quotes) else '"')
+        if isinstance(new, cst.FlattenSentinel):
+            return cst.FlattenSentinel([node.visit(named) for node in new.nodes])  # type: ignore[misc]
+        return new.visit(named)  # type: ignore[return-value]
+
+    def _rewritten(self, key: int, updated_node: cst.CSTNode) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
         if key in self.plan.targets:
             match, decision = self.plan.targets[key]
             if decision.found is not None:
@@ -274,6 +290,23 @@ class _Rewriter(cst.CSTTransformer):
         if lpar and hasattr(new, "lpar"):
             return new.with_changes(lpar=lpar, rpar=rpar)
         return new
+
+
+class _NameProfile(cst.CSTTransformer):
+    """Adds `profile="name"` to the shim factory's calls, so the rewritten code uses the storage profile
+    the fix records instead of whatever provider the environment would pick."""
+
+    def __init__(self, factory: str, name: str, quote: str) -> None:
+        self.factory = factory
+        self.value = cst.SimpleString(f"{quote}{name}{quote}")
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        named = any(arg.keyword is not None and arg.keyword.value == "profile" for arg in updated_node.args)
+        if named or not (isinstance(updated_node.func, cst.Name) and updated_node.func.value == self.factory):
+            return updated_node
+        result = _add_keywords(updated_node, [("profile", self.value)])
+        assert isinstance(result, cst.Call)
+        return result
 
 
 def _code(node: cst.BaseExpression, parenthesize: bool) -> str:

@@ -70,6 +70,10 @@ class Origin:
         return f"{self.file}:{self.line}"
 
 
+DEFAULT_STORAGE = {"aws": "s3", "gcp": "gcs", "azure": "azure", "oci": "oci"}
+"""The storage_shim provider of each rule-file provider, when the file does not say (`storage:`)."""
+
+
 @dataclass(frozen=True)
 class Creation:
     """One way code obtains an SDK object: a call, a method or attribute of another object, iteration."""
@@ -87,6 +91,7 @@ class Creation:
     template: Template | None  # how the rewrite spells this creation, when it has a shim equivalent
     origin: Origin
     neutral_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # parameter -> expressions
+    profile: dict[str, str] = field(default_factory=dict)  # parameter -> storage profile setting it becomes
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,7 @@ class RuleSet:
     exceptions: dict[str, str] = field(default_factory=dict)  # SDK exception dotted name -> provider
     files: list[str] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)  # rule file -> its one-line summary
+    storage: dict[str, str] = field(default_factory=dict)  # provider -> the storage_shim provider fixes use
 
     def catch_all(self, obj: str, method: str) -> Rule | None:
         """The `<obj>.*` rule for a method no explicit rule names, when the SDK object has that method."""
@@ -232,6 +238,7 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
     provider, service = data["provider"], data["service"]
     ruleset.files.append(str(path))
     ruleset.summaries[str(path)] = data.get("summary", "")
+    ruleset.storage[provider] = data.get("storage", DEFAULT_STORAGE[provider])
     ruleset.modules.update(data["modules"])
     ruleset.exceptions.update(dict.fromkeys(data.get("exceptions", ()), provider))
     for name, spec in data["objects"].items():
@@ -407,6 +414,8 @@ def _creation(result: str, entry: dict[str, Any], origin: Origin) -> Creation:
     _check_params(signature, neutral_objects, "neutral_objects", origin)
     neutral_values = {name: tuple(codes) for name, codes in entry.get("neutral_values", {}).items()}
     _check_params(signature, neutral_values, "neutral_values", origin)
+    profile = dict(entry.get("profile", {}))
+    _check_params(signature, profile, "profile", origin)
     for code in (code for codes in neutral_values.values() for code in codes):
         try:
             cst.parse_expression(code)
@@ -426,6 +435,7 @@ def _creation(result: str, entry: dict[str, Any], origin: Origin) -> Creation:
         Template(entry["template"]) if "template" in entry else None,
         origin,
         neutral_values,
+        profile,
     )
 
 

@@ -119,10 +119,73 @@ def test_fix_rewrites_in_place_and_is_idempotent(project: Path) -> None:
     done = cloudshift("fix", ".", cwd=project)
     assert done.returncode == 0, done.stderr
     fixed = (project / "app.py").read_text(encoding="utf-8")
-    assert 'create_storage_client("reports").put(key, data, content_type="text/csv")' in fixed
+    assert 'create_storage_client("reports", profile="s3").put(key, data, content_type="text/csv")' in fixed
     assert "import boto3" not in fixed
+    assert (project / "cloudshift-storage.toml").read_text() == '[profiles.s3]\nprovider = "s3"\n'
     again = cloudshift("fix", ".", cwd=project)
     assert again.returncode == 0 and (project / "app.py").read_text(encoding="utf-8") == fixed
+
+
+CONFIGURED = """\
+import os
+
+import boto3
+from botocore.config import Config
+
+s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=os.environ["S3_URL"])
+tuned = boto3.client("s3", config=Config(retries={"max_attempts": 9}))
+
+
+def save(key, data):
+    s3.put_object(Bucket="reports", Key=key, Body=data, ContentType="text/csv")
+
+
+def drop(bucket, key):
+    tuned.delete_object(Bucket=bucket, Key=key)
+    tuned.delete_object(Bucket=bucket, Key=key + ".bak")
+"""
+
+
+def test_fix_records_the_profiles_it_inferred_and_keeps_the_users(project: Path) -> None:
+    (project / "app.py").write_text(CONFIGURED, encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        '[tool.cloudshift.storage.profiles.s3]\nprovider = "local"  # ours, for tests\n', encoding="utf-8"
+    )
+    done = cloudshift("fix", "--unsafe-fixes", ".", cwd=project)
+    assert done.returncode == 0, done.stderr
+    fixed = (project / "app.py").read_text(encoding="utf-8")
+    assert 'create_storage_client("reports", profile="s3-s3-url-eu-west-1").put(' in fixed
+    assert 'create_storage_client(bucket, profile="s3").delete(key)' in fixed
+    assert (project / "pyproject.toml").read_text() == (
+        '[tool.cloudshift.storage.profiles.s3]\nprovider = "local"  # ours, for tests\n\n'
+        "[tool.cloudshift.storage.profiles.s3-s3-url-eu-west-1]\n"
+        'provider = "s3"\nendpoint = "env:S3_URL"\nregion = "eu-west-1"\n'
+    )
+    assert not (project / "cloudshift-storage.toml").exists()
+    assert "kept as they are: s3" in done.stderr
+    assert "Unsafe fixes applied (--unsafe-fixes), by the reason behaviour may differ:\n" in done.stderr
+    accepted = (
+        "  [unsafe] the SDK object is created with config; the shim takes these from its configuration instead (2)"
+    )
+    assert done.stderr.rstrip().endswith(accepted)
+
+
+def test_fix_summary_groups_what_is_left_by_reason(project: Path) -> None:
+    (project / "app.py").write_text(CONFIGURED, encoding="utf-8")
+    done = cloudshift("fix", "--diff", ".", cwd=project)
+    assert done.returncode == 1
+    assert not (project / "cloudshift-storage.toml").exists()
+    summary = done.stderr[done.stderr.index("Would fix") :]
+    assert summary.splitlines()[:6] == [
+        "Would fix 1 finding in 1 file.",
+        "2 left for a human (2 unsafe, 0 manual):",
+        "app.py: would fix 1, left 2",
+        "  [unsafe] the SDK object is created with config; the shim takes these from its configuration instead",
+        "    app.py:15:5: aws-s3-delete-object",
+        "    app.py:16:5: aws-s3-delete-object",
+    ]
+    assert "Would add storage profiles to cloudshift-storage.toml" in summary
+    assert "  [profiles.s3-s3-url-eu-west-1] provider = s3, endpoint = env:S3_URL, region = eu-west-1" in summary
 
 
 def test_fix_keeps_crlf_bom_and_mode(project: Path) -> None:
@@ -145,7 +208,7 @@ def test_fix_diff_writes_nothing(project: Path) -> None:
 def test_fix_stdin_mode_writes_fixed_source_to_stdout(project: Path) -> None:
     done = cloudshift("fix", "--stdin-filename", "app.py", "-", cwd=project, stdin=S3_CODE)
     assert done.returncode == 0, done.stderr
-    assert 'create_storage_client("reports").put(key, data, content_type="text/csv")' in done.stdout
+    assert 'create_storage_client("reports", profile="s3").put(key, data, content_type="text/csv")' in done.stdout
     assert (project / "app.py").read_text(encoding="utf-8") == S3_CODE
 
 

@@ -51,16 +51,19 @@ def test_vendored_shim_is_imported_excluded_and_runs(tmp_path: Path) -> None:
     fixed = (package / "reports.py").read_text(encoding="utf-8")
     assert "from myapp.storage_shim import create_storage_client" in fixed
     assert "boto3" not in fixed
+    assert (tmp_path / "cloudshift-storage.toml").read_text() == '[profiles.s3]\nprovider = "s3"\n'
 
     # The rewritten code runs on the vendored copy alone (the installed storage_shim is made unimportable),
-    # with no cloud at all (the local backend).
+    # with no cloud at all: a test profile file gives the profile the fix named the local backend.
+    local = tmp_path / "local-storage.toml"
+    local.write_text(f'[profiles.s3]\nprovider = "local"\nroot = {str(tmp_path / "data")!r}\n', encoding="utf-8")
     program = (
         "sys.modules['storage_shim'] = None; from myapp import reports; "
         "assert reports.create_storage_client.__module__ == 'myapp.storage_shim.client'; "
         "reports.save('a.txt', b'hello'); print(reports.load('a.txt').decode())"
     )
     environment = {k: v for k, v in os.environ.items() if not k.startswith("STORAGE_")}
-    environment.update(STORAGE_PROVIDER="local", STORAGE_LOCAL_ROOT=str(tmp_path / "data"), PYTHONPATH=str(tmp_path))
+    environment.update(STORAGE_SHIM_CONFIG=str(local), PYTHONPATH=str(tmp_path))
     done = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); " + program],
         cwd=tmp_path,

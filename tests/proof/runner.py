@@ -23,8 +23,10 @@ import requests
 
 from cloudshift.config import Settings
 from cloudshift.engine.pipeline import Engine
+from cloudshift.golden import render_profiles
 from cloudshift.model import Safety
 from storage_shim.backends import backend_class
+from storage_shim.profiles import CONFIG_NAME
 from tests.servers import Emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +35,7 @@ URL_TIMEOUT_SECONDS = 30
 PUT_BYTES = b"sent to a presigned URL by the proof harness\n"
 RESULT_KINDS = ("value", "url-get", "url-put")
 IGNORABLE = ("content_type",)
-RUN_JSON_KEYS = {"buckets", "objects", "many_keys", "many_prefix", "result", "ignore"}
+RUN_JSON_KEYS = {"buckets", "objects", "many_keys", "many_prefix", "result", "ignore", "rename_env"}
 
 # Loads the file by path (not as __main__, so a `if __name__ == "__main__":` block stays
 # quiet), calls main() and writes the JSON of its value to the file named by argv[2].
@@ -60,6 +62,7 @@ class RunSpec:
     many_prefix: str = "many/"
     result: str = "value"
     ignore: tuple[str, ...] = ()
+    rename_env: Mapping[str, str] = field(default_factory=dict)  # emulator variable -> the only name it has
 
     @classmethod
     def load(cls, path: Path) -> RunSpec:
@@ -74,6 +77,7 @@ class RunSpec:
             many_prefix=data.get("many_prefix", "many/"),
             result=data.get("result", "value"),
             ignore=tuple(data.get("ignore", ())),
+            rename_env=dict(data.get("rename_env", {})),
         )
         spec._validate(path)
         return spec
@@ -97,12 +101,19 @@ class RunSpec:
         return seeded
 
 
-def side_environment(emulator: Emulator, shim: bool) -> dict[str, str]:
-    """os.environ plus the emulator's variables; STORAGE_PROVIDER only for the shim side."""
+def side_environment(emulator: Emulator, rename: Mapping[str, str] | None = None) -> dict[str, str]:
+    """os.environ plus the emulator's variables, and no shim configuration of its own.
+
+    The shim side gets its provider from the storage profiles the fix writes (`fix_profiles`),
+    as the fixed program would: nothing else tells it which cloud the code used. `rename`
+    offers emulator variables only under other names (`AWS_ENDPOINT_URL` as the program's own
+    `ARCHIVE_S3_ENDPOINT`), so a setting reaches the shim only if the profile carried it over.
+    """
     env = {**os.environ, **emulator.env}
-    env.pop("STORAGE_PROVIDER", None)
-    if shim:
-        env["STORAGE_PROVIDER"] = emulator.provider
+    for name, new_name in (rename or {}).items():
+        env[new_name] = env.pop(name)
+    for name in ("STORAGE_PROVIDER", "STORAGE_SHIM_CONFIG"):
+        env.pop(name, None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
@@ -156,11 +167,14 @@ def observed_result(spec: RunSpec, value: Any, emulator: Emulator) -> Any:
 
 
 def local_files(workdir: Path) -> dict[str, str]:
-    """The files a side left in its working directory: relative path -> sha256 of the bytes."""
+    """The files a side left in its working directory: relative path -> sha256 of the bytes.
+
+    The storage profile file the shim side is given (`fix_profiles`) is configuration, not output.
+    """
     return {
         path.relative_to(workdir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(workdir.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.relative_to(workdir).as_posix() != CONFIG_NAME
     }
 
 
@@ -186,6 +200,13 @@ def url_session(emulator: Emulator) -> requests.Session:
 def _require_success(response: requests.Response, url: str) -> None:
     if not response.ok:
         raise SideFailed(f"{response.request.method} {url} -> {response.status_code}: {response.text[:500]}")
+
+
+def fix_profiles(input_file: Path, workdir: Path) -> None:
+    """Write the storage profile file `cloudshift fix --unsafe-fixes` writes for `input_file` into `workdir`."""
+    engine = Engine.create(Settings(root=input_file.parent))
+    fixed = engine.check_source(str(input_file), input_file.read_text(encoding="utf-8"), fix=Safety.UNSAFE)
+    (workdir / CONFIG_NAME).write_text(render_profiles(fixed.profiles), encoding="utf-8")
 
 
 def unsafe_fix_admits(input_file: Path, rule: str, difference: str) -> bool:

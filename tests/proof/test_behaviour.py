@@ -1,9 +1,10 @@
 """Fixed code behaves like the original: every runnable fixture case, run on both sides.
 
 For a case with run.json, input.py runs with the provider's SDK and expected.py with the
-shim (STORAGE_PROVIDER set), each against the same emulator, each from the same freshly
-seeded buckets. The values `main()` returns and the objects left behind (keys, bytes,
-content types, user metadata), read back through the SDK, must be equal.
+shim (configured only by the storage profiles the fix writes: no provider from the environment),
+each against the same emulator, each from the same freshly seeded buckets. The values `main()`
+returns and the objects left behind (keys, bytes, content types, user metadata), read back
+through the SDK, must be equal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from cloudshift.golden import Case, find_cases
 from tests.proof.runner import (
     RunSpec,
+    fix_profiles,
     local_files,
     observed_result,
     run_side,
@@ -70,7 +72,9 @@ def run_and_observe(
     """
     workdir = tmp_path / side
     workdir.mkdir()
-    env = side_environment(emulator, shim=side == "shim")
+    env = side_environment(emulator, spec.rename_env)
+    if side == "shim":
+        fix_profiles(case.directory / "input.py", workdir)
     value = run_side(case.directory / SIDES[side], env, workdir)
     returned = {"main": observed_result(spec, value, emulator), "files": local_files(workdir)}
     return returned, snapshot(store, spec.buckets)

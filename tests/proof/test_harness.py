@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from storage_shim.profiles import CONFIG_NAME
 from tests.proof.runner import (
     PUT_BYTES,
     RunSpec,
     SideFailed,
+    fix_profiles,
+    local_files,
     observed_result,
     run_side,
     side_environment,
@@ -43,9 +46,9 @@ def _program(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def _run(tmp_path: Path, emulator: Emulator, body: str, shim: bool = False) -> object:
+def _run(tmp_path: Path, emulator: Emulator, body: str) -> object:
     program = _program(tmp_path, body)
-    return run_side(program, side_environment(emulator, shim=shim), tmp_path / "work")
+    return run_side(program, side_environment(emulator), tmp_path / "work")
 
 
 def test_a_side_returns_the_json_of_main(s3_server: Emulator, tmp_path: Path) -> None:
@@ -78,12 +81,25 @@ def test_a_failing_side_fails_with_its_stderr(s3_server: Emulator, tmp_path: Pat
         )
 
 
-def test_only_the_shim_side_gets_storage_provider(s3_server: Emulator, tmp_path: Path) -> None:
-    sdk = side_environment(s3_server, shim=False)
-    shim = side_environment(s3_server, shim=True)
-    assert "STORAGE_PROVIDER" not in sdk
-    assert shim["STORAGE_PROVIDER"] == "s3"
-    assert shim["AWS_ENDPOINT_URL"] == s3_server.endpoint
+def test_no_side_gets_shim_configuration_from_the_environment(
+    s3_server: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORAGE_PROVIDER", "s3")
+    monkeypatch.setenv("STORAGE_SHIM_CONFIG", "none")
+    env = side_environment(s3_server)
+    assert "STORAGE_PROVIDER" not in env and "STORAGE_SHIM_CONFIG" not in env
+    assert env["AWS_ENDPOINT_URL"] == s3_server.endpoint
+
+
+def test_the_shim_side_is_configured_by_the_profiles_the_fix_writes(tmp_path: Path) -> None:
+    source = tmp_path / "input.py"
+    source.write_text(
+        'import boto3\n\ns3 = boto3.client("s3", region_name="eu-west-1")\n\n'
+        'def main():\n    s3.delete_object(Bucket="b", Key="k")\n'
+    )
+    fix_profiles(source, tmp_path)
+    assert (tmp_path / CONFIG_NAME).read_text() == '[profiles.s3-eu-west-1]\nprovider = "s3"\nregion = "eu-west-1"\n'
+    assert CONFIG_NAME not in local_files(tmp_path)
 
 
 def test_a_get_url_result_is_what_the_url_serves(s3_server: Emulator, tmp_path: Path) -> None:
@@ -151,9 +167,8 @@ def test_a_put_url_result_stores_the_harness_bytes_with_the_providers_headers(
         from storage_shim import create_storage_client
 
         def main():
-            return create_storage_client("harness").get_presigned_url("in/x.bin", method="PUT")
+            return create_storage_client("harness", "azure").get_presigned_url("in/x.bin", method="PUT")
     """,
-        shim=True,
     )
     spec = RunSpec(buckets=("harness",), result="url-put")
     assert observed_result(spec, url, azure_server) == {"PUT": 201}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,7 @@ WORKFLOWS = {
 # What the fix must leave, reviewed like the golden files: the response dict is used, and
 # the copy source is a variable.
 CACHES = {"__pycache__", ".cloudshift_cache"}
+PROFILE_FILE = "cloudshift-storage.toml"  # the storage profiles the fixed calls name
 LEFT_FOR_A_HUMAN = [
     "catalog/backups.py:10:5: aws-s3-copy-object [manual]",
     "catalog/reports.py:25:20: aws-s3-get-object [manual]",
@@ -92,15 +94,27 @@ def test_fix_reports_what_is_left_for_a_human(fixed_project: FixedProject) -> No
     output = fixed_project.output
     summary = output.stdout + output.stderr
     assert output.returncode == 1, summary
-    left = [line.strip() for line in summary.splitlines() if line.startswith("  ")]
-    assert [line.partition("] ")[0] + "]" for line in left] == LEFT_FOR_A_HUMAN, summary
+    assert left_findings(summary) == LEFT_FOR_A_HUMAN, summary
+
+
+def left_findings(summary: str) -> list[str]:
+    """`path:line:col: rule [safety]` for each finding the summary lists under a `  [safety] reason` heading."""
+    found, safety = [], ""
+    for line in summary.splitlines():
+        if re.match(r"  \[(unsafe|manual)\] ", line):
+            safety = line.split("]")[0].strip() + "]"
+        elif line.startswith("    ") and safety:
+            found.append(f"{line.strip()} {safety}")
+        else:
+            safety = ""
+    return found
 
 
 def test_fix_writes_the_reviewed_golden_files(fixed_project: FixedProject) -> None:
     before, after = project_files(PROJECT), project_files(fixed_project.fixed)
     golden = project_files(EXPECTED)
-    assert sorted(after) == sorted(before), "the fix added or removed files"
-    changed = sorted(name for name in after if after[name] != before[name])
+    assert sorted(set(after) - set(before)) == [PROFILE_FILE], "the fix added or removed other files than its profiles"
+    changed = sorted(name for name in after if after[name] != before.get(name))
     assert changed == sorted(golden), "the fix changed other files than the golden ones"
     for name, text in golden.items():
         assert after[name].decode() == text.decode(), f"{name} differs from project_expected/"
@@ -112,7 +126,7 @@ def test_fix_leaves_files_without_fixable_findings_byte_for_byte(
     scan = run_cloudshift("scan", "--no-cache", "--format", "json", ".", cwd=fixed_project.original)
     with_findings = {finding["path"] for finding in json.loads(scan.stdout)["findings"]}
     before, after = project_files(PROJECT), project_files(fixed_project.fixed)
-    changed = {name for name in after if after[name] != before[name]}
+    changed = {name for name in after if name != PROFILE_FILE and after[name] != before[name]}
     assert changed <= with_findings
 
 
@@ -152,14 +166,14 @@ def test_a_second_fix_changes_nothing(fixed_project: FixedProject, tmp_path: Pat
 def test_the_entry_point_behaves_the_same_after_the_fix(
     fixed_project: FixedProject, store_for: StoreFor, workflow: str
 ) -> None:
-    before, objects_before = run_entry_point(fixed_project.original, workflow, store_for, False)
-    after, objects_after = run_entry_point(fixed_project.fixed, workflow, store_for, True)
+    before, objects_before = run_entry_point(fixed_project.original, workflow, store_for)
+    after, objects_after = run_entry_point(fixed_project.fixed, workflow, store_for)
     assert after == before
     differences = snapshot_differences(objects_before, objects_after, ())
     assert not differences, "objects differ (before vs after the fix):\n" + "\n".join(differences)
 
 
-def run_entry_point(root: Path, workflow: str, store_for: StoreFor, shim: bool) -> tuple[object, Snapshot]:
+def run_entry_point(root: Path, workflow: str, store_for: StoreFor) -> tuple[object, Snapshot]:
     """`python -m catalog <workflow>` from empty buckets: its JSON output and what it stored."""
     emulator, store = store_for(workflow)
     buckets = WORKFLOWS[workflow]
@@ -167,7 +181,7 @@ def run_entry_point(root: Path, workflow: str, store_for: StoreFor, shim: bool) 
     completed = subprocess.run(
         [sys.executable, "-m", "catalog", workflow],
         cwd=root,
-        env=side_environment(emulator, shim=shim),
+        env=side_environment(emulator),
         check=False,
         capture_output=True,
         text=True,

@@ -20,6 +20,7 @@ from storage_shim.profiles import (
     load_profiles,
     render_bucket_entry,
     update_bucket_entry,
+    update_profile_entry,
 )
 from tests.servers import Emulator
 from tests.servers.azure import ACCOUNT_KEY, ACCOUNT_NAME
@@ -226,7 +227,9 @@ def test_content_type_and_metadata_defaults_follow_the_longest_prefix(
         ('[buckets.b]\nprovider = "s3"\nconnect_timeout = -1\n', 3, "connect_timeout"),
         ('[buckets.b]\nprovider = "s3"\nmetadata = { team = 7 }\n', 3, "metadata"),
         ('[buckets.".."]\nprovider = "s3"\n', 1, "bucket name"),
-        ("[profiles.b]\n", 1, "unknown table"),
+        ("[profile.b]\n", 1, "unknown table"),
+        ("[profiles.b]\n", 1, "must set its provider"),
+        ('[profiles.b]\nprovider = "gcs"\nregion = "x"\n', 3, "not a gcs setting"),
         ('[buckets.b]\nprovider = "s3"\nregion = \n', 3, "not valid TOML"),
     ],
 )
@@ -243,6 +246,55 @@ def test_an_unset_env_reference_leaves_the_setting_out(_isolated: Path) -> None:
     _write(_isolated / CONFIG_NAME, '[buckets.b]\nprovider = "local"\nroot = "env:NO_SUCH_VARIABLE_AT_ALL"\n')
     create_storage_client("b").put("k", b"v")
     assert (_isolated / ".storage" / "b" / "k").read_bytes() == b"v"  # the default root
+
+
+# Named profiles (what `cloudshift fix` writes and rewritten calls name)
+
+
+def test_a_named_profile_applies_between_the_default_and_the_bucket_entries(_isolated: Path) -> None:
+    _write(
+        _isolated / CONFIG_NAME,
+        '[default]\nprovider = "local"\nmax_attempts = 2\n'
+        '[profiles.s3-eu-west-1]\nprovider = "s3"\nregion = "eu-west-1"\n'
+        '[buckets.logs]\ncontent_type = "text/plain"\n',
+    )
+    profiles = find_profiles()
+    assert profiles.settings("logs", profile="s3-eu-west-1") == {
+        "provider": "s3",
+        "max_attempts": 2,
+        "region": "eu-west-1",
+        "content_type": "text/plain",
+    }
+    assert profiles.settings("other", profile="s3-eu-west-1")["provider"] == "s3"
+    assert profiles.settings("other") == {"provider": "local", "max_attempts": 2}
+
+
+def test_a_profile_no_file_defines_is_an_error_never_the_local_default(_isolated: Path) -> None:
+    with pytest.raises(ProfileError, match="no storage profile 's3'"):
+        create_storage_client("logs", profile="s3")
+    _write(_isolated / CONFIG_NAME, '[profiles.s3]\nprovider = "s3"\n')
+    with pytest.raises(ProfileError, match="no storage profile 'gcs' in"):
+        create_storage_client("logs", profile="gcs")
+
+
+def test_a_profile_routes_code_that_names_it(_isolated: Path) -> None:
+    update_profile_entry(_isolated / CONFIG_NAME, "scratch", {"provider": "local", "root": "kept"})
+    create_storage_client("b", profile="scratch").put("k", b"v")
+    assert (_isolated / "kept" / "b" / "k").read_bytes() == b"v"
+
+
+def test_update_profile_entry_writes_and_refuses_like_a_bucket_entry(tmp_path: Path) -> None:
+    pyproject = _write(tmp_path / "pyproject.toml", '[project]\nname = "jobs"\n')
+    update_profile_entry(pyproject, "s3-env-s3-endpoint", {"provider": "s3", "endpoint": "env:S3_ENDPOINT"})
+    assert pyproject.read_text().endswith(
+        '[tool.cloudshift.storage.profiles.s3-env-s3-endpoint]\nprovider = "s3"\nendpoint = "env:S3_ENDPOINT"\n'
+    )
+    assert load_profiles(pyproject).profiles == {
+        "s3-env-s3-endpoint": {"provider": "s3", "endpoint": "env:S3_ENDPOINT"}
+    }
+    for name, settings in [("s3", {"region": "eu-west-1"}), ("bad name", {"provider": "s3"})]:
+        with pytest.raises(ProfileError):
+            update_profile_entry(pyproject, name, settings)
 
 
 # Writing entries
