@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -39,6 +41,7 @@ class Settled(NamedTuple):
 
 
 STOP_GRACE = 2.0  # seconds a worker gets to exit on its own at the end of a run
+PARENT_CHECK = 1.0  # seconds between a worker's checks that the run it serves is still there
 
 
 def analyse_isolated(engine: Engine, tasks: Sequence[Task], workers: int, timeout: float | None) -> Iterator[Settled]:
@@ -67,7 +70,8 @@ class _Worker:
 
     def __init__(self, context: BaseContext, engine: Engine) -> None:
         self.connection, child = context.Pipe()
-        self.process: BaseProcess = context.Process(target=_serve, args=(child, engine), daemon=True)  # type: ignore[attr-defined]
+        arguments = (child, engine, os.getpid())
+        self.process: BaseProcess = context.Process(target=_serve, args=arguments, daemon=True)  # type: ignore[attr-defined]
         self.process.start()
         child.close()
         self.task: int | None = None
@@ -183,9 +187,10 @@ class _Pool:
                 worker.kill()
 
 
-def _serve(connection: Connection, engine: Engine) -> None:
+def _serve(connection: Connection, engine: Engine, parent: int) -> None:
     """A worker: analyse one task at a time until told to stop (None) or the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     while True:
         try:
             task = connection.recv()
@@ -195,3 +200,10 @@ def _serve(connection: Connection, engine: Engine) -> None:
             return
         shown, text, fix = task
         connection.send(engine.check_source(shown, text, fix=fix))
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker as soon as its parent is gone (killed run): never go on analysing for no one."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)
+    os._exit(1)

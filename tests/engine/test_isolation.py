@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,31 @@ def test_a_timed_out_file_is_not_cached_as_an_error(tmp_path: Path) -> None:
     again = cloudshift("scan", "--file-timeout", "0", ".", cwd=tmp_path)
     assert again.returncode == 1 and "error" not in again.stdout, again.stdout[-500:]
     assert "slow.py:8:5: aws-s3-upload-file" in again.stdout
+
+
+def test_workers_end_when_the_run_is_killed(tmp_path: Path) -> None:
+    (tmp_path / "a_slow.py").write_text(generated_module(150_000), encoding="utf-8")
+    workers: list[int] = []
+
+    def kill_the_run(worker: int) -> None:
+        workers.append(worker)
+        os.kill(parent_of(worker), signal.SIGKILL)
+
+    killed = cloudshift("scan", "--jobs", "1", "--no-cache", ".", cwd=tmp_path, during=kill_the_run)
+    assert killed.returncode == -signal.SIGKILL and workers
+    deadline = time.monotonic() + 10
+    while alive(workers[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(workers[0]), "the worker went on analysing for a run that no longer exists"
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
