@@ -166,6 +166,7 @@ class Planner:
         problem = problem or self._sdk_object_problem(values, match.scope)
         if found is None:
             problem = problem or _lost_comment_problem(target, values, match.node, variant.template)
+        problem = problem or self._quote_problem(target, variant.template)
         if found is not None and not problem:
             problem = self._dropped_name_problem(found, variant.template, match.scope)
         if problem:
@@ -192,6 +193,19 @@ class Planner:
         if safety is Safety.MANUAL:
             return Decision(safety, reason)
         return Decision(safety, reason, variant, target, values, found)
+
+    def _quote_problem(self, target: cst.CSTNode, template: Template) -> str:
+        """Why the template cannot go inside the f-string around `target`: before Python 3.12 an
+        f-string's expressions cannot hold its own quote or a backslash."""
+        quotes = _enclosing_quotes(target, self.parents)
+        written = re.sub(r"\{[^{}]*\}", "", template.text)  # the template's own text, placeholders aside
+        clash = sorted({char for char in written if char == "\\" or any(char in quote for quote in quotes)})
+        if not clash:
+            return ""
+        return (
+            f"the call is inside an f-string and its fix would put {' and '.join(clash)} in it (valid only from "
+            "Python 3.12): move the call out of the f-string, then fix again"
+        )
 
     @staticmethod
     def _same_nodes(
@@ -752,6 +766,17 @@ def _lost_comment_problem(
     if _comment_ids(target) - carried:
         return "a comment inside the call would be lost: move it above the statement, then fix again"
     return ""
+
+
+def _enclosing_quotes(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> list[str]:
+    """The quotes of the f-strings `node` sits inside, innermost first."""
+    quotes: list[str] = []
+    current = parents.get(node)
+    while current is not None and not isinstance(current, cst.BaseStatement):
+        if isinstance(current, cst.FormattedString):
+            quotes.append(current.quote)
+        current = parents.get(current)
+    return quotes
 
 
 def _comment_ids(node: cst.CSTNode) -> set[int]:

@@ -289,3 +289,13 @@ def test_nesting_deeper_than_python_allows_is_a_syntax_error_not_a_crash(project
         (7, "aws-s3-put-object", "partial")
     ]
     assert done.returncode == 1
+
+
+def test_a_site_inside_an_f_string_is_left_and_the_rest_of_the_file_fixed(project: Path) -> None:
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "gcs-blob-download-as-text" / "inside-f-string"
+    (project / "app.py").write_text((fixture / "input.py").read_text(encoding="utf-8"), encoding="utf-8")
+    done = cloudshift("fix", "--unsafe-fixes", ".", cwd=project)
+    assert done.returncode == 1
+    assert (project / "app.py").read_text(encoding="utf-8") == (fixture / "expected.py").read_text(encoding="utf-8")
+    assert "error" not in done.stderr
+    assert "app.py: fixed 1, left 1\n  [manual] the call is inside an f-string" in done.stderr
