@@ -124,7 +124,13 @@ class Const:
 
 @dataclass(frozen=True)
 class Opaque:
-    """A value known not to be an SDK object (a number, an f-string, a mock, a container of such)."""
+    """A value known not to be an SDK object (a number, an f-string, a mock, a container of such).
+
+    A mock is a stand-in: bound alone it is not an SDK object, but beside an SDK object bound to the
+    same name (a test passing `MagicMock()` where the application passes a client) it says nothing.
+    """
+
+    stand_in: bool = False
 
 
 Value = (
@@ -145,6 +151,7 @@ Value = (
 )
 NONE = Const(None)
 OPAQUE = Opaque()
+STAND_IN = Opaque(stand_in=True)
 _MOCKS = ("unittest.mock.", "mock.", "pytest_mock.", "moto.")
 _TRANSPARENT_CALLS = frozenset({"typing.cast", "typing_extensions.cast"})  # the second argument is the value
 _ITERATORS = frozenset({"builtins.iter", "builtins.list", "builtins.tuple", "builtins.sorted", "builtins.reversed"})
@@ -173,14 +180,16 @@ _ANNOTATED_ITEMS = frozenset(
 )  # annotations whose first parameter is the type of their items
 ANNOTATED_ONE_OF = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})  # their parameter is the type
 _MAX_STEPS = 200_000  # per top-level question; pathological code gets "unknown", never a hang
+_SETTLED = 1 << 30  # no cycle cut below any open question
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
 
 
 def unify(values: Iterable[Value]) -> Value:
     """Several values bound to one name: optimistic for SDK objects, else only when all agree."""
-    real = [v for v in values if v != NONE]
+    given = [v for v in values if v != NONE]
+    real = [v for v in given if v != STAND_IN]
     if not real:
-        return NONE
+        return STAND_IN if given else NONE
     known = [v for v in real if v is not None]
     if not known:
         return None
@@ -188,7 +197,7 @@ def unify(values: Iterable[Value]) -> Value:
     if sdk:
         if any(not isinstance(v, (Sdk, OneOf)) for v in known):
             return None  # a value known not to be an SDK object is bound to the same name
-        confident = len(known) == len(real) and all(s.confident for s in sdk)
+        confident = len(known) == len(given) and all(s.confident for s in sdk)
         merged = {
             name: Sdk(name, all(s.certain for s in sdk if s.object == name), confident)
             for name in dict.fromkeys(s.object for s in sdk)
@@ -326,9 +335,11 @@ class Program:
         self.ruleset = ruleset
         self.modules = modules
         self._memo: dict[tuple[int, int, Context], Value] = {}
-        self._active: set[tuple[int, int, Context]] = set()
+        self._active: dict[tuple[int, int, Context], int] = {}  # questions being answered -> their depth
+        self._provisional_below = _SETTLED  # answers deeper than this used a cut-off cycle: not memoised
         self._steps = 0
         self._parameter_depth = 0
+        self._chain_root = 0  # depth of the question whose parameters are being followed through callers
         self._subclasses: dict[tuple[int, int], list[ClassInfo]] = {}
         self._mro: dict[int, list[ClassInfo]] = {}
         self._calls: dict[tuple[str, int], list[CallSite]] = {}
@@ -340,26 +351,40 @@ class Program:
 
     # entry points
     def value(self, node: ast.AST, scope: Scope, context: Context = _NO_CONTEXT) -> Value:
+        """What `node` evaluates to in `scope`.
+
+        A question met again while it is being answered (a cycle) adds nothing on that path. The
+        answers in between are then provisional: memoised, they would make the result depend on
+        which question was asked first, so only the question the cycle returned to is memoised.
+        """
         if not self._active:
             self._steps = 0
         key = (id(node), id(scope), context)
         if key in self._memo:
             return self._memo[key]
         if key in self._active:
-            return None  # a cycle: this path adds nothing (other bindings still count, optimistically)
+            self._provisional_below = min(self._provisional_below, self._active[key])
+            return None
         self._steps += 1
         if self._steps > _MAX_STEPS:
+            self._provisional_below = -1  # cut short: nothing asked on the way here is settled
             return None
-        self._active.add(key)
+        depth = len(self._active)
+        self._active[key] = depth
         try:
             result = self._evaluate(node, scope, context)
         except RecursionError:
             result = None
         finally:
-            self._active.discard(key)
+            del self._active[key]
         if isinstance(result, Sdk):
             self._sdk_nodes.setdefault(id(scope.module), {})[id(node)] = (node, result)
-        self._memo[key] = result
+        if self._provisional_below >= depth:
+            self._memo[key] = result
+            if self._provisional_below == depth or not self._active:
+                self._provisional_below = _SETTLED
+        elif not self._active:
+            self._provisional_below = _SETTLED
         return result
 
     def sdk(self, node: ast.AST, scope: Scope) -> Sdk | None:
@@ -566,7 +591,7 @@ class Program:
             enter = self._class_member(value.cls, "__aenter__" if is_async else "__enter__", value)
             if isinstance(enter, FunctionRef):
                 return self._returns(enter.function, _NO_CONTEXT, enter.bound)
-        if isinstance(value, Ext) or value == OPAQUE:
+        if isinstance(value, (Ext, Opaque)):
             return OPAQUE if isinstance(value, Ext) and value.dotted == "builtins.open" else None
         return None
 
@@ -893,7 +918,9 @@ class Program:
             return self._item(self.value(node.args[0], scope, context))
         if dotted == "builtins.super":
             return self._super(scope)
-        if dotted.startswith(_MOCKS) or dotted.startswith("builtins."):
+        if dotted.startswith(_MOCKS):
+            return STAND_IN
+        if dotted.startswith("builtins."):
             return OPAQUE
         return self._wrapped(node, scope, context)
 
@@ -1079,12 +1106,18 @@ class Program:
                 return injected
         values = [self._default(function, param)]
         if self._parameter_depth < _MAX_PARAMETER_DEPTH:
+            outer_chain = self._chain_root
+            if self._parameter_depth == 0:
+                self._chain_root = len(self._active) - 1  # the question this chain of callers started from
             self._parameter_depth += 1
             try:
                 sites = self.call_sites(function)
                 values.extend(self._argument(site, function, skip, param) for site, skip in sites)
             finally:
                 self._parameter_depth -= 1
+                self._chain_root = outer_chain
+        else:  # cut short by depth: settled only for the question the chain started from
+            self._provisional_below = min(self._provisional_below, self._chain_root)
         return _less_sure(unify(values)) if len(values) > 1 else values[0]
 
     def _fixture(self, function: FunctionInfo, name: str) -> Value:

@@ -196,7 +196,8 @@ class Project:
         found = set(reached)
         frontier = list(reached)
         while frontier:
-            for importer in importers.get(frontier.pop(), ()):
+            reached_name = frontier.pop()  # imported as itself, or without its leading packages (`io_storages.gcs`)
+            for importer in {i for suffix in _suffixes(reached_name) for i in importers.get(suffix, ())}:
                 if importer not in found:
                     found.add(importer)
                     frontier.append(importer)
