@@ -92,8 +92,8 @@ class Workspace:
     def candidates(self) -> set[Path]:
         """The files that can hold a finding, as a run decides: SDK importers and the files importing them."""
         if self._candidates is None:
-            project, prefilter = self.project, self.engine.prefilter
-            self._candidates = project.dependents(p for p, text in project.texts.items() if prefilter.imports_sdk(text))
+            project = self.project
+            self._candidates = project.dependents(p for p in project.texts if self._known_import_key(p)[0])
             project.set_population(self._candidates)
         return self._candidates
 

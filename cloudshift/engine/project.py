@@ -11,7 +11,7 @@ import ast
 import hashlib
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from cloudshift.engine.infer import Modules, Program
@@ -159,8 +159,9 @@ class Project:
         return Program(ruleset, Modules(names, load, self._population_names(), self.modules_spelling))
 
     def _population_names(self) -> list[str]:
-        paths = self.population or set(self.paths.values())
-        return sorted(name for name in map(self.module_of, paths) if name)
+        paths = self.population or set(self.paths.values())  # resolved already: no file system calls per edit
+        named = ((module_name(path, self.roots), path) for path in paths)
+        return sorted(name for name, path in named if name and self.paths.get(name) == path)
 
     def modules_spelling(self, word: str) -> set[str]:
         """The population's modules whose text contains `word` (an index of words, kept up to date per file)."""
@@ -191,7 +192,7 @@ class Project:
             if text is None or "import" not in text:
                 continue
             package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-            for imported in imported_modules(text, package):
+            for imported in _imported_by(text, package):
                 importers.setdefault(imported, set()).add(name)
         found = set(reached)
         frontier = list(reached)
@@ -230,6 +231,12 @@ def imported_modules(text: str, package: str) -> set[str]:
     for names in _IMPORT.findall(text):
         found.update(name.split()[0] for name in names.split(",") if name.strip())
     return {suffix for name in found for suffix in _suffixes(name)}
+
+
+@lru_cache(maxsize=4096)
+def _imported_by(text: str, package: str) -> frozenset[str]:
+    """`imported_modules`, remembered per text: the language server asks again after each edit of one file."""
+    return frozenset(imported_modules(text, package))
 
 
 def _suffixes(dotted: str) -> list[str]:
