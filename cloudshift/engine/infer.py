@@ -153,6 +153,7 @@ NONE = Const(None)
 OPAQUE = Opaque()
 STAND_IN = Opaque(stand_in=True)
 _MOCKS = ("unittest.mock.", "mock.", "pytest_mock.", "moto.")
+_IMPORT_BY_NAME = frozenset({"importlib.import_module", "builtins.__import__"})
 _TRANSPARENT_CALLS = frozenset({"typing.cast", "typing_extensions.cast"})  # the second argument is the value
 _ITERATORS = frozenset({"builtins.iter", "builtins.list", "builtins.tuple", "builtins.sorted", "builtins.reversed"})
 _ENTER_CONTEXT = frozenset({"enter_context", "enter_async_context"})  # ExitStack / AsyncExitStack
@@ -908,6 +909,8 @@ class Program:
                 base = self.value(node.args[0], scope, context)
                 return self._attribute(base, name.value, None, scope, context)
             return None
+        if dotted in _IMPORT_BY_NAME and node.args:
+            return self._imported_by_name(dotted, node.args[0], scope, context)
         if dotted in ("functools.partial", "functools.wraps") and node.args:
             target = self.value(node.args[0], scope, context)
             return target if isinstance(target, (FunctionRef, Member)) else None
@@ -923,6 +926,14 @@ class Program:
         if dotted.startswith("builtins."):
             return OPAQUE
         return self._wrapped(node, scope, context)
+
+    def _imported_by_name(self, dotted: str, argument: ast.expr, scope: Scope, context: Context) -> Value:
+        """`importlib.import_module("boto3")`, also inside a helper given the name (wandb's `get_module`)."""
+        name = self.value(argument, scope, context)
+        if not (isinstance(name, Const) and isinstance(name.value, str) and name.value):
+            return None
+        module = name.value.split(".")[0] if dotted == "builtins.__import__" else name.value
+        return self.qualified(module)
 
     def _wrapped(self, node: ast.Call, scope: Scope, context: Context) -> Value:
         """`sync_wrapper(f)`, `retry(f)`: a call of something unknown on one function is taken to be that function."""

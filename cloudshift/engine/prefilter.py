@@ -18,12 +18,14 @@ from cloudshift.rules.ruleset import RuleSet
 class Prefilter:
     imports: re.Pattern[str]
     entry_names: re.Pattern[str]
+    named_modules: re.Pattern[str]
 
     def is_candidate(self, text: str) -> bool:
         return self.imports.search(text) is not None and self.entry_names.search(text) is not None
 
     def imports_sdk(self, text: str) -> bool:
-        return self.imports.search(text) is not None
+        """An import line of an SDK module, or an SDK module's name as a string (`import_module("boto3")`)."""
+        return self.imports.search(text) is not None or self.named_modules.search(text) is not None
 
 
 def build_prefilter(ruleset: RuleSet) -> Prefilter:
@@ -33,7 +35,9 @@ def build_prefilter(ruleset: RuleSet) -> Prefilter:
     names |= {dotted.rsplit(".", 1)[-1] for dotted in ruleset.types}
     names |= {dotted.rsplit(".", 1)[-1] for dotted in ruleset.rules_by_call}
     entry_names = re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, names)))})\b")
-    return Prefilter(imports, entry_names)
+    modules = "|".join(re.escape(module) for module in sorted(ruleset.modules))
+    named_modules = re.compile(rf"""["'](?:{modules})(?:\.[\w.]*)?["']""")
+    return Prefilter(imports, entry_names, named_modules)
 
 
 def _import_patterns(module: str) -> list[str]:

@@ -90,3 +90,53 @@ def test_a_changed_client_module_is_seen_by_the_next_cached_scan(project: Path) 
     assert len(json.loads(run(project, "scan", "--format", "json", ".").stdout)["findings"]) == 3
     (project / "app" / "clients.py").write_text(FAKES.replace("FakeS3", "Other") + "s3 = Other()\n", encoding="utf-8")
     assert json.loads(run(project, "scan", "--format", "json", ".").stdout)["findings"] == []
+
+
+DYNAMIC_UTIL = """\
+from importlib import import_module
+
+
+def get_module(name, required=None):
+    try:
+        return import_module(name)
+    except ImportError:
+        if required:
+            raise
+    return None
+"""
+
+DYNAMIC_HANDLER = """\
+from app import util
+
+
+class Handler:
+    def __init__(self):
+        self._s3 = None
+
+    def init_boto(self):
+        boto = util.get_module("boto3", required=True)
+        self._s3 = boto.session.Session().resource("s3")
+
+    def load(self, bucket, key, fileobj):
+        self.init_boto()
+        self._s3.Object(bucket, key).download_fileobj(fileobj)
+        azure = __import__("azure.storage.blob")
+        azure.storage.blob.BlobServiceClient("https://a.example").get_blob_client("c", key).download_blob()
+        json = util.get_module("json")
+        json.loads(key)
+"""
+
+
+def test_sdks_imported_by_name_through_a_helper_are_followed(tmp_path: Path) -> None:
+    """wandb's `util.get_module("boto3")`: the module is named by a string, in a file that imports no SDK."""
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "util.py").write_text(DYNAMIC_UTIL, encoding="utf-8")
+    (package / "handler.py").write_text(DYNAMIC_HANDLER, encoding="utf-8")
+    document = json.loads(run(tmp_path, "scan", "--format", "json", ".").stdout)
+    found = [(f["path"], f["line"], f["rule"]) for f in document["findings"]]
+    assert found == [
+        ("app/handler.py", 14, "aws-s3-object-download-fileobj"),
+        ("app/handler.py", 16, "azure-blob-download-blob"),
+    ]
