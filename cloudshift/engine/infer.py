@@ -338,6 +338,7 @@ class Program:
         self._memo: dict[tuple[int, int, Context], Value] = {}
         self._active: dict[tuple[int, int, Context], int] = {}  # questions being answered -> their depth
         self._provisional_below = _SETTLED  # answers deeper than this used a cut-off cycle: not memoised
+        self._provisional: dict[tuple[int, int, Context], Value] = {}  # those answers, for the open question
         self._steps = 0
         self._parameter_depth = 0
         self._chain_root = 0  # depth of the question whose parameters are being followed through callers
@@ -355,14 +356,17 @@ class Program:
         """What `node` evaluates to in `scope`.
 
         A question met again while it is being answered (a cycle) adds nothing on that path. The
-        answers in between are then provisional: memoised, they would make the result depend on
-        which question was asked first, so only the question the cycle returned to is memoised.
+        answers in between are then provisional: memoised for good, they would make the result
+        depend on which question was asked first, so they are kept only until the top-level
+        question is answered; the question the cycle returned to is memoised for good.
         """
         if not self._active:
             self._steps = 0
         key = (id(node), id(scope), context)
         if key in self._memo:
             return self._memo[key]
+        if key in self._provisional:
+            return self._provisional[key]
         if key in self._active:
             self._provisional_below = min(self._provisional_below, self._active[key])
             return None
@@ -382,10 +386,13 @@ class Program:
             self._sdk_nodes.setdefault(id(scope.module), {})[id(node)] = (node, result)
         if self._provisional_below >= depth:
             self._memo[key] = result
-            if self._provisional_below == depth or not self._active:
+            if self._provisional_below == depth:
                 self._provisional_below = _SETTLED
-        elif not self._active:
+        else:
+            self._provisional[key] = result  # reused only while this top-level question is open
+        if not self._active:
             self._provisional_below = _SETTLED
+            self._provisional.clear()
         return result
 
     def sdk(self, node: ast.AST, scope: Scope) -> Sdk | None:
