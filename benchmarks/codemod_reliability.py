@@ -12,7 +12,7 @@ of the largest process (the command or one of its workers). Cases:
   nested-functions   1,000 nested functions (crashed tree-sitter's fallback: SIGSEGV, exit 139)
   8000-terms         one expression of 8,000 terms (crashed LibCST after 75 s: SIGSEGV)
   worker-killed      a worker killed by SIGSEGV while it analyses a slow file (any native crash)
-  timeout            a slow file past --file-timeout 2
+  timeout            a slow file past --file-timeout 3
   symlink-loop       a symlink pointing at itself (a traceback before)
   unreadable-folder  a folder with mode 000 (a traceback before)
   read-only-folder   a file in a folder with mode 555 (a traceback, half the tree fixed, before)
@@ -105,9 +105,9 @@ def killed_case(root: Path) -> Case:
 
 
 def timeout_case(root: Path) -> Case:
-    slow = write(root / "a_slow.py", generated_module(150_000))
-    says = "a_slow.py: error: the analysis took longer than the 2 s file timeout"
-    return Case("timeout", says, ["fix", "--file-timeout", "2", "."], keep=keeping(slow))
+    slow = write(root / "a_slow.py", generated_module(300_000))
+    says = "a_slow.py: error: the analysis took longer than the 3 s file timeout"
+    return Case("timeout", says, ["fix", "--file-timeout", "3", "."], keep=keeping(slow))
 
 
 def loop_case(root: Path) -> Case:

@@ -73,11 +73,11 @@ def test_a_worker_killed_by_a_signal_costs_only_the_file_it_held(tmp_path: Path,
 
 
 def test_a_file_past_the_timeout_is_reported_and_the_rest_fixed(tmp_path: Path, expected: str) -> None:
-    slow, normal = hostile_tree(tmp_path, "a_slow.py", generated_module(150_000))
-    done = cloudshift("fix", "--jobs", "1", "--file-timeout", "1", ".", cwd=tmp_path)
+    slow, normal = hostile_tree(tmp_path, "a_slow.py", generated_module(300_000))
+    done = cloudshift("fix", "--jobs", "1", "--file-timeout", "3", ".", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
-    assert "a_slow.py: error: the analysis took longer than the 1 s file timeout" in done.stderr
-    assert slow.read_text(encoding="utf-8") == generated_module(150_000)
+    assert "a_slow.py: error: the analysis took longer than the 3 s file timeout" in done.stderr
+    assert slow.read_text(encoding="utf-8") == generated_module(300_000)
     assert_fixed(normal, expected)
 
 
