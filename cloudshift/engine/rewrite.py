@@ -234,7 +234,8 @@ class _Rewriter(cst.CSTTransformer):
             for key, keyword in mapping.items():
                 if entries and key in entries:
                     keywords.append((keyword, entries[key]))
-        return self._render(decision.variant.template, args, receiver, keywords)
+        rendered = self._render(decision.variant.template, args, receiver, keywords)
+        return _keep_layout(self.updated_calls[id(match.node)], rendered)
 
     def _render_creation(self, fix: CreationFix, updated: cst.CSTNode) -> cst.BaseExpression:
         assert fix.creation.template is not None
@@ -307,6 +308,32 @@ class _NameProfile(cst.CSTTransformer):
         result = _add_keywords(updated_node, [("profile", self.value)])
         assert isinstance(result, cst.Call)
         return result
+
+
+def _keep_layout(original: cst.Call, rendered: cst.BaseExpression) -> cst.BaseExpression:
+    """A call written one argument per line stays so: the first call of the rewritten chain that
+    takes several arguments gets the original's line breaks, indentation and trailing comma."""
+    opening = original.whitespace_before_args
+    if not isinstance(opening, cst.ParenthesizedWhitespace) or "#" in cst.Module([]).code_for_node(original):
+        return rendered  # on one line already, or a comment could be duplicated
+    call: cst.BaseExpression = rendered
+    while isinstance(call, cst.Call) and len(call.args) < 2:
+        call = call.func.value if isinstance(call.func, cst.Attribute) else cst.Name("_")
+    if not isinstance(call, cst.Call):
+        return rendered
+    last = original.args[-1]
+    trailing = isinstance(last.comma, cst.Comma)
+    closing = last.comma.whitespace_after if isinstance(last.comma, cst.Comma) else last.whitespace_after_arg
+    first_comma = original.args[0].comma
+    between = first_comma.whitespace_after if len(original.args) > 1 and isinstance(first_comma, cst.Comma) else opening
+    args = [arg.with_changes(comma=cst.Comma(whitespace_after=between)) for arg in call.args[:-1]]
+    final = call.args[-1].with_changes(whitespace_after_arg=cst.SimpleWhitespace(""))
+    if trailing:
+        args.append(final.with_changes(comma=cst.Comma(whitespace_after=closing)))
+    else:
+        args.append(final.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=closing))
+    laid_out = call.with_changes(whitespace_before_args=opening, args=args)
+    return rendered.deep_replace(call, laid_out) if call is not rendered else laid_out
 
 
 def _code(node: cst.BaseExpression, parenthesize: bool) -> str:
