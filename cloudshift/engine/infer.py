@@ -522,6 +522,8 @@ class Program:
             return star if star is not None else Ext(f"builtins.{name}")
         if node is not None and len(bindings) > 1:
             bindings = reaching(bindings, node, scope)
+        if any(b.fallback for b in bindings) and any(b.kind is Kind.IMPORT and not b.fallback for b in bindings):
+            bindings = [b for b in bindings if not b.fallback]  # `except ImportError: Client = None`
         return unify(self._binding(b, context) for b in bindings)
 
     def _star_import(self, name: str, scope: Scope) -> Value:

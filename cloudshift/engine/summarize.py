@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
 
@@ -46,6 +46,7 @@ class Binding:
     function: FunctionInfo | None = None  # for parameters and defs
     index: int = 0  # the parameter's position
     cls: ClassInfo | None = None  # for class definitions
+    fallback: bool = False  # bound in an `except ImportError:` handler: a stand-in for a missing package
 
     def __repr__(self) -> str:
         return f"<{self.kind.value} binding at line {getattr(self.node, 'lineno', '?')}>"
@@ -242,15 +243,26 @@ _TRY_STATEMENTS: tuple[type[ast.Try], ...] = (ast.Try, *((ast.TryStar,) if hasat
 _CONTAINER_ADDS = frozenset({"append", "add", "insert", "appendleft", "setdefault"})
 
 
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(callee_name(name) in _IMPORT_ERRORS for name in caught if name is not None)
+
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+
+
 class _Collector:
     """One walk over a module: every binding into its scope, every call and store into the indexes."""
 
     def __init__(self, summary: ModuleSummary) -> None:
         self.summary = summary
+        self.import_fallback = False  # walking an `except ImportError:` handler
         self.position: Position = (0, 0)  # of the statement being walked
         self.branches: Branches = ()  # the exclusive branches it is in (within its function)
 
     def bind(self, scope: Scope, name: str, binding: Binding) -> None:
+        if self.import_fallback:
+            binding = replace(binding, fallback=True)
         self.summary.flow[id(binding)] = (self.position, self.branches)
         scope.bind(name, binding)
 
@@ -308,7 +320,10 @@ class _Collector:
                     self.expressions([handler.type], scope)
                 if handler.name:
                     self.bind(scope, handler.name, Binding(Kind.UNKNOWN, scope))
+                outer_fallback = self.import_fallback
+                self.import_fallback = outer_fallback or _catches_import_error(handler)
                 self.body(handler.body, scope)
+                self.import_fallback = outer_fallback
             self.body(node.orelse, scope)
             self.body(node.finalbody, scope)
         elif isinstance(node, ast.Match):

@@ -140,3 +140,47 @@ def test_sdks_imported_by_name_through_a_helper_are_followed(tmp_path: Path) -> 
         ("app/handler.py", 14, "aws-s3-object-download-fileobj"),
         ("app/handler.py", 16, "azure-blob-download-blob"),
     ]
+
+
+COMPATIBILITY = """\
+class NotImported:
+    def __init__(self, message):
+        self.message = message
+
+
+try:
+    from azure.storage.blob import BlobServiceClient
+except (ImportError, AttributeError):
+    BlobServiceClient = NotImported("pip install azure-storage-blob")
+
+try:
+    from google.cloud import storage
+except ImportError:
+    storage = None
+"""
+
+COMPATIBILITY_USER = """\
+from app.compatibility import azure
+
+
+def read(url, key):
+    service = azure.BlobServiceClient(account_url=url)
+    return service.get_blob_client("data", key).download_blob().readall()
+
+
+def fallback_only(key):
+    return azure.NotImported("x").download_blob(key)
+"""
+
+
+def test_optional_sdk_imports_with_an_import_error_fallback_are_the_sdk(tmp_path: Path) -> None:
+    """great_expectations' compatibility modules: the `except ImportError` stand-in is not a second value."""
+    package = tmp_path / "app" / "compatibility"
+    package.mkdir(parents=True)
+    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "azure.py").write_text(COMPATIBILITY, encoding="utf-8")
+    (tmp_path / "app" / "reader.py").write_text(COMPATIBILITY_USER, encoding="utf-8")
+    document = json.loads(run(tmp_path, "scan", "--format", "json", ".").stdout)
+    found = [(f["path"], f["line"], f["rule"]) for f in document["findings"]]
+    assert found == [("app/reader.py", 6, "azure-blob-download-readall")]
