@@ -57,7 +57,10 @@ def apply_plan(module: cst.Module, plan: Plan, ruleset: RuleSet, shim: Shim) -> 
         return module.code
     rewritten = _remove_dead_objects(module, rewritten, ruleset)
     # LibCST's import visitors resolve scopes over the whole module: run them only when needed.
-    if not _imports_factory(rewritten, shim):
+    lazy = _LazyShimImport(shim, tuple(ruleset.modules)) if _imports_sdk_only_in_functions(module, ruleset) else None
+    if lazy is not None:
+        rewritten = rewritten.visit(lazy)
+    if (lazy is None or lazy.elsewhere) and not _imports_factory(rewritten, shim):
         context = CodemodContext()
         AddImportsVisitor.add_needed_import(context, shim.module, shim.factory)
         rewritten = AddImportsVisitor(context).transform_module(rewritten)
@@ -530,24 +533,102 @@ class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
 
 def _sdk_imports(module: cst.Module, ruleset: RuleSet) -> list[cst.Import | cst.ImportFrom]:
     """Every import statement, at any depth, that imports from an SDK module of the rule files."""
+    return [node for node, _ in _sdk_imports_by_depth(module, ruleset)]
+
+
+def _imports_sdk_only_in_functions(module: cst.Module, ruleset: RuleSet) -> bool:
+    """Whether the module imports the SDK lazily: inside functions, never at import time."""
+    found = _sdk_imports_by_depth(module, ruleset)
+    return bool(found) and all(in_function for _, in_function in found)
+
+
+def _is_sdk_import(node: cst.CSTNode, roots: tuple[str, ...]) -> bool:
+    if isinstance(node, cst.Import):
+        return any(_under(_dotted_code(alias.name), roots) for alias in node.names)
+    if not isinstance(node, cst.ImportFrom) or node.module is None or node.relative:
+        return False
+    name = _dotted_code(node.module)
+    aliases = [] if isinstance(node.names, cst.ImportStar) else node.names
+    return _under(name, roots) or any(_under(f"{name}.{_dotted_code(a.name)}", roots) for a in aliases)
+
+
+def _has_docstring(statements: Sequence[cst.BaseStatement]) -> bool:
+    first = statements[0] if statements else None
+    if not isinstance(first, cst.SimpleStatementLine) or not isinstance(first.body[0], cst.Expr):
+        return False
+    return isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def _sdk_imports_by_depth(module: cst.Module, ruleset: RuleSet) -> list[tuple[cst.Import | cst.ImportFrom, bool]]:
+    """SDK import statements, each with whether it sits inside a function."""
     roots = tuple(ruleset.modules)
-    found: list[cst.Import | cst.ImportFrom] = []
+    found: list[tuple[cst.Import | cst.ImportFrom, bool]] = []
 
     class Visitor(cst.CSTVisitor):
+        depth = 0
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.depth += 1
+
+        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            self.depth -= 1
+
         def visit_Import(self, node: cst.Import) -> None:
-            if any(_under(_dotted_code(alias.name), roots) for alias in node.names):
-                found.append(node)
+            if _is_sdk_import(node, roots):
+                found.append((node, self.depth > 0))
 
         def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-            if node.module is None or node.relative:
-                return
-            name = _dotted_code(node.module)
-            aliases = [] if isinstance(node.names, cst.ImportStar) else node.names
-            if _under(name, roots) or any(_under(f"{name}.{_dotted_code(a.name)}", roots) for a in aliases):
-                found.append(node)
+            if _is_sdk_import(node, roots):
+                found.append((node, self.depth > 0))
 
     module.visit(Visitor())
     return found
+
+
+class _LazyShimImport(cst.CSTTransformer):
+    """Imports the shim at the top of each function that calls it, as the module imported the SDK:
+    a module that loads its cloud SDK only when needed keeps importing cheaply.
+
+    `elsewhere` says a call sits outside such a function body (then the module imports it at the top).
+    """
+
+    def __init__(self, shim: Shim, roots: tuple[str, ...]) -> None:
+        self.shim = shim
+        self.roots = roots
+        self.calls: list[bool] = []  # per enclosing function: whether it calls the shim factory
+        self.elsewhere = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.calls.append(False)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == self.shim.factory:
+            if self.calls:
+                self.calls[-1] = True
+            else:
+                self.elsewhere = True
+
+    def _position(self, statements: list[cst.BaseStatement]) -> int:
+        """Where the function imported the SDK (that import goes later), else after its docstring."""
+        for index, statement in enumerate(statements):
+            if isinstance(statement, cst.SimpleStatementLine) and any(
+                _is_sdk_import(small, self.roots) for small in statement.body
+            ):
+                return index
+        return 1 if _has_docstring(statements) else 0
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        if not self.calls.pop():
+            return updated_node
+        body = updated_node.body
+        if not isinstance(body, cst.IndentedBlock):
+            self.elsewhere = True  # `def f(): ...` on one line has no room for an import
+            return updated_node
+        statements = list(body.body)
+        statement = cst.parse_statement(f"from {self.shim.module} import {self.shim.factory}\n")
+        if not any(existing.deep_equals(statement) for existing in statements):
+            statements.insert(self._position(statements), statement)
+        return updated_node.with_changes(body=body.with_changes(body=statements))
 
 
 def _dotted_code(node: cst.CSTNode) -> str:
