@@ -140,7 +140,6 @@ class FileResult:
     fixed_source: str | None = None
     applied: tuple[Finding, ...] = field(default=())  # findings whose fix was applied
     suppressed: tuple[Finding, ...] = field(default=())  # covered by `# cloudshift: ignore` comments
-    depends_on: tuple[str, ...] = ()  # other files whose text the result depends on (cross-module names)
     profiles: tuple[ProfileEntry, ...] = ()  # the storage profiles the applied fixes name
 
     @property

@@ -1,8 +1,10 @@
 """A per-file result cache, so that scanning an unchanged tree again is nearly free.
 
 Keyed on the file's path and text and on everything that shapes a result: cloudshift's
-version and code, every rule file's text and the settings that filter findings. A result that
-used names from other modules records their digests and is reused only while they match. Stored as JSON (never
+version and code, every rule file's text and the settings that filter findings. A file's
+result can depend on any candidate file (callers, subclasses and stores are searched across
+them), so it is reused only while the candidates are the same files with the same texts: one
+digest of them all (`population_key`), computed once per run. Stored as JSON (never
 pickle: a cache folder committed to a scanned repository must not be able to run code) in
 `.cloudshift_cache/` at the project root, which carries its own `.gitignore`. A cache that
 cannot be read or written is ignored, never an error.
@@ -24,19 +26,18 @@ from cloudshift.config import Settings
 from cloudshift.model import Confidence, FileError, FileResult, Finding, Resolution, Safety, Span
 
 FOLDER = ".cloudshift_cache"
-FORMAT = 2
+FORMAT = 3
 
 
 class ResultCache:
     def __init__(self, settings: Settings, rule_files: list[str]) -> None:
         self.folder = settings.root / FOLDER / _engine_key(settings, rule_files)
 
-    def get(self, shown: str, text: str, texts: Mapping[str, str]) -> FileResult | None:
-        """The cached result, if the file and every file its result depends on are unchanged (`texts`)."""
+    def get(self, shown: str, text: str, population: str) -> FileResult | None:
+        """The cached result, if the file and the run's candidate files (`population_key`) are unchanged."""
         try:
             document = json.loads(self._path(shown, text).read_text(encoding="utf-8"))
-            depends_on = document["depends_on"]
-            if any(path not in texts or _digest(texts[path]) != digest for path, digest in depends_on.items()):
+            if document["population"] != population:
                 return None
             return FileResult(
                 shown,
@@ -44,16 +45,13 @@ class ResultCache:
                 tuple(replace(FileError(**item), path=shown) for item in document["errors"]),
                 source=text,
                 suppressed=tuple(_finding(shown, item) for item in document["suppressed"]),
-                depends_on=tuple(depends_on),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, result: FileResult, text: str, texts: Mapping[str, str]) -> None:
-        if any(path not in texts for path in result.depends_on):
-            return
+    def put(self, result: FileResult, text: str, population: str) -> None:
         document = {
-            "depends_on": {path: _digest(texts[path]) for path in result.depends_on},
+            "population": population,
             "findings": [f.to_json() for f in result.findings],
             "errors": [
                 {"path": e.path, "message": e.message, "line": e.line, "column": e.column, "syntax": e.syntax}
@@ -75,6 +73,14 @@ class ResultCache:
     def _path(self, shown: str, text: str) -> Path:
         digest = _digest(f"{shown}\0{text}")
         return self.folder / digest[:2] / f"{digest}.json"
+
+
+def population_key(texts: Mapping[Path, str]) -> str:
+    """One digest of the candidate files' paths and texts: a result holds while it is unchanged."""
+    digest = hashlib.sha256()
+    for path in sorted(texts):
+        digest.update(f"{path}\0{_digest(texts[path])}\0".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def _digest(text: str) -> str:

@@ -74,9 +74,7 @@ class Engine:
             possible = self.prefilter.is_candidate(source) if summary is None else bool(sdk_uses(program, summary))
             if not possible:
                 return FileResult(path, source=source, fixed_source=source if fix else None)
-            result = self._check_candidate(path, source, fix, only, program)
-            population = program.modules.population
-            return replace(result, depends_on=tuple(sorted(program.modules.names[name] for name in population)))
+            return self._check_candidate(path, source, fix, only, program)
         except RecursionError:
             error = FileError(path, "cloudshift could not analyse this file: nesting too deep")
         except Exception as bug:

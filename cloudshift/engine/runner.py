@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cloudshift.engine.cache import ResultCache
+from cloudshift.engine.cache import ResultCache, population_key
 from cloudshift.engine.isolate import analyse_isolated
 from cloudshift.engine.pipeline import Engine
 from cloudshift.engine.project import Project
@@ -75,17 +75,17 @@ def check_files(
         except SourceError as error:
             shown = display_path(path)
             finish(Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None))
-    texts = {str(p.resolve()): s.text for p, s in sources.items()}
     project = Project({p: s.text for p, s in sources.items()}, roots=roots)
     candidates = project.dependents(p for p, s in sources.items() if engine.prefilter.imports_sdk(s.text))
     project.population = candidates
+    population = population_key({p: project.texts[p] for p in candidates if p in project.texts}) if cache else ""
     engine = engine.with_project(project)
     for path, source in sources.items():
         shown = display_path(path)
         if path.resolve() not in candidates:
             finish(Checked(path, FileResult(shown, source=source.text), source))
             continue
-        cached = cache.get(shown, source.text, texts) if cache is not None and fix is None else None
+        cached = cache.get(shown, source.text, population) if cache is not None and fix is None else None
         if cached is not None:
             finish(Checked(path, cached, source))
         else:
@@ -96,6 +96,6 @@ def check_files(
         path, _, source = pending[index]
         finish(Checked(path, result, source))
         if cache is not None and fix is None and analysed:
-            cache.put(result, source.text, texts)
+            cache.put(result, source.text, population)
     for path in order:
         yield done[path]
