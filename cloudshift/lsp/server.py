@@ -310,7 +310,7 @@ class Snapshot:
     path: Path | None  # the file the buffer belongs to; None for untitled buffers
     directory: Path  # where its configuration is looked for
     root: Path  # the project root: its files are what names resolve in; its configuration is the fallback
-    folder: bool = True  # whether the root is a workspace folder (whose files are loaded) or just a directory
+    folder: bool  # whether the root is a workspace folder (whose files are loaded) or just a directory
 
     @property
     def name(self) -> str:
