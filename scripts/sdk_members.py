@@ -47,6 +47,8 @@ def _s3() -> dict[str, set[str]]:
         "s3_object": _methods(type(resource.Object("b", "k"))),
         "s3_object_summary": _methods(type(resource.ObjectSummary("b", "k"))),
         "s3_object_collection": _methods(type(bucket.objects)),
+        "s3_object_version": _methods(type(resource.ObjectVersion("b", "k", "v"))),
+        "s3_object_version_collection": _methods(type(bucket.object_versions)),
     }
 
 
