@@ -192,7 +192,7 @@ def common_options(function: Command) -> Command:
             expose_value=False,
             callback=_limit,
             metavar="SECONDS",
-            help="Give up on (and report) a file after this long; 0 for no limit (default 120).",
+            help="Give up on (and report) a file after this long; 0 for no limit (default 300).",
         ),
         click.option(
             "--stdin-filename",

@@ -45,8 +45,8 @@ DEFAULT_EXCLUDE = (
 )
 DEFAULT_SHIM_MODULE = "storage_shim"
 DEFAULT_BASELINE = ".cloudshift-baseline.json"
-DEFAULT_MAX_FILE_SIZE = 1_000_000  # bytes; generated files above this cost seconds and gigabytes for no finding
-DEFAULT_FILE_TIMEOUT = 120.0  # seconds one file may take before it is reported and skipped
+DEFAULT_MAX_FILE_SIZE = 1_000_000  # bytes; generated files cost about a minute and a gigabyte per MB to analyse
+DEFAULT_FILE_TIMEOUT = 300.0  # seconds per file, against hangs: a dense 1 MB file takes 60-90 s on a loaded machine
 
 _DOTTED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _TOML_ERROR_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
