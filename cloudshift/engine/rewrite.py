@@ -61,9 +61,7 @@ def apply_plan(module: cst.Module, plan: Plan, ruleset: RuleSet, shim: Shim) -> 
     if lazy is not None:
         rewritten = rewritten.visit(lazy)
     if (lazy is None or lazy.elsewhere) and not _imports_factory(rewritten, shim):
-        context = CodemodContext()
-        AddImportsVisitor.add_needed_import(context, shim.module, shim.factory)
-        rewritten = AddImportsVisitor(context).transform_module(rewritten)
+        rewritten = _add_shim_import(rewritten, shim)
     names = _names_in_code(rewritten)
     maybe_unused = [s for s in _sdk_imports(rewritten, ruleset) if _binds_unused_name(s, names)]
     if maybe_unused:
@@ -88,6 +86,26 @@ def _imports_factory(module: cst.Module, shim: Shim) -> bool:
             ):
                 return True
     return False
+
+
+def _add_shim_import(module: cst.Module, shim: Shim) -> cst.Module:
+    """The module with `from <shim module> import <factory>` added by LibCST's AddImportsVisitor, run on
+    the module's head only: the visitor reads and changes nothing but the first statement, the import
+    lines after it and the statement after those, and on every node of a large file it takes seconds."""
+    head = 1  # the docstring, or whatever comes first
+    while head < len(module.body) and _is_import_line(module.body[head]):
+        head += 1
+    head += 1  # the statement after the imports gets a blank line before it
+    context = CodemodContext()
+    AddImportsVisitor.add_needed_import(context, shim.module, shim.factory)
+    added = AddImportsVisitor(context).transform_module(module.with_changes(body=module.body[:head]))
+    return added.with_changes(body=[*added.body, *module.body[head:]])
+
+
+def _is_import_line(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
+    )
 
 
 def _binds_unused_name(statement: cst.Import | cst.ImportFrom, names: set[str]) -> bool:
