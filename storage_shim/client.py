@@ -50,7 +50,7 @@ SPOOL_MAX_MEMORY = 8 * 1024 * 1024
 
 
 def create_storage_client(
-    bucket_or_uri: str, provider: str | None = None, *, profile: str | None = None, **options: Any
+    bucket_or_uri: str, provider: str | None = None, *, storage_profile: str | None = None, **options: Any
 ) -> StorageClient:
     """A client bound to one bucket; cheap enough to call once per operation.
 
@@ -61,7 +61,7 @@ def create_storage_client(
     bucket's directory.
 
     The provider is the URI's or `provider`, else the storage profile's for this bucket and
-    prefix (see `storage_shim.profiles`), else `STORAGE_PROVIDER`, else `local`. `profile` names a
+    prefix (see `storage_shim.profiles`), else `STORAGE_PROVIDER`, else `local`. `storage_profile` names a
     `[profiles.NAME]` entry of the profile file that applies before the bucket's own entries
     (what `cloudshift fix` writes); a name no file defines is an error, never the local default. Options come
     from `options`, then `STORAGE_SHIM_<PROVIDER>_<SETTING>` variables, then the profile, then
@@ -70,7 +70,7 @@ def create_storage_client(
     explicit, location, prefix = _parse_location(bucket_or_uri, provider)
     profiles = Profiles() if location.startswith("/") else find_profiles()  # a file:// path names its own place
     name = location.partition("@")[0]  # profile entries name the bucket of OCI's bucket@namespace
-    settings = profiles.settings(name, prefix, explicit, profile)
+    settings = profiles.settings(name, prefix, explicit, storage_profile)
     chosen = explicit or settings.get("provider") or os.environ.get("STORAGE_PROVIDER") or "local"
     cls = backend_class(chosen)
     bucket, implied = cls.parse_bucket(location)

@@ -16,7 +16,7 @@ working directory upward, or the file `STORAGE_SHIM_CONFIG` names), or from the
     [buckets."raw-data/images/"]
     content_type = "image/png"
 
-    [profiles.s3-eu-west-1]     # named by code: create_storage_client(b, profile="s3-eu-west-1")
+    [profiles.s3-eu-west-1]     # named by code: create_storage_client(b, storage_profile="s3-eu-west-1")
     provider = "s3"
     region = "eu-west-1"
 

@@ -21,6 +21,7 @@ from cloudshift.rules.ruleset import RuleSet
 from cloudshift.rules.template import Template
 
 SHIM_FACTORY = "create_storage_client"
+PROFILE_KEYWORD = "storage_profile"  # the factory's keyword naming the storage profile a fix records
 ATOMIC = (
     cst.Name,
     cst.Attribute,
@@ -315,7 +316,7 @@ class _Rewriter(cst.CSTTransformer):
 
 
 class _NameProfile(cst.CSTTransformer):
-    """Adds `profile="name"` to the shim factory's calls, so the rewritten code uses the storage profile
+    """Adds `storage_profile="name"` to the shim factory's calls, so the rewritten code uses the storage profile
     the fix records instead of whatever provider the environment would pick."""
 
     def __init__(self, factory: str, name: str, quote: str) -> None:
@@ -323,10 +324,10 @@ class _NameProfile(cst.CSTTransformer):
         self.value = cst.SimpleString(f"{quote}{name}{quote}")
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        named = any(arg.keyword is not None and arg.keyword.value == "profile" for arg in updated_node.args)
+        named = any(arg.keyword is not None and arg.keyword.value == PROFILE_KEYWORD for arg in updated_node.args)
         if named or not (isinstance(updated_node.func, cst.Name) and updated_node.func.value == self.factory):
             return updated_node
-        result = _add_keywords(updated_node, [("profile", self.value)])
+        result = _add_keywords(updated_node, [(PROFILE_KEYWORD, self.value)])
         assert isinstance(result, cst.Call)
         return result
 

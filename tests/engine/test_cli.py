@@ -119,7 +119,7 @@ def test_fix_rewrites_in_place_and_is_idempotent(project: Path) -> None:
     done = cloudshift("fix", ".", cwd=project)
     assert done.returncode == 0, done.stderr
     fixed = (project / "app.py").read_text(encoding="utf-8")
-    assert 'create_storage_client("reports", profile="s3").put(key, data, content_type="text/csv")' in fixed
+    assert 'create_storage_client("reports", storage_profile="s3").put(key, data, content_type="text/csv")' in fixed
     assert "import boto3" not in fixed
     assert (project / "cloudshift-storage.toml").read_text() == '[profiles.s3]\nprovider = "s3"\n'
     again = cloudshift("fix", ".", cwd=project)
@@ -154,8 +154,8 @@ def test_fix_records_the_profiles_it_inferred_and_keeps_the_users(project: Path)
     done = cloudshift("fix", "--unsafe-fixes", ".", cwd=project)
     assert done.returncode == 0, done.stderr
     fixed = (project / "app.py").read_text(encoding="utf-8")
-    assert 'create_storage_client("reports", profile="s3-s3-url-eu-west-1").put(' in fixed
-    assert 'create_storage_client(bucket, profile="s3").delete(key)' in fixed
+    assert 'create_storage_client("reports", storage_profile="s3-s3-url-eu-west-1").put(' in fixed
+    assert 'create_storage_client(bucket, storage_profile="s3").delete(key)' in fixed
     assert (project / "pyproject.toml").read_text() == (
         '[tool.cloudshift.storage.profiles.s3]\nprovider = "local"  # ours, for tests\n\n'
         "[tool.cloudshift.storage.profiles.s3-s3-url-eu-west-1]\n"
@@ -208,7 +208,9 @@ def test_fix_diff_writes_nothing(project: Path) -> None:
 def test_fix_stdin_mode_writes_fixed_source_to_stdout(project: Path) -> None:
     done = cloudshift("fix", "--stdin-filename", "app.py", "-", cwd=project, stdin=S3_CODE)
     assert done.returncode == 0, done.stderr
-    assert 'create_storage_client("reports", profile="s3").put(key, data, content_type="text/csv")' in done.stdout
+    assert (
+        'create_storage_client("reports", storage_profile="s3").put(key, data, content_type="text/csv")' in done.stdout
+    )
     assert (project / "app.py").read_text(encoding="utf-8") == S3_CODE
 
 

@@ -79,9 +79,9 @@ def test_clients_from_other_modules_are_found_and_look_alikes_are_not(project: P
 def test_fix_rewrites_calls_through_imported_clients(project: Path) -> None:
     assert run(project, "fix", "--unsafe-fixes", ".").returncode == 0
     fixed = (project / "app" / "store" / "reports.py").read_text(encoding="utf-8")
-    assert 'create_storage_client("reports", profile="s3").put(key, data)' in fixed
-    assert 'create_storage_client("reports", profile="s3").delete(key)' in fixed
-    assert 'create_storage_client("reports", profile="s3").upload("/tmp/report.csv", key)' in fixed
+    assert 'create_storage_client("reports", storage_profile="s3").put(key, data)' in fixed
+    assert 'create_storage_client("reports", storage_profile="s3").delete(key)' in fixed
+    assert 'create_storage_client("reports", storage_profile="s3").upload("/tmp/report.csv", key)' in fixed
     assert 'fakes.get_s3().put_object(Bucket="reports", Key=key, Body=data)' in fixed
     assert (project / "app" / "clients.py").read_text(encoding="utf-8") == CLIENTS
 

@@ -81,7 +81,7 @@ async def test_diagnostics_clear_after_quick_fixes(client: RecordingClient, proj
     (fix,) = titled(await client.actions_at(uri, line), "Rewrite onto storage_shim")
     assert fix.title == "Rewrite onto storage_shim (aws-s3-download-file)" and fix.is_preferred
     text = await client.apply(uri, fix)
-    assert 'create_storage_client(bucket, profile="s3").download(f"models/{team}/model.pkl", target)' in text
+    assert 'create_storage_client(bucket, storage_profile="s3").download(f"models/{team}/model.pkl", target)' in text
     assert "from storage_shim import create_storage_client" in text
     assert sorted(by_line(await client.diagnostics_for(uri)).values()) == ["aws-s3-get-object", "aws-s3-upload-file"]
     while diagnostics := await client.diagnostics_for(uri):
@@ -129,7 +129,7 @@ async def test_unsafe_fix_is_labelled_and_manual_has_none(client: RecordingClien
     )
     assert not fix.is_preferred
     text = await client.apply(uri, fix)
-    assert 'create_storage_client(REPORT_BUCKET, profile="s3").put(f"secure/{name}.json", body)' in text
+    assert 'create_storage_client(REPORT_BUCKET, storage_profile="s3").put(f"secure/{name}.json", body)' in text
     manual = await client.actions_at(uri, line_of(text, "s3.delete_objects"), only=["quickfix"])
     assert [action.title for action in manual] == ["Ignore aws-s3-delete-objects on this line"]
 

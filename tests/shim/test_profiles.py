@@ -271,15 +271,15 @@ def test_a_named_profile_applies_between_the_default_and_the_bucket_entries(_iso
 
 def test_a_profile_no_file_defines_is_an_error_never_the_local_default(_isolated: Path) -> None:
     with pytest.raises(ProfileError, match="no storage profile 's3'"):
-        create_storage_client("logs", profile="s3")
+        create_storage_client("logs", storage_profile="s3")
     _write(_isolated / CONFIG_NAME, '[profiles.s3]\nprovider = "s3"\n')
     with pytest.raises(ProfileError, match="no storage profile 'gcs' in"):
-        create_storage_client("logs", profile="gcs")
+        create_storage_client("logs", storage_profile="gcs")
 
 
 def test_a_profile_routes_code_that_names_it(_isolated: Path) -> None:
     update_profile_entry(_isolated / CONFIG_NAME, "scratch", {"provider": "local", "root": "kept"})
-    create_storage_client("b", profile="scratch").put("k", b"v")
+    create_storage_client("b", storage_profile="scratch").put("k", b"v")
     assert (_isolated / "kept" / "b" / "k").read_bytes() == b"v"
 
 

@@ -18,13 +18,13 @@ def _get_s3_client():
 
 def _upload_file(s3_client, local_file: str, bucket: str, key: str) -> None:
     content_type = mimetypes.guess_type(local_file)[0] or "application/octet-stream"
-    create_storage_client(bucket, profile="s3").upload(
+    create_storage_client(bucket, storage_profile="s3").upload(
         local_file, key, content_type=content_type
     )
 
 
 def _download_file(s3_client, bucket: str, key: str, local_file: str) -> None:
-    create_storage_client(bucket, profile="s3").download(key, local_file)
+    create_storage_client(bucket, storage_profile="s3").download(key, local_file)
 
 
 def log_artifact(local_file: str, artifact_path: str) -> str:

@@ -18,7 +18,7 @@ class ReportStore:
     def save(self, product: str, report: dict) -> str:
         key = f"reports/{product}.json"
         body = json.dumps(report, sort_keys=True).encode("utf-8")
-        create_storage_client(self.bucket, profile="s3").put(key, body, content_type="application/json")
+        create_storage_client(self.bucket, storage_profile="s3").put(key, body, content_type="application/json")
         return key
 
     def load(self, product: str) -> dict:
@@ -28,9 +28,9 @@ class ReportStore:
     def products(self) -> list[str]:
         # Every page: a catalog easily holds more than 1,000 reports.
         names = []
-        for entry in create_storage_client(self.bucket, profile="s3").list("reports/"):
+        for entry in create_storage_client(self.bucket, storage_profile="s3").list("reports/"):
             names.append(entry.key[len("reports/") : -len(".json")])
         return names
 
     def remove(self, product: str) -> None:
-        create_storage_client(self.bucket, profile="s3").delete(f"reports/{product}.json")
+        create_storage_client(self.bucket, storage_profile="s3").delete(f"reports/{product}.json")
