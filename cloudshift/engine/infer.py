@@ -181,6 +181,7 @@ _ANNOTATED_ITEMS = frozenset(
 )  # annotations whose first parameter is the type of their items
 ANNOTATED_ONE_OF = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})  # their parameter is the type
 _MAX_STEPS = 200_000  # per top-level question; pathological code gets "unknown", never a hang
+_MAX_CALLER_MODULES = 150  # a name spelled in more modules than this is not searched for callers
 _SETTLED = 1 << 30  # no cycle cut below any open question
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
 
@@ -323,6 +324,16 @@ class Modules:
             found = [s for s in map(self.summary, names) if s is not None]
             self._mentioning[word] = found + [s for s in self._extra if s not in found]
         return self._mentioning[word]
+
+    def spelled_in(self, word: str) -> int:
+        """How many of the population's modules spell `word` (from the word index: nothing is parsed)."""
+        return len(set(self._spelling(word)))
+
+    def mentioning_all(self, first: str, second: str) -> list[ModuleSummary]:
+        """The population's modules whose text mentions both words (only those are summarised)."""
+        both = set(self._spelling(first)) & set(self._spelling(second))
+        found = [s for s in map(self.summary, sorted(both)) if s is not None]
+        return found + [s for s in self._extra if s not in found and s in self.mentioning(first)]
 
 
 Context = frozenset[tuple[int, Value]]  # id(parameter binding) -> the literal passed at this call
@@ -678,7 +689,9 @@ class Program:
         owner, parts = key
         modules = [scope.module]
         if isinstance(owner, Scope) and owner.kind == "module":  # a global: stores may be in any importer
-            modules += [m for m in self.modules.mentioning(parts[0]) if m is not scope.module]
+            words = (parts[0], index)
+            spelled = self.modules.mentioning(parts[0]) if index == "[]" else self.modules.mentioning_all(*words)
+            modules += [m for m in spelled if m is not scope.module]
         values = []
         for module in modules:
             for store in module.stores.get(index, ()):
@@ -843,6 +856,9 @@ class Program:
         """Calls spelled with `name` in the population."""
         key = (name, self.modules.generation)
         if key not in self._calls:
+            if self.modules.spelled_in(name) > _MAX_CALLER_MODULES:
+                self._calls[key] = []  # `__init__`, `process`, `run`: callers everywhere say nothing about one
+                return self._calls[key]
             mentioning = self.modules.mentioning(name)
             self._calls[key] = [site for summary in mentioning for site in summary.calls_by_name.get(name, ())]
         return self._calls[key]
