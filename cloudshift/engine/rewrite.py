@@ -141,13 +141,15 @@ def _names_in_code(module: cst.Module) -> set[str]:
     return names
 
 
-def verify(code: str, path: str) -> None:
-    """Raise RewriteError unless `code` parses with LibCST and compiles (it is never executed)."""
+def verify(code: str, path: str) -> cst.Module:
+    """`code` parsed, for the next fix pass; RewriteError unless it parses with LibCST and compiles (it is
+    never executed)."""
     try:
-        cst.parse_module(code)
+        module = cst.parse_module(code)
         compile(code, path, "exec", dont_inherit=True)
     except (cst.ParserSyntaxError, SyntaxError, ValueError) as error:
         raise RewriteError(f"the rewritten file does not parse: {error}") from error
+    return module
 
 
 class _Rewriter(cst.CSTTransformer):
@@ -433,7 +435,14 @@ class _Enclosing:
         self.stack.append(node.name.value)
 
 
-class _Places(_Enclosing, cst.CSTVisitor):
+class _Statements(cst.CSTVisitor):
+    """A visitor that never enters expressions: no statement is inside one, and most of a module's nodes are."""
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return not isinstance(node, cst.BaseExpression) and super().on_visit(node)
+
+
+class _Places(_Enclosing, _Statements):
     """Where each assignment is: the names of the classes and functions around it."""
 
     def __init__(self) -> None:
@@ -583,7 +592,7 @@ def _sdk_imports_by_depth(module: cst.Module, ruleset: RuleSet) -> list[tuple[cs
     roots = tuple(ruleset.modules)
     found: list[tuple[cst.Import | cst.ImportFrom, bool]] = []
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(_Statements):
         depth = 0
 
         def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
