@@ -17,7 +17,7 @@ import libcst as cst
 from cloudshift.config import Settings
 from cloudshift.engine.detect import Match, detect
 from cloudshift.engine.infer import Program, sdk_uses
-from cloudshift.engine.parse import ParsedModule, SyntaxProblem, parse_source
+from cloudshift.engine.parse import ParsedModule, SyntaxProblem, check_nesting, parse_source
 from cloudshift.engine.plan import Plan, Planner
 from cloudshift.engine.prefilter import Prefilter, build_prefilter
 from cloudshift.engine.project import Project
@@ -232,7 +232,7 @@ class Engine:
             if new_text == text:
                 break
             try:
-                verify(new_text, path)
+                verified = verify(new_text, path)
             except RewriteError as error:
                 failure = FileError(path, f"cloudshift bug, file left unchanged: {error}")
                 return FileResult(path, tuple(findings), (failure,), source, source, ())
@@ -241,7 +241,8 @@ class Engine:
             text = new_text
             if only is not None:  # the editor's one quick fix: its text is all it needs, not a new analysis
                 break
-            parsed = parse_source(text)
+            check_nesting(text)  # what parse_source checks before it parses; verify has parsed it
+            parsed = ParsedModule(verified)
             analysis = self._analyse(path, parsed, self._facts(program, path, text, parsed))
             findings, planner = analysis.findings, analysis.planner
         return FileResult(
