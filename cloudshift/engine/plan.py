@@ -791,13 +791,20 @@ def _comment_ids(node: cst.CSTNode) -> set[int]:
 
 
 def _parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
+    """Each node's parent, from the node being visited when it is entered (asking each node for its
+    `children` would rebuild them: twice the time on a large module)."""
     parents: dict[cst.CSTNode, cst.CSTNode] = {}
+    stack: list[cst.CSTNode] = []
 
     class Visitor(cst.CSTVisitor):
         def on_visit(self, node: cst.CSTNode) -> bool:
-            for child in node.children:
-                parents[child] = node
+            if stack:
+                parents[node] = stack[-1]
+            stack.append(node)
             return True
+
+        def on_leave(self, original_node: cst.CSTNode) -> None:
+            stack.pop()
 
     module.visit(Visitor())
     return parents
