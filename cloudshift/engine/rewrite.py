@@ -396,6 +396,8 @@ def _remove_dead_objects(original: cst.Module, rewritten: cst.Module, ruleset: R
     used is theirs to keep.
     """
     used_before = {key for key, used in _sdk_assignments(original, ruleset).items() if used}
+    if not used_before:
+        return rewritten  # nothing can have become unused: spare resolving the rewritten module
     for _ in range(5):
         dead = {key for key, used in _sdk_assignments(rewritten, ruleset).items() if not used and key in used_before}
         if not dead:
