@@ -333,7 +333,7 @@ class Modules:
         """The population's modules whose text mentions both words (only those are summarised)."""
         both = set(self._spelling(first)) & set(self._spelling(second))
         found = [s for s in map(self.summary, sorted(both)) if s is not None]
-        return found + [s for s in self._extra if s not in found and s in self.mentioning(first)]
+        return found + [s for s in self._extra if s not in found]  # as `mentioning` does
 
 
 Context = frozenset[tuple[int, Value]]  # id(parameter binding) -> the literal passed at this call
@@ -689,8 +689,8 @@ class Program:
         owner, parts = key
         modules = [scope.module]
         if isinstance(owner, Scope) and owner.kind == "module":  # a global: stores may be in any importer
-            words = (parts[0], index)
-            spelled = self.modules.mentioning(parts[0]) if index == "[]" else self.modules.mentioning_all(*words)
+            first = parts[0]
+            spelled = self.modules.mentioning(first) if index == "[]" else self.modules.mentioning_all(first, index)
             modules += [m for m in spelled if m is not scope.module]
         values = []
         for module in modules:
