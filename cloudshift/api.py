@@ -92,9 +92,7 @@ class Workspace:
     def candidates(self) -> set[Path]:
         """The files that can hold a finding, as a run decides: SDK importers and the files importing them."""
         if self._candidates is None:
-            project = self.project
-            self._candidates = project.dependents(p for p in project.texts if self._known_import_key(p)[0])
-            project.set_population(self._candidates)
+            self._candidates = self.project.settle_candidates(lambda path: self._known_import_key(path)[0])
         return self._candidates
 
     def imports(self, path: Path) -> set[Path]:

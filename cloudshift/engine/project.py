@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -91,6 +91,16 @@ class Project:
         resolved = path.resolve()
         if resolved in self.texts:
             self._change(resolved, None)
+
+    def settle_candidates(self, imports_sdk: Callable[[Path], bool]) -> set[Path]:
+        """The files that can hold a finding: SDK importers and, through imports, the files importing them.
+
+        They are also the population searched for callers and subclasses; scan and the editor both
+        decide this here, so they cannot disagree on it.
+        """
+        candidates = self.dependents(path for path in self.texts if imports_sdk(path))
+        self.set_population(candidates)
+        return candidates
 
     def set_population(self, paths: set[Path]) -> None:
         """Search only `paths` (resolved) for callers and subclasses from now on, as a run over the same files does."""
