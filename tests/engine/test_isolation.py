@@ -18,17 +18,11 @@ from cloudshift.engine.parse import MAX_DEPTH, TooDeep, check_nesting
 from tests.engine.pathological import (
     NORMAL,
     cloudshift,
-    fixed_normal,
     generated_module,
     long_expression,
     nested_functions,
     normal_files,
 )
-
-
-@pytest.fixture(scope="module")
-def expected() -> str:
-    return fixed_normal()
 
 
 def hostile_tree(tmp_path: Path, name: str, text: str, normal: int = 3) -> tuple[Path, list[Path]]:

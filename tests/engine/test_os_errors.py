@@ -6,12 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.pathological import NORMAL, cloudshift, fixed_normal, normal_files
-
-
-@pytest.fixture(scope="module")
-def expected() -> str:
-    return fixed_normal()
+from tests.engine.pathological import NORMAL, cloudshift, normal_files
 
 
 def test_a_symlink_loop_in_the_tree_is_reported_and_the_rest_fixed(tmp_path: Path, expected: str) -> None:

@@ -19,16 +19,10 @@ from cloudshift.engine.source import ChangedOnDisk, read_source, write_source
 from tests.engine.pathological import (
     NORMAL,
     cloudshift,
-    fixed_normal,
     generated_module,
     leftovers,
     normal_files,
 )
-
-
-@pytest.fixture(scope="module")
-def expected() -> str:
-    return fixed_normal()
 
 
 def test_a_fixed_symlink_stays_a_link_and_its_target_gets_the_fix(tmp_path: Path, expected: str) -> None:
