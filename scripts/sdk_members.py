@@ -8,6 +8,10 @@ and a call whose method no SDK object has is never a finding: the engine skips i
 evaluating the receiver, which is most of the calls in a large code base. The lists come from
 the SDK classes themselves (imported here, never at scan time: importing oci alone takes seconds),
 so they are data in the rule files like everything else, and a test keeps them current.
+
+Lists only grow: a method an older or newer SDK release has is still a real method for code written
+against that release, so writing keeps every listed name and adds the installed SDK's new ones, and
+`--check` fails only when the installed SDK has a method the list lacks.
 """
 
 from __future__ import annotations
@@ -100,11 +104,26 @@ def members_block(names: Iterable[str]) -> str:
 _EXISTING = re.compile(r"^    members: \[[^\]]*\]\n", re.MULTILINE)
 
 
-def with_members(text: str, obj: str, names: set[str]) -> str:
-    """`text` with the members list of `obj` replaced, or placed after its summary line."""
+def _object_block(text: str, obj: str) -> tuple[int, int]:
+    """Start and end offsets of the YAML block describing `obj`."""
     start = text.index(f"\n  {obj}:\n") + 1
     end = re.compile(r"^  \S", re.MULTILINE).search(text, text.index("\n", start) + 1)
-    block_end = end.start() if end else len(text)
+    return start, end.start() if end else len(text)
+
+
+def listed_members(text: str, obj: str) -> set[str]:
+    """The names in the members list of `obj` (empty when it has none yet)."""
+    start, block_end = _object_block(text, obj)
+    found = _EXISTING.search(text[start:block_end])
+    if found is None:
+        return set()
+    inside = found.group(0).split("[", 1)[1].rsplit("]", 1)[0]
+    return {name.strip() for name in inside.split(",") if name.strip()}
+
+
+def with_members(text: str, obj: str, names: set[str]) -> str:
+    """`text` with the members list of `obj` replaced, or placed after its summary line."""
+    start, block_end = _object_block(text, obj)
     block = text[start:block_end]
     block = _EXISTING.sub("", block)
     summary = re.search(r"^    summary: .*\n", block, re.MULTILINE)
@@ -117,19 +136,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="report stale files instead of writing")
     args = parser.parse_args()
-    stale = []
+    missing: list[str] = []
     for file_name, source in SOURCES.items():
         path = RULES / file_name
         before = path.read_text(encoding="utf-8")
         after = before
         for obj, names in source().items():
-            after = with_members(after, obj, names)
-        if after != before:
-            stale.append(file_name)
-            if not args.check:
-                path.write_text(after, encoding="utf-8")
-    if args.check and stale:
-        print(f"members lists are stale in: {', '.join(stale)} (run python scripts/sdk_members.py)", file=sys.stderr)
+            listed = listed_members(before, obj)
+            missing.extend(f"{file_name}: {obj}.{name}" for name in sorted(names - listed))
+            after = with_members(after, obj, names | listed)
+        if after != before and not args.check:
+            path.write_text(after, encoding="utf-8")
+    if args.check and missing:
+        print(
+            "members lists lack methods the installed SDKs have (run python scripts/sdk_members.py):", file=sys.stderr
+        )
+        print("\n".join(f"  {line}" for line in missing), file=sys.stderr)
         return 1
     return 0
 

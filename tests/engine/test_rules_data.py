@@ -29,6 +29,23 @@ def test_members_lists_are_current() -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_members_lists_keep_methods_of_other_sdk_releases(tmp_path: Path) -> None:
+    """A method only an older SDK release has stays listed; the check fails only on a method the list lacks."""
+    script = tmp_path / "sdk_members_copy.py"
+    script.write_text((REPO / "scripts" / "sdk_members.py").read_text(encoding="utf-8"), encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        members = __import__("sdk_members_copy")
+    finally:
+        sys.path.remove(str(tmp_path))
+    text = (REPO / "rules" / "aws_s3.yaml").read_text(encoding="utf-8")
+    listed = members.listed_members(text, "s3_client")
+    assert {"put_object", "get_object", "copy_object"} <= listed
+    grown = members.with_members(text, "s3_client", listed | {"removed_in_a_later_release"})
+    assert members.listed_members(grown, "s3_client") == listed | {"removed_in_a_later_release"}
+    assert members.listed_members(grown, "s3_bucket") == members.listed_members(text, "s3_bucket")
+
+
 def test_catch_all_matches_only_methods_the_sdk_class_has() -> None:
     ruleset = load_rules()
     assert ruleset.catch_all("s3_client", "put_bucket_policy") is not None
