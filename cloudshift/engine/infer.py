@@ -206,6 +206,11 @@ def unify(values: Iterable[Value]) -> Value:
         }
         return next(iter(merged.values())) if len(merged) == 1 else OneOf(tuple(merged.values()))
     first = known[0]
+    if isinstance(first, Elements) and all(
+        isinstance(v, Elements) and len(v.values) == len(first.values) for v in known
+    ):
+        columns = zip(*(v.values for v in known if isinstance(v, Elements)), strict=True)
+        return Elements(tuple(unify(column) for column in columns))  # a tuple filled in later: by position
     return first if all(_same(first, other) for other in known[1:]) else None
 
 
@@ -656,10 +661,24 @@ class Program:
             if found is not None:
                 return found
         if isinstance(base, ClassRef):
-            return self._class_member(base.cls, name, None)
+            return self._class_attribute(base.cls, name, node, scope, context)
         if node is not None and (base is None or isinstance(base, (Opaque, Instance))):
             return self._stored(name, node, scope, context)
         return None
+
+    def _class_attribute(
+        self, cls: ClassInfo, name: str, node: ast.Attribute | None, scope: Scope, context: Context
+    ) -> Value:
+        """`Cls.name`: the class body's value, and what code stores into `Cls.name` (a cache filled on first use).
+
+        papermill keeps `s3_session = (None, None, None)` on the class and fills it with
+        `S3.s3_session = (session, client, resource)` in `__init__`.
+        """
+        found = self._class_member(cls, name, None)
+        if node is None or isinstance(found, (FunctionRef, ClassRef)):
+            return found
+        stored = self._stored(name, node, scope, context)
+        return found if stored is None else unify([found, stored])
 
     def _sdk_attribute(self, owner: Sdk, name: str) -> Value:
         for creation in self.ruleset.creations_by_member.get((owner.object, name), ()):
