@@ -1045,19 +1045,36 @@ class Program:
         return Sdk(creation.result, certain=certain, confident=confident)
 
     def _context(self, callee: FunctionRef, node: ast.Call, scope: Scope, context: Context) -> Context:
-        """The literal arguments of this call, keyed by the parameter bindings they go to."""
+        """The literal arguments of this call, keyed by the parameter bindings they go to.
+
+        A parameter passed on as it is (`util.get_module(name)` inside `_get_module(self, name)`)
+        carries the literal its own call gave it.
+        """
         function = callee.function
         params = function.params
         offset = 1 if callee.bound is not None and function.self_name is not None else 0
         names = [p.arg for p in params[offset:]]
         bound = bind_arguments(Signature(tuple(names), (), False), node, lenient=True) or {}
+        given = dict(context)
         entries: list[tuple[int, Value]] = []
         for name, argument in bound.items():
-            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                binding = function.scope.bindings.get(name, [None])[0]
-                if binding is not None and binding.kind is Kind.PARAM:
-                    entries.append((id(binding), Const(argument.value)))
+            literal = self._literal_argument(argument, scope, given)
+            binding = function.scope.bindings.get(name, [None])[0]
+            if literal is not None and binding is not None and binding.kind is Kind.PARAM:
+                entries.append((id(binding), literal))
         return frozenset(entries)
+
+    @staticmethod
+    def _literal_argument(argument: ast.expr, scope: Scope, given: dict[int, Value]) -> Const | None:
+        """A string literal, or a parameter of the calling function that this call's context binds to one."""
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            return Const(argument.value)
+        if isinstance(argument, ast.Name) and given:
+            for binding in scope.bindings.get(argument.id, ()):
+                passed = given.get(id(binding))
+                if binding.kind is Kind.PARAM and isinstance(passed, Const):
+                    return passed
+        return None
 
     def _returns(self, function: FunctionInfo, context: Context, bound: Value) -> Value:
         context = context | self._receiver_context(function, bound)
