@@ -6,7 +6,7 @@ produce valid Python raises `RewriteError` and the caller keeps the original tex
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -14,7 +14,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from cloudshift.engine.detect import Match
-from cloudshift.engine.plan import CreationFix, Decision, Plan, dict_entries
+from cloudshift.engine.plan import CreationFix, Decision, Plan, Planner, dict_entries
 from cloudshift.engine.resolve import Resolver, bind_arguments
 from cloudshift.rules.pattern import block_placeholder, normalized_code, replacement
 from cloudshift.rules.ruleset import RuleSet
@@ -51,12 +51,14 @@ class Shim:
     factory: str = SHIM_FACTORY
 
 
-def apply_plan(module: cst.Module, plan: Plan, ruleset: RuleSet, shim: Shim) -> str:
-    """The module's new text with every planned fix applied, imports and dead objects tidied."""
-    rewritten = module.visit(_Rewriter(plan, shim))
+def apply_plan(planner: Planner, plan: Plan, shim: Shim) -> str:
+    """The planner's module's new text with `plan` (one of its plans) applied, imports and dead objects tidied."""
+    module, ruleset = planner.module, planner.ruleset
+    rewritten = module.visit(_Rewriter(plan, shim, planner.parents))
     if rewritten.deep_equals(module):
         return module.code
-    rewritten = _remove_dead_objects(module, rewritten, ruleset)
+    if _may_leave_unused(plan, planner.resolver):
+        rewritten = _remove_dead_objects(module, rewritten, ruleset)
     # LibCST's import visitors resolve scopes over the whole module: run them only when needed.
     lazy = _LazyShimImport(shim, tuple(ruleset.modules)) if _imports_sdk_only_in_functions(module, ruleset) else None
     if lazy is not None:
@@ -153,11 +155,16 @@ def verify(code: str, path: str) -> cst.Module:
 
 
 class _Rewriter(cst.CSTTransformer):
-    """Replaces planned nodes bottom-up, so templates see already-rewritten receivers and arguments."""
+    """Replaces planned nodes bottom-up, so templates see already-rewritten receivers and arguments.
 
-    def __init__(self, plan: Plan, shim: Shim) -> None:
+    It enters only the nodes on the way to a planned one: the rest of a large module stays as it is,
+    unvisited (a quick fix changes one call in thousands of lines).
+    """
+
+    def __init__(self, plan: Plan, shim: Shim, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
         self.plan = plan
         self.shim = shim
+        self.entered = _with_ancestors(_planned_nodes(plan), parents)
         self.updated_calls: dict[int, cst.Call] = {}
         found = [d.found for _, d in plan.targets.values() if d.found is not None]
         self.removed = {id(node) for match in found for node in match.nodes[:-1]}  # statements before a pattern's last
@@ -165,6 +172,9 @@ class _Rewriter(cst.CSTTransformer):
         self.captured = {id(node) for match in found for node in match.captures.values()}
         self.updated_captures: dict[int, cst.CSTNode] = {}
         self.quotes: list[str] = []  # the quote of each f-string the visit is inside
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return super().on_visit(node) and id(node) in self.entered
 
     def visit_FormattedString(self, node: cst.FormattedString) -> None:
         self.quotes.append(node.quote)
@@ -206,10 +216,10 @@ class _Rewriter(cst.CSTTransformer):
         if key in self.plan.creations:
             return self._replace(updated_node, self._render_creation(self.plan.creations[key], updated_node))
         if key in self.plan.fields and isinstance(updated_node, cst.Attribute):
-            return updated_node.with_changes(attr=cst.Name(self.plan.fields[key]))
+            return updated_node.with_changes(attr=cst.Name(self.plan.fields[key].name))
         if key in self.plan.fields and isinstance(updated_node, cst.Subscript):  # obj["Key"] -> obj.key
             return cst.Attribute(
-                updated_node.value, cst.Name(self.plan.fields[key]), lpar=updated_node.lpar, rpar=updated_node.rpar
+                updated_node.value, cst.Name(self.plan.fields[key].name), lpar=updated_node.lpar, rpar=updated_node.rpar
             )
         return updated_node
 
@@ -387,6 +397,99 @@ def _add_keywords(expression: cst.BaseExpression, keywords: list[tuple[str, cst.
     if isinstance(expression, cst.Attribute):
         return expression.with_changes(value=_add_keywords(expression.value, keywords))
     raise ValueError("a template with keywords must end in a call or an attribute of one")
+
+
+def _planned_nodes(plan: Plan) -> Iterator[cst.CSTNode]:
+    """Every node the rewriter replaces, removes or reads back once rewritten."""
+    for match, decision in plan.targets.values():
+        yield match.node
+        yield from _replaced_by(decision)
+        if decision.found is not None:
+            yield from decision.found.captures.values()
+    for fix in plan.creations.values():
+        yield fix.node
+    for field in plan.fields.values():
+        yield field.read
+
+
+def _replaced_by(decision: Decision) -> Iterator[cst.CSTNode]:
+    """The code a decision's fix replaces: its target, and the statements a pattern matched."""
+    if decision.target is not None:
+        yield decision.target
+    if decision.found is not None:
+        yield from decision.found.nodes
+
+
+def _with_ancestors(nodes: Iterable[cst.CSTNode], parents: Mapping[cst.CSTNode, cst.CSTNode]) -> set[int]:
+    """The ids of `nodes` and of every node above them, up to the module."""
+    reached: set[int] = set()
+    for node in nodes:
+        current: cst.CSTNode | None = node
+        while current is not None and id(current) not in reached:
+            reached.add(id(current))
+            current = parents.get(current)
+    return reached
+
+
+def _may_leave_unused(plan: Plan, resolver: Resolver) -> bool:
+    """Whether the plan drops every read of some binding; only then can an SDK object become unused.
+
+    A binding still read in code the fixes keep stays used, so the rewritten module need not be
+    resolved again to look for dead objects (most of a large module's quick fix, for nothing).
+    """
+    dropped: set[int] = set()
+    for match, decision in plan.targets.values():
+        for replaced in _replaced_by(decision):
+            dropped |= _ids_within(replaced, _copied(match, decision))
+    for fix in plan.creations.values():
+        dropped |= _ids_within(fix.node, _creation_copied(fix))
+    read_dropped: set[int] = set()
+    read_kept: set[int] = set()
+    for bindings, node, _ in resolver.loads():
+        if bindings is not None:
+            (read_dropped if id(node) in dropped else read_kept).add(id(bindings))
+    return bool(read_dropped - read_kept)
+
+
+def _copied(match: Match, decision: Decision) -> list[cst.CSTNode]:
+    """The code a fix copies into its replacement: the arguments its template (and, for a call, its
+    keywords) take, the receiver for `{self}`, and the code a pattern's `$name`s captured."""
+    if decision.variant is None:
+        return []
+    template = decision.variant.template
+    copied: list[cst.CSTNode] = [value for name, value in decision.values.items() if name in template.placeholders]
+    if decision.found is None:
+        copied += [value for name, value in decision.values.items() if name.startswith("keyword:")]
+    else:
+        copied += [node for name, node in decision.found.captures.items() if name in template.variables]
+    if template.uses_receiver and isinstance(match.node, cst.Call) and isinstance(match.node.func, cst.Attribute):
+        copied.append(match.node.func.value)
+    return copied
+
+
+def _creation_copied(fix: CreationFix) -> list[cst.CSTNode]:
+    """The code a creation's rewrite copies: its template's arguments, and the receiver for `{self}`."""
+    template = fix.creation.template
+    copied: list[cst.CSTNode] = list(fix.values.values())
+    if template is not None and template.uses_receiver:
+        copied.append(fix.node.func.value if isinstance(fix.node, cst.Call) else fix.node.value)  # type: ignore[attr-defined]
+    return copied
+
+
+def _ids_within(root: cst.CSTNode, kept: Iterable[cst.CSTNode]) -> set[int]:
+    """The ids of `root` and every node inside it, except inside the `kept` nodes."""
+    skipped = {id(node) for node in kept}
+    found: set[int] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if id(node) in skipped:
+                return False
+            found.add(id(node))
+            return True
+
+    root.visit(Visitor())
+    return found
 
 
 def _remove_dead_objects(original: cst.Module, rewritten: cst.Module, ruleset: RuleSet) -> cst.Module:
