@@ -58,15 +58,16 @@ def apply_plan(planner: Planner, plan: Plan, shim: Shim) -> str:
     if rewritten.deep_equals(module):
         return module.code
     if _may_leave_unused(plan, planner.resolver):
-        rewritten = _remove_dead_objects(module, rewritten, ruleset)
+        rewritten = _remove_dead_objects(planner.resolver, module, rewritten, ruleset)
     # LibCST's import visitors resolve scopes over the whole module: run them only when needed.
     lazy = _LazyShimImport(shim, tuple(ruleset.modules)) if _imports_sdk_only_in_functions(module, ruleset) else None
     if lazy is not None:
         rewritten = rewritten.visit(lazy)
     if (lazy is None or lazy.elsewhere) and not _imports_factory(rewritten, shim):
         rewritten = _add_shim_import(rewritten, shim)
-    names = _names_in_code(rewritten)
-    maybe_unused = [s for s in _sdk_imports(rewritten, ruleset) if _binds_unused_name(s, names)]
+    imports = _sdk_imports(rewritten, ruleset)
+    names = _names_in_code(rewritten, {name for statement in imports for name in _bound_names(statement)})
+    maybe_unused = [s for s in imports if not names.issuperset(_bound_names(s))]
     if maybe_unused:
         context = CodemodContext()
         for statement in maybe_unused:
@@ -111,18 +112,16 @@ def _is_import_line(statement: cst.BaseStatement) -> bool:
     )
 
 
-def _binds_unused_name(statement: cst.Import | cst.ImportFrom, names: set[str]) -> bool:
-    """Whether the import binds a name the code never mentions (then LibCST's scope analysis decides)."""
+def _bound_names(statement: cst.Import | cst.ImportFrom) -> set[str]:
+    """The names an import binds; one the code never mentions leaves the import for LibCST's scope analysis."""
     aliases = [] if isinstance(statement.names, cst.ImportStar) else statement.names
-    for alias in aliases:
-        bound = alias.asname.name if alias.asname is not None else alias.name
-        if _dotted_code(bound).split(".")[0] not in names:
-            return True
-    return False
+    bound = (alias.asname.name if alias.asname is not None else alias.name for alias in aliases)
+    return {_dotted_code(name).split(".")[0] for name in bound}
 
 
-def _names_in_code(module: cst.Module) -> set[str]:
-    """Every name the code outside import statements mentions (attribute names after a dot excluded)."""
+def _names_in_code(module: cst.Module, wanted: set[str]) -> set[str]:
+    """The names the code outside import statements mentions (attribute names after a dot excluded),
+    read statement by statement until every `wanted` one is seen: usually near the top of a large module."""
     names: set[str] = set()
 
     class Visitor(cst.CSTVisitor):
@@ -139,7 +138,11 @@ def _names_in_code(module: cst.Module) -> set[str]:
         def visit_Name(self, node: cst.Name) -> None:
             names.add(node.value)
 
-    module.visit(Visitor())
+    visitor = Visitor()
+    for statement in module.body:
+        if wanted <= names:
+            break
+        statement.visit(visitor)
     return names
 
 
@@ -443,6 +446,11 @@ def _may_leave_unused(plan: Plan, resolver: Resolver) -> bool:
             dropped |= _ids_within(replaced, _copied(match, decision))
     for fix in plan.creations.values():
         dropped |= _ids_within(fix.node, _creation_copied(fix))
+    return _reads_only_within(resolver, dropped)
+
+
+def _reads_only_within(resolver: Resolver, dropped: set[int]) -> bool:
+    """Whether some binding is read only inside the `dropped` nodes (given by id)."""
     read_dropped: set[int] = set()
     read_kept: set[int] = set()
     for bindings, node, _ in resolver.loads():
@@ -476,6 +484,11 @@ def _creation_copied(fix: CreationFix) -> list[cst.CSTNode]:
     return copied
 
 
+def _ids_within_all(roots: Iterable[cst.CSTNode]) -> set[int]:
+    """The ids of these nodes and of every node inside them."""
+    return set().union(*(_ids_within(root, ()) for root in roots))
+
+
 def _ids_within(root: cst.CSTNode, kept: Iterable[cst.CSTNode]) -> set[int]:
     """The ids of `root` and every node inside it, except inside the `kept` nodes."""
     skipped = {id(node) for node in kept}
@@ -492,30 +505,38 @@ def _ids_within(root: cst.CSTNode, kept: Iterable[cst.CSTNode]) -> set[int]:
     return found
 
 
-def _remove_dead_objects(original: cst.Module, rewritten: cst.Module, ruleset: RuleSet) -> cst.Module:
+def _remove_dead_objects(
+    resolver: Resolver, original: cst.Module, rewritten: cst.Module, ruleset: RuleSet
+) -> cst.Module:
     """Drop `x = <SDK object>` statements the rewrite left unused (the client, the namespace lookup).
 
-    Only bindings that were used before the rewrite are removed: an SDK object the author never
-    used is theirs to keep.
+    Only bindings that were used before the rewrite (as `resolver`, the original's, sees them) are
+    removed: an SDK object the author never used is theirs to keep. Dropping a statement can leave
+    another object unused only when it held that object's last read; only then is the module
+    resolved once more.
     """
-    used_before = {key for key, used in _sdk_assignments(original, ruleset).items() if used}
+    used_before = {key for key, used in _sdk_assignments(original, resolver).items() if used}
     if not used_before:
         return rewritten  # nothing can have become unused: spare resolving the rewritten module
     for _ in range(5):
-        dead = {key for key, used in _sdk_assignments(rewritten, ruleset).items() if not used and key in used_before}
+        resolver = Resolver(rewritten, ruleset)
+        dead = {key for key, used in _sdk_assignments(rewritten, resolver).items() if not used and key in used_before}
         if not dead:
             break
-        rewritten = rewritten.visit(_DropAssignments(dead))
+        dropping = _DropAssignments(dead)
+        rewritten = rewritten.visit(dropping)
+        if not _reads_only_within(resolver, _ids_within_all(dropping.dropped)):
+            break
     return rewritten
 
 
 AssignmentKey = tuple[tuple[str, ...], str]  # the enclosing class and function names, the statement's text
 
 
-def _sdk_assignments(module: cst.Module, ruleset: RuleSet) -> dict[AssignmentKey, bool]:
+def _sdk_assignments(module: cst.Module, resolver: Resolver) -> dict[AssignmentKey, bool]:
     """`target = value` statements whose value is an SDK object, keyed by where they are and their text, and
-    whether they are used. The place tells apart equal lines in different functions."""
-    resolver = Resolver(module, ruleset)
+    whether they are used (as `resolver`, the module's, sees them). The place tells apart equal lines in
+    different functions."""
     loaded = {id(bindings) for bindings, uses in resolver.sdk_groups() if uses}
     places = _Places()
     module.visit(places)
@@ -638,9 +659,12 @@ class _RemoveImports(_KeepComments, RemoveImportsVisitor):
 
 
 class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
+    """Removes the dead assignments; `dropped` lists them as they were in the module visited."""
+
     def __init__(self, dead: set[AssignmentKey]) -> None:
         super().__init__()
         self.dead = dead
+        self.dropped: list[cst.BaseSmallStatement] = []
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         self.stack.pop()
@@ -656,7 +680,9 @@ class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
-        kept = [s for s in updated_node.body if not self._is_dead(s)]
+        pairs = list(zip(original_node.body, updated_node.body, strict=True))
+        self.dropped.extend(original for original, _ in pairs if self._is_dead(original))
+        kept = [updated for original, updated in pairs if not self._is_dead(original)]
         if len(kept) == len(updated_node.body):
             return updated_node
         if not kept:
