@@ -228,7 +228,7 @@ class Engine:
             plan = planner.plan(level)
             if only is not None:
                 plan = _restrict(plan, {(f.span, f.rule) for f in wanted}, parsed)
-            new_text = apply_plan(parsed.module, plan, self.ruleset, self.shim)
+            new_text = apply_plan(planner, plan, self.shim)
             if new_text == text:
                 break
             try:

@@ -61,6 +61,14 @@ class CreationFix:
     scope: Scope
 
 
+@dataclass(frozen=True)
+class FieldFix:
+    """An SDK attribute or entry read (`blob.name`, `obj["Key"]`) that becomes a shim attribute."""
+
+    read: cst.Attribute | cst.Subscript
+    name: str  # the shim attribute
+
+
 @dataclass
 class Plan:
     """Everything the rewriter applies at one safety level."""
@@ -68,7 +76,7 @@ class Plan:
     decisions: dict[int, Decision]  # id(match.node) -> decision (applied or not)
     applied: list[Match]
     creations: dict[int, CreationFix]  # id(node) -> creation rewrite
-    fields: dict[int, str]  # id(attribute node) -> shim attribute name
+    fields: dict[int, FieldFix]  # id(attribute or subscript node) -> the shim attribute it becomes
     targets: dict[int, tuple[Match, Decision]]  # id(target node) -> what replaces it
     profiles: dict[int, ProfileEntry] = field(default_factory=dict)  # id(target or creation node) -> its profile
 
@@ -717,8 +725,8 @@ class _GroupAnalysis:
             inner = node.func.value if isinstance(node, cst.Call) else node.value  # type: ignore[attr-defined]
             self._collect_chain(inner, scope, fixes)
 
-    def field_fixes(self) -> dict[int, str]:
-        fields: dict[int, str] = {}
+    def field_fixes(self) -> dict[int, FieldFix]:
+        fields: dict[int, FieldFix] = {}
         for bindings, uses in self.resolver.sdk_groups():
             if id(bindings) in self.blocked:
                 continue
@@ -727,7 +735,7 @@ class _GroupAnalysis:
                 if isinstance(parent, (cst.Attribute, cst.Subscript)) and parent.value is node:
                     name = self._field_name(parent, scope)
                     if name is not None:
-                        fields[id(parent)] = name
+                        fields[id(parent)] = FieldFix(parent, name)
         return fields
 
 

@@ -404,12 +404,17 @@ class Resolver:
         """Every name or `self` attribute that holds an SDK object, with all its loads."""
         if self._groups is None:
             groups: dict[int, tuple[list[Source], list[tuple[cst.CSTNode, Scope]]]] = {}
-            for name, scope in self.collector.names:
-                self._add_group_use(groups, self.bindings_of(name.value, scope), name, scope)
-            for use in self.attribute_reads():
-                self._add_group_use(groups, self.self_attribute_bindings(use.node, use.scope), use.node, use.scope)
+            for bindings, node, scope in self.loads():
+                self._add_group_use(groups, bindings, node, scope)
             self._groups = list(groups.values())
         return self._groups
+
+    def loads(self) -> Iterator[tuple[list[Source] | None, cst.CSTNode, Scope]]:
+        """Every read of a name or a `self` attribute, with the bindings it reads (None when unbound here)."""
+        for name, scope in self.collector.names:
+            yield self.bindings_of(name.value, scope), name, scope
+        for use in self.attribute_reads():
+            yield self.self_attribute_bindings(use.node, use.scope), use.node, use.scope
 
     def _add_group_use(
         self,

@@ -6,7 +6,7 @@ produce valid Python raises `RewriteError` and the caller keeps the original tex
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -14,7 +14,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from cloudshift.engine.detect import Match
-from cloudshift.engine.plan import CreationFix, Decision, Plan, dict_entries
+from cloudshift.engine.plan import CreationFix, Decision, Plan, Planner, dict_entries
 from cloudshift.engine.resolve import Resolver, bind_arguments
 from cloudshift.rules.pattern import block_placeholder, normalized_code, replacement
 from cloudshift.rules.ruleset import RuleSet
@@ -51,20 +51,23 @@ class Shim:
     factory: str = SHIM_FACTORY
 
 
-def apply_plan(module: cst.Module, plan: Plan, ruleset: RuleSet, shim: Shim) -> str:
-    """The module's new text with every planned fix applied, imports and dead objects tidied."""
-    rewritten = module.visit(_Rewriter(plan, shim))
+def apply_plan(planner: Planner, plan: Plan, shim: Shim) -> str:
+    """The planner's module's new text with `plan` (one of its plans) applied, imports and dead objects tidied."""
+    module, ruleset = planner.module, planner.ruleset
+    rewritten = module.visit(_Rewriter(plan, shim, planner.parents))
     if rewritten.deep_equals(module):
         return module.code
-    rewritten = _remove_dead_objects(module, rewritten, ruleset)
+    if _may_leave_unused(plan, planner.resolver):
+        rewritten = _remove_dead_objects(planner.resolver, module, rewritten, ruleset)
     # LibCST's import visitors resolve scopes over the whole module: run them only when needed.
     lazy = _LazyShimImport(shim, tuple(ruleset.modules)) if _imports_sdk_only_in_functions(module, ruleset) else None
     if lazy is not None:
         rewritten = rewritten.visit(lazy)
     if (lazy is None or lazy.elsewhere) and not _imports_factory(rewritten, shim):
         rewritten = _add_shim_import(rewritten, shim)
-    names = _names_in_code(rewritten)
-    maybe_unused = [s for s in _sdk_imports(rewritten, ruleset) if _binds_unused_name(s, names)]
+    imports = _sdk_imports(rewritten, ruleset)
+    names = _names_in_code(rewritten, {name for statement in imports for name in _bound_names(statement)})
+    maybe_unused = [s for s in imports if not names.issuperset(_bound_names(s))]
     if maybe_unused:
         context = CodemodContext()
         for statement in maybe_unused:
@@ -109,18 +112,16 @@ def _is_import_line(statement: cst.BaseStatement) -> bool:
     )
 
 
-def _binds_unused_name(statement: cst.Import | cst.ImportFrom, names: set[str]) -> bool:
-    """Whether the import binds a name the code never mentions (then LibCST's scope analysis decides)."""
+def _bound_names(statement: cst.Import | cst.ImportFrom) -> set[str]:
+    """The names an import binds; one the code never mentions leaves the import for LibCST's scope analysis."""
     aliases = [] if isinstance(statement.names, cst.ImportStar) else statement.names
-    for alias in aliases:
-        bound = alias.asname.name if alias.asname is not None else alias.name
-        if _dotted_code(bound).split(".")[0] not in names:
-            return True
-    return False
+    bound = (alias.asname.name if alias.asname is not None else alias.name for alias in aliases)
+    return {_dotted_code(name).split(".")[0] for name in bound}
 
 
-def _names_in_code(module: cst.Module) -> set[str]:
-    """Every name the code outside import statements mentions (attribute names after a dot excluded)."""
+def _names_in_code(module: cst.Module, wanted: set[str]) -> set[str]:
+    """The names the code outside import statements mentions (attribute names after a dot excluded),
+    read statement by statement until every `wanted` one is seen: usually near the top of a large module."""
     names: set[str] = set()
 
     class Visitor(cst.CSTVisitor):
@@ -137,7 +138,11 @@ def _names_in_code(module: cst.Module) -> set[str]:
         def visit_Name(self, node: cst.Name) -> None:
             names.add(node.value)
 
-    module.visit(Visitor())
+    visitor = Visitor()
+    for statement in module.body:
+        if wanted <= names:
+            break
+        statement.visit(visitor)
     return names
 
 
@@ -153,11 +158,16 @@ def verify(code: str, path: str) -> cst.Module:
 
 
 class _Rewriter(cst.CSTTransformer):
-    """Replaces planned nodes bottom-up, so templates see already-rewritten receivers and arguments."""
+    """Replaces planned nodes bottom-up, so templates see already-rewritten receivers and arguments.
 
-    def __init__(self, plan: Plan, shim: Shim) -> None:
+    It enters only the nodes on the way to a planned one: the rest of a large module stays as it is,
+    unvisited (a quick fix changes one call in thousands of lines).
+    """
+
+    def __init__(self, plan: Plan, shim: Shim, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
         self.plan = plan
         self.shim = shim
+        self.entered = _with_ancestors(_planned_nodes(plan), parents)
         self.updated_calls: dict[int, cst.Call] = {}
         found = [d.found for _, d in plan.targets.values() if d.found is not None]
         self.removed = {id(node) for match in found for node in match.nodes[:-1]}  # statements before a pattern's last
@@ -165,6 +175,9 @@ class _Rewriter(cst.CSTTransformer):
         self.captured = {id(node) for match in found for node in match.captures.values()}
         self.updated_captures: dict[int, cst.CSTNode] = {}
         self.quotes: list[str] = []  # the quote of each f-string the visit is inside
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return super().on_visit(node) and id(node) in self.entered
 
     def visit_FormattedString(self, node: cst.FormattedString) -> None:
         self.quotes.append(node.quote)
@@ -206,10 +219,10 @@ class _Rewriter(cst.CSTTransformer):
         if key in self.plan.creations:
             return self._replace(updated_node, self._render_creation(self.plan.creations[key], updated_node))
         if key in self.plan.fields and isinstance(updated_node, cst.Attribute):
-            return updated_node.with_changes(attr=cst.Name(self.plan.fields[key]))
+            return updated_node.with_changes(attr=cst.Name(self.plan.fields[key].name))
         if key in self.plan.fields and isinstance(updated_node, cst.Subscript):  # obj["Key"] -> obj.key
             return cst.Attribute(
-                updated_node.value, cst.Name(self.plan.fields[key]), lpar=updated_node.lpar, rpar=updated_node.rpar
+                updated_node.value, cst.Name(self.plan.fields[key].name), lpar=updated_node.lpar, rpar=updated_node.rpar
             )
         return updated_node
 
@@ -389,30 +402,141 @@ def _add_keywords(expression: cst.BaseExpression, keywords: list[tuple[str, cst.
     raise ValueError("a template with keywords must end in a call or an attribute of one")
 
 
-def _remove_dead_objects(original: cst.Module, rewritten: cst.Module, ruleset: RuleSet) -> cst.Module:
+def _planned_nodes(plan: Plan) -> Iterator[cst.CSTNode]:
+    """Every node the rewriter replaces, removes or reads back once rewritten."""
+    for match, decision in plan.targets.values():
+        yield match.node
+        yield from _replaced_by(decision)
+        if decision.found is not None:
+            yield from decision.found.captures.values()
+    for fix in plan.creations.values():
+        yield fix.node
+    for field in plan.fields.values():
+        yield field.read
+
+
+def _replaced_by(decision: Decision) -> Iterator[cst.CSTNode]:
+    """The code a decision's fix replaces: its target, and the statements a pattern matched."""
+    if decision.target is not None:
+        yield decision.target
+    if decision.found is not None:
+        yield from decision.found.nodes
+
+
+def _with_ancestors(nodes: Iterable[cst.CSTNode], parents: Mapping[cst.CSTNode, cst.CSTNode]) -> set[int]:
+    """The ids of `nodes` and of every node above them, up to the module."""
+    reached: set[int] = set()
+    for node in nodes:
+        current: cst.CSTNode | None = node
+        while current is not None and id(current) not in reached:
+            reached.add(id(current))
+            current = parents.get(current)
+    return reached
+
+
+def _may_leave_unused(plan: Plan, resolver: Resolver) -> bool:
+    """Whether the plan drops every read of some binding; only then can an SDK object become unused.
+
+    A binding still read in code the fixes keep stays used, so the rewritten module need not be
+    resolved again to look for dead objects (most of a large module's quick fix, for nothing).
+    """
+    dropped: set[int] = set()
+    for match, decision in plan.targets.values():
+        for replaced in _replaced_by(decision):
+            dropped |= _ids_within(replaced, _copied(match, decision))
+    for fix in plan.creations.values():
+        dropped |= _ids_within(fix.node, _creation_copied(fix))
+    return _reads_only_within(resolver, dropped)
+
+
+def _reads_only_within(resolver: Resolver, dropped: set[int]) -> bool:
+    """Whether some binding is read only inside the `dropped` nodes (given by id)."""
+    read_dropped: set[int] = set()
+    read_kept: set[int] = set()
+    for bindings, node, _ in resolver.loads():
+        if bindings is not None:
+            (read_dropped if id(node) in dropped else read_kept).add(id(bindings))
+    return bool(read_dropped - read_kept)
+
+
+def _copied(match: Match, decision: Decision) -> list[cst.CSTNode]:
+    """The code a fix copies into its replacement: the arguments its template (and, for a call, its
+    keywords) take, the receiver for `{self}`, and the code a pattern's `$name`s captured."""
+    if decision.variant is None:
+        return []
+    template = decision.variant.template
+    copied: list[cst.CSTNode] = [value for name, value in decision.values.items() if name in template.placeholders]
+    if decision.found is None:
+        copied += [value for name, value in decision.values.items() if name.startswith("keyword:")]
+    else:
+        copied += [node for name, node in decision.found.captures.items() if name in template.variables]
+    if template.uses_receiver and isinstance(match.node, cst.Call) and isinstance(match.node.func, cst.Attribute):
+        copied.append(match.node.func.value)
+    return copied
+
+
+def _creation_copied(fix: CreationFix) -> list[cst.CSTNode]:
+    """The code a creation's rewrite copies: its template's arguments, and the receiver for `{self}`."""
+    template = fix.creation.template
+    copied: list[cst.CSTNode] = list(fix.values.values())
+    if template is not None and template.uses_receiver:
+        copied.append(fix.node.func.value if isinstance(fix.node, cst.Call) else fix.node.value)  # type: ignore[attr-defined]
+    return copied
+
+
+def _ids_within_all(roots: Iterable[cst.CSTNode]) -> set[int]:
+    """The ids of these nodes and of every node inside them."""
+    return set().union(*(_ids_within(root, ()) for root in roots))
+
+
+def _ids_within(root: cst.CSTNode, kept: Iterable[cst.CSTNode]) -> set[int]:
+    """The ids of `root` and every node inside it, except inside the `kept` nodes."""
+    skipped = {id(node) for node in kept}
+    found: set[int] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if id(node) in skipped:
+                return False
+            found.add(id(node))
+            return True
+
+    root.visit(Visitor())
+    return found
+
+
+def _remove_dead_objects(
+    resolver: Resolver, original: cst.Module, rewritten: cst.Module, ruleset: RuleSet
+) -> cst.Module:
     """Drop `x = <SDK object>` statements the rewrite left unused (the client, the namespace lookup).
 
-    Only bindings that were used before the rewrite are removed: an SDK object the author never
-    used is theirs to keep.
+    Only bindings that were used before the rewrite (as `resolver`, the original's, sees them) are
+    removed: an SDK object the author never used is theirs to keep. Dropping a statement can leave
+    another object unused only when it held that object's last read; only then is the module
+    resolved once more.
     """
-    used_before = {key for key, used in _sdk_assignments(original, ruleset).items() if used}
+    used_before = {key for key, used in _sdk_assignments(original, resolver).items() if used}
     if not used_before:
         return rewritten  # nothing can have become unused: spare resolving the rewritten module
     for _ in range(5):
-        dead = {key for key, used in _sdk_assignments(rewritten, ruleset).items() if not used and key in used_before}
+        resolver = Resolver(rewritten, ruleset)
+        dead = {key for key, used in _sdk_assignments(rewritten, resolver).items() if not used and key in used_before}
         if not dead:
             break
-        rewritten = rewritten.visit(_DropAssignments(dead))
+        dropping = _DropAssignments(dead)
+        rewritten = rewritten.visit(dropping)
+        if not _reads_only_within(resolver, _ids_within_all(dropping.dropped)):
+            break
     return rewritten
 
 
 AssignmentKey = tuple[tuple[str, ...], str]  # the enclosing class and function names, the statement's text
 
 
-def _sdk_assignments(module: cst.Module, ruleset: RuleSet) -> dict[AssignmentKey, bool]:
+def _sdk_assignments(module: cst.Module, resolver: Resolver) -> dict[AssignmentKey, bool]:
     """`target = value` statements whose value is an SDK object, keyed by where they are and their text, and
-    whether they are used. The place tells apart equal lines in different functions."""
-    resolver = Resolver(module, ruleset)
+    whether they are used (as `resolver`, the module's, sees them). The place tells apart equal lines in
+    different functions."""
     loaded = {id(bindings) for bindings, uses in resolver.sdk_groups() if uses}
     places = _Places()
     module.visit(places)
@@ -535,9 +659,12 @@ class _RemoveImports(_KeepComments, RemoveImportsVisitor):
 
 
 class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
+    """Removes the dead assignments; `dropped` lists them as they were in the module visited."""
+
     def __init__(self, dead: set[AssignmentKey]) -> None:
         super().__init__()
         self.dead = dead
+        self.dropped: list[cst.BaseSmallStatement] = []
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         self.stack.pop()
@@ -553,7 +680,9 @@ class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
-        kept = [s for s in updated_node.body if not self._is_dead(s)]
+        pairs = list(zip(original_node.body, updated_node.body, strict=True))
+        self.dropped.extend(original for original, _ in pairs if self._is_dead(original))
+        kept = [updated for original, updated in pairs if not self._is_dead(original)]
         if len(kept) == len(updated_node.body):
             return updated_node
         if not kept:
