@@ -271,6 +271,11 @@ class _Collector:
         for statement in statements:
             self.statement(statement, scope)
 
+    def after_value(self, node: ast.stmt) -> None:
+        """An assignment binds once its value is computed: `blob = blob.download_as_bytes()` reads the old `blob`."""
+        if node.end_lineno is not None and node.end_col_offset is not None:
+            self.position = (node.end_lineno, node.end_col_offset)
+
     def statement(self, node: ast.stmt, scope: Scope) -> None:
         self.position = (node.lineno, node.col_offset)
         if isinstance(node, ast.If):
@@ -285,13 +290,16 @@ class _Collector:
             self.class_def(node, scope)
         elif isinstance(node, ast.Assign):
             self.expressions([node.value], scope)
+            self.after_value(node)
             for target in node.targets:
                 self.target(target, Binding(Kind.VALUE, scope, node.value), scope)
         elif isinstance(node, ast.AnnAssign):
             self.expressions([node.annotation, *([node.value] if node.value else [])], scope)
+            self.after_value(node)
             self.target(node.target, Binding(Kind.ANNOTATED, scope, node), scope)
         elif isinstance(node, ast.AugAssign):
             self.expressions([node.value], scope)
+            self.after_value(node)
             if isinstance(node.target, ast.Name):
                 self.bind(scope, node.target.id, Binding(Kind.UNKNOWN, scope))
         elif isinstance(node, (ast.With, ast.AsyncWith)):
