@@ -925,6 +925,9 @@ class Program:
             return self._member_call(callee, node, scope, context)
         if isinstance(callee, FunctionRef):
             function = callee.function
+            forwarded = _forwarded_argument(function, node)
+            if forwarded is not None:  # `run_in_thread(session.client)("s3")` is `session.client("s3")`
+                return self.value(forwarded, scope, context)
             if function.has_decorator("contextmanager", "asynccontextmanager"):
                 return unify(
                     self.value(y, function.scope, self._context(callee, node, scope, context)) for y in function.yields
@@ -1292,6 +1295,44 @@ class Program:
         if isinstance(value, ClassRef):
             return Instance(value.cls)
         return None
+
+
+def _forwarded_argument(function: FunctionInfo, call: ast.Call) -> ast.expr | None:
+    """The argument of `call` that `function` hands back wrapped: `f(func)` returns a closure calling `func(*a, **k)`.
+
+    Wrappers that run a function in an executor, retry it or time it return a function that
+    forwards every argument to the one they were given; calling that result is calling it.
+    """
+    parameter = _forwarding_parameter(function)
+    if parameter is None or function.self_name is not None:
+        return None
+    bound = bind_arguments(Signature(tuple(p.arg for p in function.params), (), False), call, lenient=True)
+    return (bound or {}).get(parameter)
+
+
+def _forwarding_parameter(function: FunctionInfo) -> str | None:
+    """The parameter a wrapper factory's returned closure calls with all of its own arguments, if any."""
+    node = function.node
+    if isinstance(node, ast.Lambda) or len(function.returns) != 1 or not isinstance(function.returns[0], ast.Name):
+        return None
+    returned = function.returns[0].id
+    closures = [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == returned]
+    if len(closures) != 1 or closures[0].args.vararg is None or closures[0].args.kwarg is None:
+        return None
+    star, double_star = closures[0].args.vararg.arg, closures[0].args.kwarg.arg
+    names = {p.arg for p in function.params}
+    for inner in ast.walk(closures[0]):
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and _spreads(inner, star, double_star):
+            return inner.func.id if inner.func.id in names else None
+    return None
+
+
+def _spreads(call: ast.Call, star: str, double_star: str) -> bool:
+    """Whether `call` passes on `*star` and `**double_star`."""
+    spread = [a.value for a in call.args if isinstance(a, ast.Starred)]
+    spread_keywords = [k.value for k in call.keywords if k.arg is None]
+    positional = any(isinstance(value, ast.Name) and value.id == star for value in spread)
+    return positional and any(isinstance(value, ast.Name) and value.id == double_star for value in spread_keywords)
 
 
 def bind_arguments(signature: Signature, call: ast.Call, *, lenient: bool = False) -> dict[str, ast.expr] | None:

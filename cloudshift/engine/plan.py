@@ -406,9 +406,11 @@ class Planner:
     def _with_context(self, match: Match, decision: Decision) -> Decision:
         safety, reason = decision.safety, decision.reason
         if match.receiver is not None:
-            cap = match.receiver.cap
+            cap, why = match.receiver.cap, match.receiver.cap_reason
             if cap > safety:
-                safety, reason = cap, match.receiver.cap_reason
+                safety, reason = cap, why
+            elif cap == safety is Safety.UNSAFE and why and why not in reason:  # each reason is said
+                reason = f"{reason}; {why}" if reason else why
         caught = self._caught_sdk_error(decision.target or match.node, match.scope)
         if caught and safety is not Safety.MANUAL:  # said even when another reason already makes it unsafe
             handler = (
