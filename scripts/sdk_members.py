@@ -81,9 +81,13 @@ def _azure() -> dict[str, set[str]]:
 
 
 def _oci() -> dict[str, set[str]]:
-    from oci.object_storage import ObjectStorageClient, UploadManager
+    from oci.object_storage import MultipartObjectAssembler, ObjectStorageClient, UploadManager
 
-    return {"oci_os_client": _methods(ObjectStorageClient), "oci_upload_manager": _methods(UploadManager)}
+    return {
+        "oci_os_client": _methods(ObjectStorageClient),
+        "oci_upload_manager": _methods(UploadManager),
+        "oci_multipart_assembler": _methods(MultipartObjectAssembler),
+    }
 
 
 SOURCES: dict[str, Callable[[], dict[str, set[str]]]] = {
