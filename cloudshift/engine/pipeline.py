@@ -171,7 +171,9 @@ class Engine:
         matches, suppressed = self._unsuppressed(path, parsed, matches)
         if not matches:
             return Analysis([], suppressed, None)
-        planner = Planner(parsed.module, parsed.positions, resolver, self.ruleset, matches, self.field_maps)
+        planner = Planner(
+            parsed.module, parsed.positions, parsed.parents, resolver, self.ruleset, matches, self.field_maps
+        )
         safe, unsafe = planner.plan(Safety.SAFE), planner.plan(Safety.UNSAFE)
         findings = []
         for match in matches:
