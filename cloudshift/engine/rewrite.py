@@ -561,14 +561,15 @@ class _Enclosing:
         self.stack.append(node.name.value)
 
 
-class _Statements(cst.CSTVisitor):
-    """A visitor that never enters expressions: no statement is inside one, and most of a module's nodes are."""
+class _Statements:
+    """For a visitor or transformer that never enters expressions: no statement is inside one, and most of a
+    module's nodes are."""
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        return not isinstance(node, cst.BaseExpression) and super().on_visit(node)
+        return not isinstance(node, cst.BaseExpression) and super().on_visit(node)  # type: ignore[misc]
 
 
-class _Places(_Enclosing, _Statements):
+class _Places(_Enclosing, _Statements, cst.CSTVisitor):
     """Where each assignment is: the names of the classes and functions around it."""
 
     def __init__(self) -> None:
@@ -658,7 +659,7 @@ class _RemoveImports(_KeepComments, RemoveImportsVisitor):
     """LibCST's unused-import remover, keeping the comments above the imports it removes."""
 
 
-class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
+class _DropAssignments(_KeepComments, _Enclosing, _Statements, cst.CSTTransformer):
     """Removes the dead assignments; `dropped` lists them as they were in the module visited."""
 
     def __init__(self, dead: set[AssignmentKey]) -> None:
@@ -723,7 +724,7 @@ def _sdk_imports_by_depth(module: cst.Module, ruleset: RuleSet) -> list[tuple[cs
     roots = tuple(ruleset.modules)
     found: list[tuple[cst.Import | cst.ImportFrom, bool]] = []
 
-    class Visitor(_Statements):
+    class Visitor(_Statements, cst.CSTVisitor):
         depth = 0
 
         def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
