@@ -29,8 +29,9 @@ class ParsedModule:
     """A parsed module; node positions and parents are computed on first use (files without findings
     never need them), both in one pass."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, text: str) -> None:
         self.module = module
+        self.text = text  # what it was parsed from: the module's code, without generating it again
         self._layout: _Layout | None = None
 
     @property
@@ -128,6 +129,17 @@ class _SyntacticRange:
         ranges[self.node] = CodeRange(start, end)
 
 
+class NoFieldHooks:
+    """For a LibCST visitor or transformer with no `visit_<Node>_<field>` methods: LibCST looks one up (and
+    its `leave_` twin) for every field of every node it enters, a large part of visiting a whole module."""
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+
 class TooDeep(RecursionError):
     """The syntax tree is nested deeper than LibCST can safely handle; the file is reported, never parsed.
 
@@ -201,4 +213,4 @@ def parse_source(source: str) -> ParsedModule:
     except cst.ParserSyntaxError as error:
         first_line = error.message.strip().splitlines()[0] if error.message.strip() else "invalid syntax"
         raise SyntaxProblem(f"syntax error: {first_line}", error.raw_line, error.raw_column + 1) from error
-    return ParsedModule(module)
+    return ParsedModule(module, source)

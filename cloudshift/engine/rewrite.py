@@ -14,6 +14,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from cloudshift.engine.detect import Match
+from cloudshift.engine.parse import NoFieldHooks
 from cloudshift.engine.plan import CreationFix, Decision, Plan, Planner, dict_entries
 from cloudshift.engine.resolve import Resolver, bind_arguments
 from cloudshift.rules.pattern import block_placeholder, normalized_code, replacement
@@ -124,7 +125,7 @@ def _names_in_code(module: cst.Module, wanted: set[str]) -> set[str]:
     read statement by statement until every `wanted` one is seen: usually near the top of a large module."""
     names: set[str] = set()
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(NoFieldHooks, cst.CSTVisitor):
         def visit_Import(self, node: cst.Import) -> bool:
             return False
 
@@ -157,7 +158,7 @@ def verify(code: str, path: str) -> cst.Module:
     return module
 
 
-class _Rewriter(cst.CSTTransformer):
+class _Rewriter(NoFieldHooks, cst.CSTTransformer):
     """Replaces planned nodes bottom-up, so templates see already-rewritten receivers and arguments.
 
     It enters only the nodes on the way to a planned one: the rest of a large module stays as it is,
@@ -494,7 +495,7 @@ def _ids_within(root: cst.CSTNode, kept: Iterable[cst.CSTNode]) -> set[int]:
     skipped = {id(node) for node in kept}
     found: set[int] = set()
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(NoFieldHooks, cst.CSTVisitor):
         def on_visit(self, node: cst.CSTNode) -> bool:
             if id(node) in skipped:
                 return False
@@ -560,10 +561,13 @@ def _small_statements(
     for node in statements:
         if isinstance(node, cst.BaseSmallStatement):
             yield node, around
-        elif isinstance(node, (cst.BaseStatement, cst.BaseSuite, *_CLAUSES)):
+        elif isinstance(node, _BLOCKS):  # what they hold is their body (`children` would build them again)
+            yield from _small_statements(node.body, (*around, node))
+        elif isinstance(node, (cst.BaseStatement, *_CLAUSES)):
             yield from _small_statements(node.children, (*around, node))
 
 
+_BLOCKS = (cst.SimpleStatementLine, cst.SimpleStatementSuite, cst.IndentedBlock)
 _CLAUSES = (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)  # hold a block
 
 
@@ -645,7 +649,7 @@ class _RemoveImports(_KeepComments, RemoveImportsVisitor):
     """LibCST's unused-import remover, keeping the comments above the imports it removes."""
 
 
-class _DropAssignments(_KeepComments, cst.CSTTransformer):
+class _DropAssignments(_KeepComments, NoFieldHooks, cst.CSTTransformer):
     """Removes the dead assignments from statement lines, entering only the blocks that hold one; `dropped`
     lists them as they were in `module`, the module visited."""
 
@@ -718,7 +722,7 @@ def _sdk_imports_by_depth(module: cst.Module, ruleset: RuleSet) -> list[tuple[cs
     ]
 
 
-class _LazyShimImport(cst.CSTTransformer):
+class _LazyShimImport(NoFieldHooks, cst.CSTTransformer):
     """Imports the shim at the top of each function that calls it, as the module imported the SDK:
     a module that loads its cloud SDK only when needed keeps importing cheaply.
 
