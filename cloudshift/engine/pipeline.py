@@ -171,7 +171,9 @@ class Engine:
         matches, suppressed = self._unsuppressed(path, parsed, matches)
         if not matches:
             return Analysis([], suppressed, None)
-        planner = Planner(parsed.module, parsed.positions, resolver, self.ruleset, matches, self.field_maps)
+        planner = Planner(
+            parsed.module, parsed.positions, parsed.parents, resolver, self.ruleset, matches, self.field_maps
+        )
         safe, unsafe = planner.plan(Safety.SAFE), planner.plan(Safety.UNSAFE)
         findings = []
         for match in matches:
@@ -193,7 +195,7 @@ class Engine:
         if not matches:
             return [], ()
         provisional = [self._finding(path, parsed, m, Safety.MANUAL, "") for m in matches]
-        kept, suppressed, _ = apply_suppressions(provisional, parsed.module.code)
+        kept, suppressed, _ = apply_suppressions(provisional, parsed.text)
         kept_ids = {id(f) for f in kept}
         return [m for m, f in zip(matches, provisional, strict=True) if id(f) in kept_ids], tuple(suppressed)
 
@@ -242,7 +244,7 @@ class Engine:
             if only is not None:  # the editor's one quick fix: its text is all it needs, not a new analysis
                 break
             check_nesting(text)  # what parse_source checks before it parses; verify has parsed it
-            parsed = ParsedModule(verified)
+            parsed = ParsedModule(verified, text)
             analysis = self._analyse(path, parsed, self._facts(program, path, text, parsed))
             findings, planner = analysis.findings, analysis.planner
         return FileResult(

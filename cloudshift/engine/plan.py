@@ -88,6 +88,7 @@ class Planner:
         self,
         module: cst.Module,
         positions: Mapping[cst.CSTNode, CodeRange],
+        parents: Mapping[cst.CSTNode, cst.CSTNode],
         resolver: Resolver,
         ruleset: RuleSet,
         matches: list[Match],
@@ -99,7 +100,7 @@ class Planner:
         self.ruleset = ruleset
         self.matches = matches
         self.field_maps = field_maps
-        self.parents = _parent_map(module)
+        self.parents = parents
         self.base = {id(m.node): self._decide(m) for m in matches}
         self._match_by_node = {id(m.node): m for m in matches}
         self._plans: dict[Safety, Plan] = {}
@@ -798,26 +799,6 @@ def _comment_ids(node: cst.CSTNode) -> set[int]:
             found.add(id(current))
         stack.extend(current.children)
     return found
-
-
-def _parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
-    """Each node's parent, from the node being visited when it is entered (asking each node for its
-    `children` would rebuild them: twice the time on a large module)."""
-    parents: dict[cst.CSTNode, cst.CSTNode] = {}
-    stack: list[cst.CSTNode] = []
-
-    class Visitor(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if stack:
-                parents[node] = stack[-1]
-            stack.append(node)
-            return True
-
-        def on_leave(self, original_node: cst.CSTNode) -> None:
-            stack.pop()
-
-    module.visit(Visitor())
-    return parents
 
 
 def dict_entries(node: cst.BaseExpression) -> dict[str, cst.BaseExpression] | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import libcst as cst
 
 from cloudshift.engine.infer import ANNOTATED_ONE_OF, Program
-from cloudshift.engine.parse import ParsedModule
+from cloudshift.engine.parse import NoFieldHooks, ParsedModule
 from cloudshift.engine.summarize import ModuleSummary
 from cloudshift.model import Safety
 from cloudshift.rules.pattern import matches_expression
@@ -172,7 +172,7 @@ class AttributeUse:
     scope: Scope
 
 
-class Collector(cst.CSTVisitor):
+class Collector(NoFieldHooks, cst.CSTVisitor):
     """Records scopes, bindings, classes, functions, calls and attribute reads in one pass."""
 
     def __init__(self, package: str = "") -> None:

@@ -14,6 +14,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from cloudshift.engine.detect import Match
+from cloudshift.engine.parse import NoFieldHooks
 from cloudshift.engine.plan import CreationFix, Decision, Plan, Planner, dict_entries
 from cloudshift.engine.resolve import Resolver, bind_arguments
 from cloudshift.rules.pattern import block_placeholder, normalized_code, replacement
@@ -124,7 +125,7 @@ def _names_in_code(module: cst.Module, wanted: set[str]) -> set[str]:
     read statement by statement until every `wanted` one is seen: usually near the top of a large module."""
     names: set[str] = set()
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(NoFieldHooks, cst.CSTVisitor):
         def visit_Import(self, node: cst.Import) -> bool:
             return False
 
@@ -157,7 +158,7 @@ def verify(code: str, path: str) -> cst.Module:
     return module
 
 
-class _Rewriter(cst.CSTTransformer):
+class _Rewriter(NoFieldHooks, cst.CSTTransformer):
     """Replaces planned nodes bottom-up, so templates see already-rewritten receivers and arguments.
 
     It enters only the nodes on the way to a planned one: the rest of a large module stays as it is,
@@ -494,7 +495,7 @@ def _ids_within(root: cst.CSTNode, kept: Iterable[cst.CSTNode]) -> set[int]:
     skipped = {id(node) for node in kept}
     found: set[int] = set()
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(NoFieldHooks, cst.CSTVisitor):
         def on_visit(self, node: cst.CSTNode) -> bool:
             if id(node) in skipped:
                 return False
@@ -523,7 +524,7 @@ def _remove_dead_objects(
         dead = {key for key, used in _sdk_assignments(rewritten, resolver).items() if not used and key in used_before}
         if not dead:
             break
-        dropping = _DropAssignments(dead)
+        dropping = _DropAssignments(rewritten, dead)
         rewritten = rewritten.visit(dropping)
         if not _reads_only_within(resolver, _ids_within_all(dropping.dropped)):
             break
@@ -538,51 +539,41 @@ def _sdk_assignments(module: cst.Module, resolver: Resolver) -> dict[AssignmentK
     whether they are used (as `resolver`, the module's, sees them). The place tells apart equal lines in
     different functions."""
     loaded = {id(bindings) for bindings, uses in resolver.sdk_groups() if uses}
-    places = _Places()
-    module.visit(places)
+    places = {id(statement): _place(around) for statement, around in _small_statements(module.body, ())}
     found: dict[AssignmentKey, bool] = {}
     for bindings, statement in resolver.sdk_assignments():
-        key = (places.of[id(statement)], normalized_code(statement))
+        key = (places[id(statement)], normalized_code(statement))
         found[key] = found.get(key, False) or id(bindings) in loaded
     return found
 
 
-class _Enclosing:
-    """Tracks the names of the classes and functions around the node being visited (entered here, left below)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[str] = []
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.stack.append(node.name.value)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.stack.append(node.name.value)
+Around = tuple[cst.CSTNode, ...]  # the statements, clauses and blocks a statement is inside, outermost first
 
 
-class _Statements(cst.CSTVisitor):
-    """A visitor that never enters expressions: no statement is inside one, and most of a module's nodes are."""
+def _small_statements(
+    statements: Iterable[cst.CSTNode], around: Around
+) -> Iterator[tuple[cst.BaseSmallStatement, Around]]:
+    """Every small statement (an assignment, an import) under `statements`, in order, with what it is inside.
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return not isinstance(node, cst.BaseExpression) and super().on_visit(node)
+    It walks statements, clauses and blocks only: no statement is inside an expression, and a LibCST
+    visit, even one that skips expressions, costs a large module's every other node.
+    """
+    for node in statements:
+        if isinstance(node, cst.BaseSmallStatement):
+            yield node, around
+        elif isinstance(node, _BLOCKS):  # what they hold is their body (`children` would build them again)
+            yield from _small_statements(node.body, (*around, node))
+        elif isinstance(node, (cst.BaseStatement, *_CLAUSES)):
+            yield from _small_statements(node.children, (*around, node))
 
 
-class _Places(_Enclosing, _Statements):
-    """Where each assignment is: the names of the classes and functions around it."""
+_BLOCKS = (cst.SimpleStatementLine, cst.SimpleStatementSuite, cst.IndentedBlock)
+_CLAUSES = (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)  # hold a block
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.of: dict[int, tuple[str, ...]] = {}
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self.of[id(node)] = tuple(self.stack)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.stack.pop()
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()
+def _place(around: Around) -> tuple[str, ...]:
+    """The names of the classes and functions a statement is inside."""
+    return tuple(node.name.value for node in around if isinstance(node, (cst.ClassDef, cst.FunctionDef)))
 
 
 class _KeepComments:
@@ -658,31 +649,34 @@ class _RemoveImports(_KeepComments, RemoveImportsVisitor):
     """LibCST's unused-import remover, keeping the comments above the imports it removes."""
 
 
-class _DropAssignments(_KeepComments, _Enclosing, cst.CSTTransformer):
-    """Removes the dead assignments; `dropped` lists them as they were in the module visited."""
+class _DropAssignments(_KeepComments, NoFieldHooks, cst.CSTTransformer):
+    """Removes the dead assignments from statement lines, entering only the blocks that hold one; `dropped`
+    lists them as they were in `module`, the module visited."""
 
-    def __init__(self, dead: set[AssignmentKey]) -> None:
+    def __init__(self, module: cst.Module, dead: set[AssignmentKey]) -> None:
         super().__init__()
-        self.dead = dead
+        places = {place for place, _ in dead}
         self.dropped: list[cst.BaseSmallStatement] = []
+        self.entered = {id(module)}
+        for statement, around in _small_statements(module.body, ()):
+            place = _place(around)
+            if (
+                isinstance(statement, cst.Assign)
+                and isinstance(around[-1], cst.SimpleStatementLine)
+                and place in places
+                and (place, normalized_code(statement)) in dead
+            ):
+                self.dropped.append(statement)
+                self.entered.update(id(node) for node in around)
+        self._dropped = {id(statement) for statement in self.dropped}
 
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        self.stack.pop()
-        return updated_node
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        self.stack.pop()
-        return updated_node
-
-    def _is_dead(self, statement: cst.BaseSmallStatement) -> bool:
-        return isinstance(statement, cst.Assign) and (tuple(self.stack), normalized_code(statement)) in self.dead
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return id(node) in self.entered and super().on_visit(node)
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
-        pairs = list(zip(original_node.body, updated_node.body, strict=True))
-        self.dropped.extend(original for original, _ in pairs if self._is_dead(original))
-        kept = [updated for original, updated in pairs if not self._is_dead(original)]
+        kept = [statement for statement in updated_node.body if id(statement) not in self._dropped]
         if len(kept) == len(updated_node.body):
             return updated_node
         if not kept:
@@ -721,30 +715,14 @@ def _has_docstring(statements: Sequence[cst.BaseStatement]) -> bool:
 def _sdk_imports_by_depth(module: cst.Module, ruleset: RuleSet) -> list[tuple[cst.Import | cst.ImportFrom, bool]]:
     """SDK import statements, each with whether it sits inside a function."""
     roots = tuple(ruleset.modules)
-    found: list[tuple[cst.Import | cst.ImportFrom, bool]] = []
-
-    class Visitor(_Statements):
-        depth = 0
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self.depth += 1
-
-        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-            self.depth -= 1
-
-        def visit_Import(self, node: cst.Import) -> None:
-            if _is_sdk_import(node, roots):
-                found.append((node, self.depth > 0))
-
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-            if _is_sdk_import(node, roots):
-                found.append((node, self.depth > 0))
-
-    module.visit(Visitor())
-    return found
+    return [
+        (statement, any(isinstance(node, cst.FunctionDef) for node in around))
+        for statement, around in _small_statements(module.body, ())
+        if isinstance(statement, (cst.Import, cst.ImportFrom)) and _is_sdk_import(statement, roots)
+    ]
 
 
-class _LazyShimImport(cst.CSTTransformer):
+class _LazyShimImport(NoFieldHooks, cst.CSTTransformer):
     """Imports the shim at the top of each function that calls it, as the module imported the SDK:
     a module that loads its cloud SDK only when needed keeps importing cheaply.
 
