@@ -925,7 +925,7 @@ class Program:
             return self._member_call(callee, node, scope, context)
         if isinstance(callee, FunctionRef):
             function = callee.function
-            forwarded = _forwarded_argument(function, node)
+            forwarded = _forwarded_argument(callee, node)
             if forwarded is not None:  # `run_in_thread(session.client)("s3")` is `session.client("s3")`
                 return self.value(forwarded, scope, context)
             if function.has_decorator("contextmanager", "asynccontextmanager"):
@@ -1297,21 +1297,21 @@ class Program:
         return None
 
 
-def _forwarded_argument(function: FunctionInfo, call: ast.Call) -> ast.expr | None:
-    """The argument of `call` that `function` hands back wrapped: `f(func)` returns a closure calling `func(*a, **k)`.
+def _forwarded_argument(callee: FunctionRef, call: ast.Call) -> ast.expr | None:
+    """The argument of `call` that `callee` hands back wrapped: `f(func)` returns a closure calling `func(*a, **k)`.
 
     Wrappers that run a function in an executor, retry it or time it return a function that
     forwards every argument to the one they were given; calling that result is calling it.
     """
+    function = callee.function
     parameter = _forwarding_parameter(function)
     if parameter is None or function.self_name is not None:
         return None
-    bound = bind_arguments(Signature(tuple(p.arg for p in function.params), (), False), call, lenient=True)
-    return (bound or {}).get(parameter)
+    return _argument_for(callee, call, parameter)
 
 
-def _forwarding_parameter(function: FunctionInfo) -> str | None:
-    """The parameter a wrapper factory's returned closure calls with all of its own arguments, if any."""
+def _forwarding_parameter(function: FunctionInfo) -> int | None:
+    """The position of the parameter a wrapper factory's returned closure calls with all of its own arguments."""
     node = function.node
     if isinstance(node, ast.Lambda) or len(function.returns) != 1 or not isinstance(function.returns[0], ast.Name):
         return None
@@ -1320,10 +1320,10 @@ def _forwarding_parameter(function: FunctionInfo) -> str | None:
     if len(closures) != 1 or closures[0].args.vararg is None or closures[0].args.kwarg is None:
         return None
     star, double_star = closures[0].args.vararg.arg, closures[0].args.kwarg.arg
-    names = {p.arg for p in function.params}
+    names = [p.arg for p in function.params]
     for inner in ast.walk(closures[0]):
         if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and _spreads(inner, star, double_star):
-            return inner.func.id if inner.func.id in names else None
+            return names.index(inner.func.id) if inner.func.id in names else None
     return None
 
 
