@@ -27,12 +27,8 @@ from cloudshift.gate.compare import only_new, save_baseline, unused_suppressions
 from cloudshift.gate.gitdiff import GitError, find_repo_root
 from cloudshift.gate.migration import MIGRATION_FORMATS, Migration, render_migration
 from cloudshift.gate.report import FORMATS, Report, exit_code, render, tool_version
-from cloudshift.golden import check_case, find_cases
 from cloudshift.model import FileError, FileResult, Finding, ProfileEntry, Safety
-from cloudshift.ruledocs import default_fixtures, rule_page, write_docs
-from cloudshift.rules.ruleset import RuleError
-from storage_shim.profiles import CONFIG_NAME as PROFILE_FILE_NAME
-from storage_shim.profiles import ProfileError, find_profiles, load_profiles, update_profile_entry
+from cloudshift.rules.ruleset import RuleError, default_fixtures
 
 USAGE_ERROR = 2
 NO_COLOR_KEY = "cloudshift.no_color"
@@ -442,6 +438,8 @@ def _profile_file(paths: Iterable[Path]) -> Path:
     cloudshift-storage.toml at its root (the folder with pyproject.toml or .git, else the working
     directory), where the shim looks when the project runs from there."""
     folders = [path.resolve() if path.is_dir() else path.resolve().parent for path in paths]
+    from storage_shim.profiles import CONFIG_NAME, ProfileError, find_profiles  # only `fix` needs the shim
+
     start = Path(os.path.commonpath(folders)) if folders else Path.cwd()
     try:
         found = find_profiles(start).path
@@ -451,10 +449,12 @@ def _profile_file(paths: Iterable[Path]) -> Path:
         return found
     marked = (f for f in (start, *start.parents) if (f / "pyproject.toml").exists() or (f / ".git").exists())
     here = Path.cwd().resolve()
-    return next(marked, here if start.is_relative_to(here) else start) / PROFILE_FILE_NAME
+    return next(marked, here if start.is_relative_to(here) else start) / CONFIG_NAME
 
 
 def _profiles_needed(results: list[FileResult], path: Path) -> ProfilesNeeded:
+    from storage_shim.profiles import ProfileError, load_profiles
+
     wanted = sorted({entry for result in results if result.changed for entry in result.profiles})
     try:
         defined = load_profiles(path).profiles if path.exists() else {}
@@ -465,6 +465,8 @@ def _profiles_needed(results: list[FileResult], path: Path) -> ProfilesNeeded:
 
 
 def _write_profiles(path: Path, missing: tuple[ProfileEntry, ...]) -> None:
+    from storage_shim.profiles import ProfileError, update_profile_entry
+
     try:
         for entry in missing:
             update_profile_entry(path, entry.name, entry.to_json())
@@ -598,6 +600,8 @@ def rules_test(prefix: str, fixtures: Path, rule_dirs: tuple[Path, ...]) -> None
     """Check every golden fixture (or those whose rule id starts with PREFIX)."""
     if not fixtures.is_dir():
         _fail(FileNotFoundError(f"{fixtures}: no fixtures folder (run from a checkout or pass --fixtures)"))
+    from cloudshift.golden import check_case, find_cases  # the rule-author commands' modules load when used
+
     engine = _engine(_settings((), (), (), rule_dirs))
     cases = find_cases(fixtures, prefix)
     failed = 0
@@ -633,6 +637,8 @@ def rules_explain(rule_id: str, rule_dirs: tuple[Path, ...], fixtures: Path | No
         near = difflib.get_close_matches(rule_id, [rule.id for rule in ruleset.rules], n=3)
         hint = f"; did you mean {', '.join(near)}?" if near else " (`cloudshift rules list` shows them all)"
         _fail(ValueError(f"unknown rule {rule_id!r}{hint}"))
+    from cloudshift.ruledocs import rule_page
+
     _terminal().markdown(rule_page(ruleset, rule, fixtures))
 
 
@@ -650,6 +656,8 @@ def rules_explain(rule_id: str, rule_dirs: tuple[Path, ...], fixtures: Path | No
 def rules_docs(output: Path, rule_dirs: tuple[Path, ...], fixtures: Path | None) -> None:
     """Write the rule pages: generated from the rule files and their golden fixtures."""
     ruleset = _engine(_settings((), (), (), rule_dirs)).ruleset
+    from cloudshift.ruledocs import write_docs
+
     written = write_docs(ruleset, fixtures, output)
     click.echo(f"Wrote {len(written)} pages to {output}.")
 

@@ -36,12 +36,6 @@ SAFETY_MEANING = {
 }
 
 
-def default_fixtures() -> Path | None:
-    """The golden fixtures of a source checkout (an installed wheel has none)."""
-    fixtures = bundled_rules_dir().parent / "fixtures"
-    return fixtures if fixtures.is_dir() else None
-
-
 def rule_file(rule: Rule) -> str:
     """The rule's file as a reader finds it: `rules/<name>` for the bundled ones."""
     path = Path(rule.origin.file)

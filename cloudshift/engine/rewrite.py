@@ -7,7 +7,6 @@ produce valid Python raises `RewriteError` and the caller keeps the original tex
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -15,13 +14,12 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from cloudshift.engine.detect import Match
 from cloudshift.engine.parse import NoFieldHooks
-from cloudshift.engine.plan import CreationFix, Decision, Plan, Planner, dict_entries
+from cloudshift.engine.plan import CreationFix, Decision, Plan, Planner, Shim, dict_entries
 from cloudshift.engine.resolve import Resolver, bind_arguments
 from cloudshift.rules.pattern import block_placeholder, normalized_code, replacement
 from cloudshift.rules.ruleset import RuleSet
 from cloudshift.rules.template import Template
 
-SHIM_FACTORY = "create_storage_client"
 PROFILE_KEYWORD = "storage_profile"  # the factory's keyword naming the storage profile a fix records
 ATOMIC = (
     cst.Name,
@@ -42,14 +40,6 @@ ATOMIC = (
 
 class RewriteError(Exception):
     """The rewritten module is not valid Python: a bug in a rule or in cloudshift, never written."""
-
-
-@dataclass(frozen=True)
-class Shim:
-    """Where rewritten code imports the shim from (`[tool.cloudshift] shim-module`)."""
-
-    module: str = "storage_shim"
-    factory: str = SHIM_FACTORY
 
 
 def apply_plan(planner: Planner, plan: Plan, shim: Shim) -> str:

@@ -214,6 +214,12 @@ def bundled_rules_dir() -> Path:
     return package / "bundled_rules"
 
 
+def default_fixtures() -> Path | None:
+    """The golden fixtures of a source checkout (an installed wheel has none)."""
+    fixtures = bundled_rules_dir().parent / "fixtures"
+    return fixtures if fixtures.is_dir() else None
+
+
 def load_rules(extra_dirs: Iterable[Path] = ()) -> RuleSet:
     """Load the bundled rule files and any user folders, validated, into one RuleSet."""
     ruleset = RuleSet()
@@ -229,7 +235,7 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
     """Validate one YAML file and add its objects and rules to `ruleset`."""
     node = _compose(path)
     text = path.read_text(encoding="utf-8")
-    data = _yaml(path, lambda text: yaml.load(text, Loader=_YAML_LOADER))
+    data = _yaml(path, lambda _: _YAML_LOADER("").construct_document(node))  # the composed tree, not a second parse
     stamp = _validated_stamp(text)
     checked = stamp is not None and stamp.exists()
     if not checked:
