@@ -155,6 +155,10 @@ STAND_IN = Opaque(stand_in=True)
 _MOCKS = ("unittest.mock.", "mock.", "pytest_mock.", "moto.")
 _IMPORT_BY_NAME = frozenset({"importlib.import_module", "builtins.__import__"})
 _TRANSPARENT_CALLS = frozenset({"typing.cast", "typing_extensions.cast"})  # the second argument is the value
+# class methods that model libraries (pydantic, attrs, dataclass helpers) give a class: each returns an instance
+_INHERITED_CONSTRUCTORS = frozenset(
+    {"model_validate", "model_validate_json", "model_construct", "parse_obj", "parse_raw", "construct", "from_dict"}
+)
 _ITERATORS = frozenset({"builtins.iter", "builtins.list", "builtins.tuple", "builtins.sorted", "builtins.reversed"})
 _ENTER_CONTEXT = frozenset({"enter_context", "enter_async_context"})  # ExitStack / AsyncExitStack
 _ANNOTATED_ITEMS = frozenset(
@@ -183,6 +187,7 @@ ANNOTATED_ONE_OF = frozenset({"Optional", "Union", "Annotated", "Final", "ClassV
 _MAX_STEPS = 200_000  # per top-level question; pathological code gets "unknown", never a hang
 _MAX_CALLER_MODULES = 150  # a name spelled in more modules than this is not searched for callers
 _SETTLED = 1 << 30  # no cycle cut below any open question
+_LITERAL_TYPES: dict[str, type] = {"str": str, "bytes": bytes, "int": int, "float": float, "bool": bool}
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
 
 
@@ -499,6 +504,9 @@ class Program:
         if isinstance(node, ast.Await):
             return self.value(node.value, scope, context)
         if isinstance(node, ast.IfExp):
+            decided = self._type_test(node.test, scope, context)
+            if decided is not None:  # `make(name) if isinstance(name, str) else name`, called with a literal
+                return self.value(node.body if decided else node.orelse, scope, context)
             return unify([self.value(node.body, scope, context), self.value(node.orelse, scope, context)])
         if isinstance(node, ast.BoolOp):
             if isinstance(node.op, ast.And):
@@ -918,6 +926,10 @@ class Program:
     def _call(self, node: ast.Call, scope: Scope, context: Context) -> Value:
         if isinstance(node.func, ast.Attribute) and node.func.attr in _ENTER_CONTEXT and len(node.args) == 1:
             return self._entered(self.value(node.args[0], scope, context), "async" in node.func.attr)
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _INHERITED_CONSTRUCTORS:
+            owner = self.value(node.func.value, scope, context)
+            if isinstance(owner, ClassRef) and self._class_member(owner.cls, node.func.attr, None) is None:
+                return Instance(owner.cls)  # `Credentials.model_validate(data)`: pydantic's, on a class of the project
         callee = self.value(node.func, scope, context)
         if isinstance(callee, Ext):
             return self._external_call(callee.dotted, node, scope, context)
@@ -983,7 +995,16 @@ class Program:
         return self.qualified(module)
 
     def _wrapped(self, node: ast.Call, scope: Scope, context: Context) -> Value:
-        """`sync_wrapper(f)`, `retry(f)`: a call of something unknown on one function is taken to be that function."""
+        """`sync_wrapper(f)`, `retry(f)`: a call of something unknown on one function is taken to be that function.
+
+        `check.inst_param(client, "client", storage.Client)`: a value checked against an SDK class
+        by a library's helper is taken to be of that class (as `typing.cast` would say).
+        """
+        if len(node.args) >= 2:
+            named = [self.value(a, scope, context) for a in node.args[1:] if isinstance(a, (ast.Name, ast.Attribute))]
+            types = self.ruleset.types
+            declared = [types[t.dotted] for t in named if isinstance(t, Ext) and t.dotted in types]
+            return _less_sure(Sdk(declared[0])) if len(declared) == 1 else None
         if len(node.args) != 1 or node.keywords:
             return None
         target = self.value(node.args[0], scope, context)
@@ -1031,6 +1052,30 @@ class Program:
             certain = all(isinstance(given, Const) for given in literals)  # a literal names the service
         return self._derived(owner, creation, certain=certain)
 
+    def _type_test(self, test: ast.expr, scope: Scope, context: Context) -> bool | None:
+        """The outcome of `isinstance(x, str)` (or `not ...`) when x is a literal here, else None (not known).
+
+        Factories that take a service's name or its class (`_client_map[name] if isinstance(name, str)
+        else name`) are called with the name: only that branch is ever taken.
+        """
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            outcome = self._type_test(test.operand, scope, context)
+            return None if outcome is None else not outcome
+        if not (
+            isinstance(test, ast.Call)
+            and isinstance(test.func, ast.Name)
+            and test.func.id == "isinstance"
+            and len(test.args) == 2
+            and not test.keywords
+        ):
+            return None
+        value = self.value(test.args[0], scope, context)
+        spelled = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+        names = [t.id for t in spelled if isinstance(t, ast.Name)]
+        if not isinstance(value, Const) or len(names) != len(spelled) or not set(names) <= _LITERAL_TYPES.keys():
+            return None
+        return isinstance(value.value, tuple(_LITERAL_TYPES[name] for name in names))
+
     def _literal(self, bound: dict[str, ast.expr] | None, name: str, scope: Scope, context: Context) -> Value:
         """The literal passed for `name` (a string Const), OPAQUE when it is known not to be one, else None."""
         argument = bound.get(name) if bound is not None else None
@@ -1061,11 +1106,18 @@ class Program:
         given = dict(context)
         entries: list[tuple[int, Value]] = []
         for name, argument in bound.items():
-            literal = self._literal_argument(argument, scope, given)
+            literal = self._literal_argument(argument, scope, given) or self._sdk_class(argument, scope, context)
             binding = function.scope.bindings.get(name, [None])[0]
             if literal is not None and binding is not None and binding.kind is Kind.PARAM:
                 entries.append((id(binding), literal))
         return frozenset(entries)
+
+    def _sdk_class(self, argument: ast.expr, scope: Scope, context: Context) -> Ext | None:
+        """An SDK class passed by name (`init_client(ObjectStorageClient)`): the callee may instantiate it."""
+        if not isinstance(argument, (ast.Name, ast.Attribute)):
+            return None
+        value = self.value(argument, scope, context)
+        return value if isinstance(value, Ext) and value.dotted in self.ruleset.types else None
 
     @staticmethod
     def _literal_argument(argument: ast.expr, scope: Scope, given: dict[int, Value]) -> Const | None:
@@ -1285,13 +1337,20 @@ class Program:
                 item = self.annotation(inner[0], scope)
                 return Items(item) if item is not None else None
             if generic not in ANNOTATED_ONE_OF:
-                return self.annotation(node.value, scope)  # a generic class of the project: `Hook[Client]`
+                wrapper = self.annotation(node.value, scope)  # a generic class of the project: `Hook[Client]`
+                if wrapper is not None or len(inner) != 1:
+                    return wrapper
+                # a generic from outside the project that stands for its parameter (`ResourceDependency[S3Resource]`)
+                return _less_sure(self.annotation(inner[0], scope))
             return next((v for v in (self.annotation(i, scope) for i in inner) if v is not None), None)
         value = self.value(node, scope)
         if isinstance(value, Ext) and value.dotted in self.ruleset.types:
             return Sdk(self.ruleset.types[value.dotted])
         if isinstance(value, Ext) and value.dotted in self.ruleset.generic_types:
             return Sdk(self.ruleset.generic_types[value.dotted], certain=False)
+        if isinstance(value, Ext) and value.dotted in self.ruleset.creations_by_call:  # `client: boto3.client`
+            made = {creation.result for creation in self.ruleset.creations_by_call[value.dotted]}
+            return Sdk(made.pop(), certain=False) if len(made) == 1 else None
         if isinstance(value, ClassRef):
             return Instance(value.cls)
         return None
