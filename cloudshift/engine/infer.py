@@ -548,6 +548,9 @@ class Program:
             bindings = reaching(bindings, node, scope)
         if any(b.fallback for b in bindings) and any(b.kind is Kind.IMPORT and not b.fallback for b in bindings):
             bindings = [b for b in bindings if not b.fallback]  # `except ImportError: Client = None`
+        stubs = [b for b in bindings if b.function is not None and b.function.has_decorator("overload")]
+        if stubs and len(stubs) < len(bindings):  # `@overload` signatures: the implementation is the function
+            bindings = [b for b in bindings if b not in stubs]
         return unify(self._binding(b, context) for b in bindings)
 
     def _star_import(self, name: str, scope: Scope) -> Value:
@@ -946,7 +949,8 @@ class Program:
                 )
             return self._returns(function, self._context(callee, node, scope, context), callee.bound)
         if isinstance(callee, ClassRef):
-            return Instance(callee.cls)
+            module = self._lazily_imported(callee.cls, node)
+            return Instance(callee.cls) if module is None else self.qualified(module)
         if isinstance(callee, Instance):
             method = self._class_member(callee.cls, "__call__", callee)
             return self._returns(method.function, _NO_CONTEXT, callee) if isinstance(method, FunctionRef) else None
@@ -985,6 +989,18 @@ class Program:
         if dotted.startswith("builtins."):
             return OPAQUE
         return self._wrapped(node, scope, context)
+
+    def _lazily_imported(self, cls: ClassInfo, call: ast.Call) -> str | None:
+        """The module a lazy-import proxy stands for: `boto3 = LazyImport("boto3")` is boto3.
+
+        A proxy is a class whose `__getattr__` hands attributes on from a module it imports by name;
+        the module is the last string given positionally (`LazyLoader("tf", globals(), "tensorflow")`).
+        """
+        classes = self.mro(cls)
+        if not any("__getattr__" in c.methods for c in classes) or not any(map(_imports_by_name, classes)):
+            return None
+        names = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        return names[-1] if names and names[-1] else None
 
     def _imported_by_name(self, dotted: str, argument: ast.expr, scope: Scope, context: Context) -> Value:
         """`importlib.import_module("boto3")`, also inside a helper given the name (wandb's `get_module`)."""
@@ -1141,7 +1157,41 @@ class Program:
         declared = function.node.returns if not isinstance(function.node, ast.Lambda) else None
         if found is None and declared is not None:  # `-> storage.Client`: what the code says it returns
             return _less_sure(self.annotation(declared, function.scope.parent or function.scope))
+        if found is None and context:
+            return self._overload_return(function, context)
         return found
+
+    def _overload_return(self, function: FunctionInfo, context: Context) -> Value:
+        """What the `@overload` whose `Literal[...]` parameters match this call's literals declares it returns.
+
+        Typed adaptors (`def client(service_name: Literal["s3"]) -> "mypy_boto3_s3.Client"`) say per
+        service name what the one untyped implementation returns.
+        """
+        outer = function.scope.parent
+        if outer is None or isinstance(function.node, ast.Lambda):
+            return None
+        passed = dict(context)
+        given = {p.arg: passed.get(self._param_id(function, p.arg)) for p in function.params}
+        literal = {name: value.value for name, value in given.items() if isinstance(value, Const)}
+        for binding in outer.bindings.get(function.name, ()):
+            overload = binding.function
+            if overload is None or overload is function or not overload.has_decorator("overload"):
+                continue
+            literals = {p.arg: _literal_annotation(p.annotation) for p in overload.params if p.annotation is not None}
+            wanted = {name: values for name, values in literals.items() if values is not None}
+            returns = overload.node.returns if not isinstance(overload.node, ast.Lambda) else None
+            if (
+                wanted
+                and returns is not None
+                and all(name in literal and literal[name] in values for name, values in wanted.items())
+            ):
+                return self.annotation(returns, outer)
+        return None
+
+    @staticmethod
+    def _param_id(function: FunctionInfo, name: str) -> int:
+        binding = function.scope.bindings.get(name, [None])[0]
+        return id(binding) if binding is not None and binding.kind is Kind.PARAM else 0
 
     def dispatch(self, function: FunctionInfo) -> tuple[int, Sdk] | None:
         """(position of the parameter that names an SDK method, the SDK object) for `f(self, method, ...)`.
@@ -1354,6 +1404,21 @@ class Program:
         if isinstance(value, ClassRef):
             return Instance(value.cls)
         return None
+
+
+def _imports_by_name(cls: ClassInfo) -> bool:
+    """Whether a method of the class calls `importlib.import_module` (or `__import__`)."""
+    calls = (n for m in cls.methods.values() for n in ast.walk(m.node) if isinstance(n, ast.Call))
+    return any(callee_name(call.func) in ("import_module", "__import__") for call in calls)
+
+
+def _literal_annotation(annotation: ast.expr | None) -> tuple[object, ...] | None:
+    """The values a `Literal["s3", "s3control"]` annotation allows (None for any other annotation)."""
+    if not (isinstance(annotation, ast.Subscript) and callee_name(annotation.value) == "Literal"):
+        return None
+    inner = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+    values = tuple(item.value for item in inner if isinstance(item, ast.Constant))
+    return values if len(values) == len(inner) else None
 
 
 def _forwarded_argument(callee: FunctionRef, call: ast.Call) -> ast.expr | None:
