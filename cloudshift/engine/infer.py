@@ -1017,7 +1017,7 @@ class Program:
         by a library's helper is taken to be of that class (as `typing.cast` would say).
         """
         if len(node.args) >= 2:
-            named = [self.value(a, scope, context) for a in node.args[1:] if isinstance(a, (ast.Name, ast.Attribute))]
+            named = [self.value(a, scope, context) for a in node.args[1:] if _imported_reference(a, scope)]
             types = self.ruleset.types
             declared = [types[t.dotted] for t in named if isinstance(t, Ext) and t.dotted in types]
             return _less_sure(Sdk(declared[0])) if len(declared) == 1 else None
@@ -1123,14 +1123,14 @@ class Program:
         entries: list[tuple[int, Value]] = []
         for name, argument in bound.items():
             literal = self._literal_argument(argument, scope, given) or self._sdk_class(argument, scope, context)
-            binding = function.scope.bindings.get(name, [None])[0]
-            if literal is not None and binding is not None and binding.kind is Kind.PARAM:
-                entries.append((id(binding), literal))
+            key = self._param_id(function, name)
+            if literal is not None and key:
+                entries.append((key, literal))
         return frozenset(entries)
 
     def _sdk_class(self, argument: ast.expr, scope: Scope, context: Context) -> Ext | None:
         """An SDK class passed by name (`init_client(ObjectStorageClient)`): the callee may instantiate it."""
-        if not isinstance(argument, (ast.Name, ast.Attribute)):
+        if not _imported_reference(argument, scope):
             return None
         value = self.value(argument, scope, context)
         return value if isinstance(value, Ext) and value.dotted in self.ruleset.types else None
@@ -1404,6 +1404,15 @@ class Program:
         if isinstance(value, ClassRef):
             return Instance(value.cls)
         return None
+
+
+def _imported_reference(node: ast.expr, scope: Scope) -> bool:
+    """Whether `node` is an imported name or an attribute path from one (`storage.Client`): what a class is
+    spelled as. Cheap to tell, and it keeps type-argument checks from evaluating every argument of every call."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    bindings = scope.lookup(node.id) if isinstance(node, ast.Name) else None
+    return bool(bindings) and all(b.kind is Kind.IMPORT for b in bindings or ())
 
 
 def _imports_by_name(cls: ClassInfo) -> bool:
