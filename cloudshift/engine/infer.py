@@ -365,6 +365,7 @@ class Program:
         self._chain_root = 0  # depth of the question whose parameters are being followed through callers
         self._subclasses: dict[tuple[int, int], list[ClassInfo]] = {}
         self._mro: dict[int, list[ClassInfo]] = {}
+        self._proxies: dict[int, bool] = {}  # id(class) -> whether it is a lazy-import proxy
         self._calls: dict[tuple[str, int], list[CallSite]] = {}
         self._sites: dict[tuple[int, int], list[tuple[CallSite, int]]] = {}
         self._dispatch: dict[int, tuple[int, Sdk] | None] = {}
@@ -861,6 +862,11 @@ class Program:
             stack[0:0] = [b.cls for b in bases if isinstance(b, ClassRef)]
         return order
 
+    def _external_bases(self, cls: ClassInfo) -> set[str]:
+        """The classes from outside the project that a project class derives from (`collections.defaultdict`)."""
+        values = (self.value(base, klass.scope) for klass in self.mro(cls) for base in _bases(klass))
+        return {value.dotted for value in values if isinstance(value, Ext)}
+
     def sdk_base(self, cls: ClassInfo) -> str | None:
         """The SDK object a class's instances are, when it subclasses an SDK class (`class C(ObjectStorageClient)`)."""
         for klass in self.mro(cls):
@@ -950,7 +956,11 @@ class Program:
             return self._returns(function, self._context(callee, node, scope, context), callee.bound)
         if isinstance(callee, ClassRef):
             module = self._lazily_imported(callee.cls, node)
-            return Instance(callee.cls) if module is None else self.qualified(module)
+            if module is not None:
+                return self.qualified(module)
+            if "collections.defaultdict" in self._external_bases(callee.cls):
+                return self._made_on_demand(node, scope, context) or Instance(callee.cls)
+            return Instance(callee.cls)
         if isinstance(callee, Instance):
             method = self._class_member(callee.cls, "__call__", callee)
             return self._returns(method.function, _NO_CONTEXT, callee) if isinstance(method, FunctionRef) else None
@@ -972,6 +982,8 @@ class Program:
                 base = self.value(node.args[0], scope, context)
                 return self._attribute(base, name.value, None, scope, context)
             return None
+        if dotted == "collections.defaultdict":
+            return self._made_on_demand(node, scope, context)
         if dotted in _IMPORT_BY_NAME and node.args:
             return self._imported_by_name(dotted, node.args[0], scope, context)
         if dotted in ("functools.partial", "functools.wraps") and node.args:
@@ -990,14 +1002,29 @@ class Program:
             return OPAQUE
         return self._wrapped(node, scope, context)
 
+    def _made_on_demand(self, node: ast.Call, scope: Scope, context: Context) -> Value:
+        """`defaultdict(make)`: its items are what `make` returns (pools and caches of clients built on first use)."""
+        factory = self.value(node.args[0], scope, context) if node.args else None
+        if isinstance(factory, FunctionRef):
+            made = self._returns(factory.function, _NO_CONTEXT, factory.bound)
+        elif isinstance(factory, ClassRef):
+            made = Instance(factory.cls)
+        else:
+            return None
+        return Items(made) if made is not None else None
+
     def _lazily_imported(self, cls: ClassInfo, call: ast.Call) -> str | None:
         """The module a lazy-import proxy stands for: `boto3 = LazyImport("boto3")` is boto3.
 
         A proxy is a class whose `__getattr__` hands attributes on from a module it imports by name;
         the module is the last string given positionally (`LazyLoader("tf", globals(), "tensorflow")`).
         """
-        classes = self.mro(cls)
-        if not any("__getattr__" in c.methods for c in classes) or not any(map(_imports_by_name, classes)):
+        if id(cls) not in self._proxies:
+            classes = self.mro(cls)
+            self._proxies[id(cls)] = any("__getattr__" in c.methods for c in classes) and any(
+                map(_imports_by_name, classes)
+            )
+        if not self._proxies[id(cls)]:
             return None
         names = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
         return names[-1] if names and names[-1] else None
@@ -1017,9 +1044,9 @@ class Program:
         by a library's helper is taken to be of that class (as `typing.cast` would say).
         """
         if len(node.args) >= 2:
-            named = [self.value(a, scope, context) for a in node.args[1:] if _imported_reference(a, scope)]
             types = self.ruleset.types
-            declared = [types[t.dotted] for t in named if isinstance(t, Ext) and t.dotted in types]
+            named = [_imported_dotted(argument, scope) for argument in node.args[1:]]
+            declared = [types[dotted] for dotted in named if dotted in types]
             return _less_sure(Sdk(declared[0])) if len(declared) == 1 else None
         if len(node.args) != 1 or node.keywords:
             return None
@@ -1130,10 +1157,8 @@ class Program:
 
     def _sdk_class(self, argument: ast.expr, scope: Scope, context: Context) -> Ext | None:
         """An SDK class passed by name (`init_client(ObjectStorageClient)`): the callee may instantiate it."""
-        if not _imported_reference(argument, scope):
-            return None
-        value = self.value(argument, scope, context)
-        return value if isinstance(value, Ext) and value.dotted in self.ruleset.types else None
+        dotted = _imported_dotted(argument, scope)
+        return Ext(dotted) if dotted in self.ruleset.types else None
 
     @staticmethod
     def _literal_argument(argument: ast.expr, scope: Scope, given: dict[int, Value]) -> Const | None:
@@ -1406,13 +1431,18 @@ class Program:
         return None
 
 
-def _imported_reference(node: ast.expr, scope: Scope) -> bool:
-    """Whether `node` is an imported name or an attribute path from one (`storage.Client`): what a class is
-    spelled as. Cheap to tell, and it keeps type-argument checks from evaluating every argument of every call."""
+def _imported_dotted(node: ast.expr, scope: Scope) -> str:
+    """`storage.client.Client` after `from google.cloud import storage`: the full dotted name, read
+    from the import alone ("" for anything else). Type-argument checks use it instead of evaluating
+    every argument of every call, which would summarise the modules they name."""
+    path: list[str] = []
     while isinstance(node, ast.Attribute):
+        path.insert(0, node.attr)
         node = node.value
     bindings = scope.lookup(node.id) if isinstance(node, ast.Name) else None
-    return bool(bindings) and all(b.kind is Kind.IMPORT for b in bindings or ())
+    if not bindings or len(bindings) != 1 or bindings[0].kind is not Kind.IMPORT:
+        return ""
+    return ".".join([bindings[0].dotted, *path])
 
 
 def _imports_by_name(cls: ClassInfo) -> bool:
