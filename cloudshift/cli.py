@@ -437,9 +437,9 @@ def _profile_file(paths: Iterable[Path]) -> Path:
     """Where `fix` records profiles: the profile file the fixed files' project uses, else a new
     cloudshift-storage.toml at its root (the folder with pyproject.toml or .git, else the working
     directory), where the shim looks when the project runs from there."""
-    folders = [path.resolve() if path.is_dir() else path.resolve().parent for path in paths]
     from storage_shim.profiles import CONFIG_NAME, ProfileError, find_profiles  # only `fix` needs the shim
 
+    folders = [path.resolve() if path.is_dir() else path.resolve().parent for path in paths]
     start = Path(os.path.commonpath(folders)) if folders else Path.cwd()
     try:
         found = find_profiles(start).path

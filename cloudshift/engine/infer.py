@@ -38,6 +38,7 @@ from cloudshift.engine.summarize import (
     Position,
     Scope,
     callee_name,
+    spelled_items,
 )
 from cloudshift.rules.ruleset import Creation, RuleSet, Signature
 
@@ -155,7 +156,7 @@ STAND_IN = Opaque(stand_in=True)
 _MOCKS = ("unittest.mock.", "mock.", "pytest_mock.", "moto.")
 _IMPORT_BY_NAME = frozenset({"importlib.import_module", "builtins.__import__"})
 _TRANSPARENT_CALLS = frozenset({"typing.cast", "typing_extensions.cast"})  # the second argument is the value
-# class methods that model libraries (pydantic, attrs, dataclass helpers) give a class: each returns an instance
+# class methods that model libraries (pydantic v1 and v2, dataclass serialisers) give a class: each returns an instance
 _INHERITED_CONSTRUCTORS = frozenset(
     {"model_validate", "model_validate_json", "model_construct", "parse_obj", "parse_raw", "construct", "from_dict"}
 )
@@ -862,19 +863,15 @@ class Program:
             stack[0:0] = [b.cls for b in bases if isinstance(b, ClassRef)]
         return order
 
-    def _external_bases(self, cls: ClassInfo) -> set[str]:
-        """The classes from outside the project that a project class derives from (`collections.defaultdict`)."""
+    def _external_bases(self, cls: ClassInfo) -> list[str]:
+        """The classes from outside the project that a project class derives from, in lookup order."""
         values = (self.value(base, klass.scope) for klass in self.mro(cls) for base in _bases(klass))
-        return {value.dotted for value in values if isinstance(value, Ext)}
+        return list(dict.fromkeys(value.dotted for value in values if isinstance(value, Ext)))
 
     def sdk_base(self, cls: ClassInfo) -> str | None:
         """The SDK object a class's instances are, when it subclasses an SDK class (`class C(ObjectStorageClient)`)."""
-        for klass in self.mro(cls):
-            for base in _bases(klass):
-                value = self.value(base, klass.scope)
-                if isinstance(value, Ext) and value.dotted in self.ruleset.types:
-                    return self.ruleset.types[value.dotted]
-        return None
+        types = self.ruleset.types
+        return next((types[dotted] for dotted in self._external_bases(cls) if dotted in types), None)
 
     def subclasses(self, cls: ClassInfo) -> list[ClassInfo]:
         """Project classes (in the population) that have `cls` among their bases."""
@@ -1044,9 +1041,8 @@ class Program:
         by a library's helper is taken to be of that class (as `typing.cast` would say).
         """
         if len(node.args) >= 2:
-            types = self.ruleset.types
-            named = [_imported_dotted(argument, scope) for argument in node.args[1:]]
-            declared = [types[dotted] for dotted in named if dotted in types]
+            named = [self._sdk_class(argument, scope) for argument in node.args[1:]]
+            declared = [self.ruleset.types[ext.dotted] for ext in named if ext is not None]
             return _less_sure(Sdk(declared[0])) if len(declared) == 1 else None
         if len(node.args) != 1 or node.keywords:
             return None
@@ -1113,7 +1109,7 @@ class Program:
         ):
             return None
         value = self.value(test.args[0], scope, context)
-        spelled = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+        spelled = spelled_items(test.args[1])
         names = [t.id for t in spelled if isinstance(t, ast.Name)]
         if not isinstance(value, Const) or len(names) != len(spelled) or not set(names) <= _LITERAL_TYPES.keys():
             return None
@@ -1149,13 +1145,13 @@ class Program:
         given = dict(context)
         entries: list[tuple[int, Value]] = []
         for name, argument in bound.items():
-            literal = self._literal_argument(argument, scope, given) or self._sdk_class(argument, scope, context)
+            literal = self._literal_argument(argument, scope, given) or self._sdk_class(argument, scope)
             key = self._param_id(function, name)
             if literal is not None and key:
                 entries.append((key, literal))
         return frozenset(entries)
 
-    def _sdk_class(self, argument: ast.expr, scope: Scope, context: Context) -> Ext | None:
+    def _sdk_class(self, argument: ast.expr, scope: Scope) -> Ext | None:
         """An SDK class passed by name (`init_client(ObjectStorageClient)`): the callee may instantiate it."""
         dotted = _imported_dotted(argument, scope)
         return Ext(dotted) if dotted in self.ruleset.types else None
@@ -1196,8 +1192,8 @@ class Program:
         if outer is None or isinstance(function.node, ast.Lambda):
             return None
         passed = dict(context)
-        given = {p.arg: passed.get(self._param_id(function, p.arg)) for p in function.params}
-        literal = {name: value.value for name, value in given.items() if isinstance(value, Const)}
+        given = ((p.arg, passed.get(self._param_id(function, p.arg))) for p in function.params)
+        literal = {name: value.value for name, value in given if isinstance(value, Const)}
         for binding in outer.bindings.get(function.name, ()):
             overload = binding.function
             if overload is None or overload is function or not overload.has_decorator("overload"):
@@ -1406,7 +1402,7 @@ class Program:
         if isinstance(node, ast.BinOp):
             return self.annotation(node.left, scope) or self.annotation(node.right, scope)
         if isinstance(node, ast.Subscript):
-            inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            inner = spelled_items(node.slice)
             generic = callee_name(node.value) or ""
             if generic in _ANNOTATED_ITEMS:
                 item = self.annotation(inner[0], scope)
@@ -1455,7 +1451,7 @@ def _literal_annotation(annotation: ast.expr | None) -> tuple[object, ...] | Non
     """The values a `Literal["s3", "s3control"]` annotation allows (None for any other annotation)."""
     if not (isinstance(annotation, ast.Subscript) and callee_name(annotation.value) == "Literal"):
         return None
-    inner = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+    inner = spelled_items(annotation.slice)
     values = tuple(item.value for item in inner if isinstance(item, ast.Constant))
     return values if len(values) == len(inner) else None
 

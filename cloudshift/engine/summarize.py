@@ -229,6 +229,11 @@ def dotted_name(node: ast.expr) -> str | None:
     return ".".join(reversed(parts))
 
 
+def spelled_items(node: ast.expr) -> list[ast.expr]:
+    """A tuple's items as written (`except (A, B)`, `isinstance(x, (str, bytes))`), else the node alone."""
+    return list(node.elts) if isinstance(node, ast.Tuple) else [node]
+
+
 def callee_name(func: ast.expr) -> str | None:
     """The name a call is spelled with: `f` for `f(...)` and `x.f(...)`."""
     if isinstance(func, ast.Name):
@@ -244,8 +249,8 @@ _CONTAINER_ADDS = frozenset({"append", "add", "insert", "appendleft", "setdefaul
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
-    caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return any(callee_name(name) in _IMPORT_ERRORS for name in caught if name is not None)
+    caught = spelled_items(handler.type) if handler.type is not None else []  # a bare `except:` names nothing
+    return any(callee_name(name) in _IMPORT_ERRORS for name in caught)
 
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})

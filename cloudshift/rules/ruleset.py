@@ -233,9 +233,9 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> RuleSet:
 
 def load_rule_file(path: Path, ruleset: RuleSet) -> None:
     """Validate one YAML file and add its objects and rules to `ruleset`."""
-    node = _compose(path)
-    text = path.read_text(encoding="utf-8")
-    data = _yaml(path, lambda _: _YAML_LOADER("").construct_document(node))  # the composed tree, not a second parse
+    text = _read(path)
+    node = _compose(path, text)
+    data = _yaml(path, lambda: _YAML_LOADER("").construct_document(node))  # the composed tree, not a second parse
     stamp = _validated_stamp(text)
     checked = stamp is not None and stamp.exists()
     if not checked:
@@ -324,21 +324,26 @@ def _write_stamp(stamp: Path) -> None:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: a tenth of the start-up time
 
 
-def _compose(path: Path) -> yaml.Node:
-    node = _yaml(path, lambda text: yaml.compose(text, Loader=_YAML_LOADER))
+def _compose(path: Path, text: str) -> yaml.Node:
+    node = _yaml(path, lambda: yaml.compose(text, Loader=_YAML_LOADER))
     if node is None:
         raise RuleError(f"{path}:1: empty rule file")
     return cast(yaml.Node, node)
 
 
-def _yaml(path: Path, load: Callable[[str], Any]) -> Any:
-    """`load` on the file's text; any failure, a `!!python/` tag too (never run), is a RuleError with file:line."""
+def _read(path: Path) -> str:
     try:
-        return load(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except OSError as error:
         raise RuleError(f"{path}: cannot read: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
         raise RuleError(f"{path}: not UTF-8 ({error.reason})") from error
+
+
+def _yaml(path: Path, load: Callable[[], Any]) -> Any:
+    """`load()` of the file's YAML; any failure, a `!!python/` tag too (never run), is a RuleError with file:line."""
+    try:
+        return load()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
