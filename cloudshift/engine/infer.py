@@ -119,6 +119,14 @@ class Entries:
 
 
 @dataclass(frozen=True)
+class Alternatives:
+    """One of several objects of the project, chosen at run time: a storage helper's `self._driver` is an
+    S3, a GCS or a file driver depending on the URL. Reading a member or calling reads or calls each."""
+
+    options: tuple[Instance | ClassRef | FunctionRef | Sdk, ...]
+
+
+@dataclass(frozen=True)
 class Const:
     value: str | int | float | bool | bytes | None
 
@@ -146,6 +154,7 @@ Value = (
     | Items
     | Elements
     | Entries
+    | Alternatives
     | Const
     | Opaque
     | None
@@ -190,6 +199,7 @@ _MAX_CALLER_MODULES = 150  # a name spelled in more modules than this is not sea
 _SETTLED = 1 << 30  # no cycle cut below any open question
 _LITERAL_TYPES: dict[str, type] = {"str": str, "bytes": bytes, "int": int, "float": float, "bool": bool}
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
+_MAX_ALTERNATIVES = 8  # a name bound to more of the project's objects than this is unknown
 
 
 def unify(values: Iterable[Value]) -> Value:
@@ -198,13 +208,15 @@ def unify(values: Iterable[Value]) -> Value:
     real = [v for v in given if v != STAND_IN]
     if not real:
         return STAND_IN if given else NONE
-    known = [v for v in real if v is not None]
+    known = [option for v in real if v is not None for option in _alternative_options(v)]
     if not known:
         return None
     sdk = [option for v in known if isinstance(v, (Sdk, OneOf)) for option in _options(v)]
     if sdk:
         if any(not isinstance(v, (Sdk, OneOf)) for v in known):
-            return None  # a value known not to be an SDK object is bound to the same name
+            # an object of the project bound beside the SDK object (a driver per provider) is one
+            # alternative; any other value known not to be an SDK object makes the name unknown
+            return _less_sure(_alternatives(known))
         confident = len(known) == len(given) and all(s.confident for s in sdk)
         merged = {
             name: Sdk(name, all(s.certain for s in sdk if s.object == name), confident)
@@ -217,7 +229,27 @@ def unify(values: Iterable[Value]) -> Value:
     ):
         columns = zip(*(v.values for v in known if isinstance(v, Elements)), strict=True)
         return Elements(tuple(unify(column) for column in columns))  # a tuple filled in later: by position
-    return first if all(_same(first, other) for other in known[1:]) else None
+    if all(_same(first, other) for other in known[1:]):
+        return first
+    return _alternatives(known)
+
+
+def _alternative_options(value: Value) -> tuple[Value, ...]:
+    if isinstance(value, Alternatives):
+        return value.options
+    return value.options if isinstance(value, OneOf) else (value,)
+
+
+def _alternatives(known: list[Value]) -> Value:
+    """Distinct objects bound to one name (drivers chosen by a URL's scheme), when all are objects
+    of the project or SDK objects; else unknown."""
+    options: list[Instance | ClassRef | FunctionRef | Sdk] = []
+    for option in known:
+        if not isinstance(option, (Instance, ClassRef, FunctionRef, Sdk)):
+            return None
+        if not any(_same(option, seen) for seen in options):
+            options.append(option)
+    return Alternatives(tuple(options)) if len(options) <= _MAX_ALTERNATIVES else None
 
 
 def _options(value: Sdk | OneOf) -> tuple[Sdk, ...]:
@@ -243,6 +275,8 @@ def _less_sure(value: Value) -> Value:
         return Sdk(value.object, value.certain, confident=False)
     if isinstance(value, OneOf):
         return OneOf(tuple(Sdk(o.object, o.certain, confident=False) for o in value.options))
+    if isinstance(value, Alternatives):
+        return Alternatives(tuple(Sdk(o.object, o.certain, False) if isinstance(o, Sdk) else o for o in value.options))
     return value
 
 
@@ -429,6 +463,8 @@ class Program:
             found = self._narrowed(found, member)
         elif isinstance(found, Instance):
             found = self._sdk_member_of(found, member, self._class_member(found.cls, member, found))
+        elif isinstance(found, Alternatives):
+            found = self._alternative_owner(found, member, None, scope, _NO_CONTEXT)
         else:
             return found if isinstance(found, Sdk) else None
         if found is not None:
@@ -675,9 +711,38 @@ class Program:
                 return found
         if isinstance(base, ClassRef):
             return self._class_attribute(base.cls, name, node, scope, context)
+        if isinstance(base, Alternatives):
+            return self._alternatives_attribute(base, name, node, scope, context)
         if node is not None and (base is None or isinstance(base, (Opaque, Instance))):
             return self._stored(name, node, scope, context)
         return None
+
+    def _alternatives_attribute(
+        self, base: Alternatives, name: str, node: ast.Attribute | None, scope: Scope, context: Context
+    ) -> Value:
+        """`name` read from one of several objects: from the SDK object that has it (see
+        `_alternative_owner`), else from the project's objects; when both could have it, unknown."""
+        owner = self._alternative_owner(base, name, node, scope, context)
+        if owner is not None:
+            return self._sdk_attribute(owner, name)
+        if self._sdk_alternative(base, name) is not None:
+            return None
+        return unify(self._attribute(o, name, node, scope, context) for o in base.options if not isinstance(o, Sdk))
+
+    def _alternative_owner(
+        self, base: Alternatives, name: str, node: ast.Attribute | None, scope: Scope, context: Context
+    ) -> Sdk | None:
+        """The SDK object among several that `name` is read from: the one whose rules know `name`,
+        when none of the project's objects among them has a member of that name."""
+        sdk = self._sdk_alternative(base, name)
+        if sdk is None:
+            return None
+        own = (self._attribute(o, name, node, scope, context) for o in base.options if not isinstance(o, Sdk))
+        return sdk if all(value is None for value in own) else None
+
+    def _sdk_alternative(self, base: Alternatives, member: str) -> Sdk | None:
+        options = tuple(option for option in base.options if isinstance(option, Sdk))
+        return self._narrowed(OneOf(options), member) if options else None
 
     def _class_attribute(
         self, cls: ClassInfo, name: str, node: ast.Attribute | None, scope: Scope, context: Context
@@ -936,7 +1001,11 @@ class Program:
             owner = self.value(node.func.value, scope, context)
             if isinstance(owner, ClassRef) and self._class_member(owner.cls, node.func.attr, None) is None:
                 return Instance(owner.cls)  # `Credentials.model_validate(data)`: pydantic's, on a class of the project
-        callee = self.value(node.func, scope, context)
+        return self._call_value(self.value(node.func, scope, context), node, scope, context)
+
+    def _call_value(self, callee: Value, node: ast.Call, scope: Scope, context: Context) -> Value:
+        if isinstance(callee, Alternatives):
+            return unify(self._call_value(option, node, scope, context) for option in callee.options)
         if isinstance(callee, Ext):
             return self._external_call(callee.dotted, node, scope, context)
         if isinstance(callee, Member):
@@ -1380,12 +1449,13 @@ class Program:
         sites = []
         for name in names:
             for site in self._calls_named(name):
-                callee = self.value(site.node.func, site.scope)
-                if isinstance(callee, FunctionRef) and callee.function is function:
-                    bound = callee.bound is not None and function.self_name is not None
-                    sites.append((site, 1 if bound else 0))
-                elif isinstance(callee, ClassRef) and self._constructor(callee.cls) is function:
-                    sites.append((site, 1))
+                spelled = self.value(site.node.func, site.scope)
+                for callee in spelled.options if isinstance(spelled, Alternatives) else (spelled,):
+                    if isinstance(callee, FunctionRef) and callee.function is function:
+                        bound = callee.bound is not None and function.self_name is not None
+                        sites.append((site, 1 if bound else 0))
+                    elif isinstance(callee, ClassRef) and self._constructor(callee.cls) is function:
+                        sites.append((site, 1))
         return sites
 
     def _constructor(self, cls: ClassInfo) -> FunctionInfo | None:
