@@ -430,6 +430,7 @@ class ProfilesNeeded:
     path: Path
     missing: tuple[ProfileEntry, ...]
     kept: tuple[str, ...]  # names already defined there (left as the user wrote them)
+    unset: tuple[str, ...] = ()  # `name: key = value` a kept profile of the same provider leaves out
     written: bool = False  # whether `fix` wrote the missing ones (not with --diff or stdin)
 
 
@@ -461,7 +462,15 @@ def _profiles_needed(results: list[FileResult], path: Path) -> ProfilesNeeded:
     except ProfileError as error:
         _fail(error)
     missing = tuple(entry for entry in wanted if entry.name not in defined)
-    return ProfilesNeeded(path, missing, tuple(entry.name for entry in wanted if entry.name in defined))
+    kept = [entry for entry in wanted if entry.name in defined]
+    unset = tuple(
+        f'{entry.name}: {key} = "{value}"'
+        for entry in kept
+        if defined[entry.name].get("provider") == entry.provider  # not moved to another provider on purpose
+        for key, value in entry.to_json().items()
+        if key not in defined[entry.name]
+    )
+    return ProfilesNeeded(path, missing, tuple(entry.name for entry in kept), unset)
 
 
 def _write_profiles(path: Path, missing: tuple[ProfileEntry, ...]) -> None:
@@ -551,6 +560,9 @@ def _profile_summary(profiles: ProfilesNeeded) -> list[str]:
         lines.append(
             f"Storage profiles already in {display_path(profiles.path)}, kept as they are: {', '.join(profiles.kept)}"
         )
+    if profiles.unset:
+        lines.append("They leave out settings the fixed calls rely on to behave as before; add them:")
+        lines += [f"  {setting}" for setting in profiles.unset]
     return lines
 
 

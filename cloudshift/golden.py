@@ -1,5 +1,6 @@
 """Golden fixtures: `fixtures/<rule-id>/<case>/` holds input.py, expected.py and findings.json
-(and profiles.toml: the storage profiles the fix names, when they configure more than a provider).
+(and profiles.toml: the storage profiles the fix names, when they configure more than a provider
+and its defaults).
 
 `cloudshift rules test` and the pytest suite both call `check_case`, so a fixture proves the
 same thing wherever it runs: the findings (rule, position, fix safety) and the fixed text,
@@ -84,7 +85,8 @@ def render_profiles(entries: Sequence[ProfileEntry]) -> str:
 
 
 def _profile_problems(case: Case, entries: Sequence[ProfileEntry]) -> list[str]:
-    """profiles.toml holds the profiles the fix names; it may be left out only when they set nothing but a provider."""
+    """profiles.toml holds the profiles the fix names; it may be left out when they set nothing but a
+    provider and its defaults (the same in every profile of the provider)."""
     wanted_file = case.directory / PROFILES_FILE
     rendered = render_profiles(entries)
     if not wanted_file.exists():

@@ -124,9 +124,10 @@ class ProfileEntry:
     name: str
     provider: str  # the storage_shim provider: s3 | gcs | azure | oci
     settings: tuple[tuple[str, str], ...] = ()  # (key, value); `env:VAR` for a value read from a variable
+    defaults: tuple[tuple[str, str], ...] = ()  # the provider's own defaults (rule files' profile_defaults)
 
     def to_json(self) -> dict[str, str]:
-        return {"provider": self.provider, **dict(self.settings)}
+        return {"provider": self.provider, **dict(self.settings), **dict(self.defaults)}
 
 
 @dataclass(frozen=True)

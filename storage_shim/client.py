@@ -81,7 +81,9 @@ def create_storage_client(
     configured = backend_options(chosen, {**settings, **environment_overrides(chosen)})
     policy, remaining = NetworkPolicy.split({**configured, **implied, **options})
     connection = _connection(cls, remaining, policy)
-    defaults = partial(content_defaults, profiles, name) if profiles.path is not None else None
+    defaults: ContentDefaults | None = None
+    if profiles.path is not None:
+        defaults = partial(content_defaults, profiles, name, provider=explicit, profile=storage_profile)
     return StorageClient(cls(bucket, connection), prefix, defaults)
 
 

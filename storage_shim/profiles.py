@@ -421,9 +421,12 @@ def environment_overrides(provider: str) -> dict[str, Any]:
     return overrides
 
 
-def content_defaults(profiles: Profiles, bucket: str, key: str) -> tuple[str | None, Mapping[str, str]]:
-    """The content type and metadata the profile gives new objects at `bucket/key` (longest prefix wins)."""
-    settings = profiles.settings(bucket, key)
+def content_defaults(
+    profiles: Profiles, bucket: str, key: str, provider: str | None = None, profile: str | None = None
+) -> tuple[str | None, Mapping[str, str]]:
+    """The content type and metadata the profiles give new objects at `bucket/key`: [default], the
+    named profile the client was created with, then the bucket's entries (longest prefix wins)."""
+    settings = profiles.settings(bucket, key, provider, profile)
     return settings.get("content_type"), settings.get("metadata", {})
 
 

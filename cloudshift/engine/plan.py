@@ -145,13 +145,19 @@ class Planner:
     def _match_profile(self, match: Match) -> ProfileEntry:
         """The profile a rewritten call names: its provider and what the receiver's creation configured."""
         settings = match.receiver.profile if match.receiver is not None else ()
-        return profile_entry(self.ruleset.storage[match.rule.provider], settings)
+        return self._profile_entry(self.ruleset.storage[match.rule.provider], settings)
 
     def _creation_profile(self, fix: CreationFix) -> ProfileEntry:
         assert isinstance(fix.node, cst.BaseExpression)
         value = self.resolver.sdk_value(fix.node, fix.scope)
         provider = self.ruleset.storage[self.ruleset.objects[fix.creation.result].provider]
-        return profile_entry(provider, value.profile if value is not None else ())
+        return self._profile_entry(provider, value.profile if value is not None else ())
+
+    def _profile_entry(self, provider: str, settings: tuple[tuple[str, str], ...]) -> ProfileEntry:
+        """The profile for what the SDK object was configured with, and the provider's own defaults."""
+        inferred = dict(settings)
+        defaults = self.ruleset.profile_defaults.get(provider, {})
+        return profile_entry(provider, settings, tuple((k, v) for k, v in defaults.items() if k not in inferred))
 
     # one match, on its own
     def _decide(self, match: Match) -> Decision:
@@ -751,17 +757,21 @@ class _GroupAnalysis:
         return fields
 
 
-def profile_entry(provider: str, settings: tuple[tuple[str, str], ...]) -> ProfileEntry:
+def profile_entry(
+    provider: str, settings: tuple[tuple[str, str], ...], defaults: tuple[tuple[str, str], ...] = ()
+) -> ProfileEntry:
     """The profile for a provider and settings, named after them: `s3`, `s3-eu-west-1`, `s3-minio-internal`.
 
-    A long name is shortened and given a digest of the settings, so a name always means one configuration.
+    A long name is shortened and given a digest of the settings, so a name always means one
+    configuration. The provider's defaults are the same in every profile of the provider, so they
+    are not part of the name.
     """
     words = [_name_word(value) for _, value in settings]
     name = "-".join([provider, *filter(None, words)])
     if len(name) > MAX_PROFILE_NAME:
         digest = hashlib.sha256(repr(settings).encode()).hexdigest()[:6]
         name = f"{name[: MAX_PROFILE_NAME - 7].rstrip('-')}-{digest}"
-    return ProfileEntry(name, provider, settings)
+    return ProfileEntry(name, provider, settings, defaults)
 
 
 def _name_word(value: str) -> str:

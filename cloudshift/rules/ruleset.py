@@ -172,6 +172,7 @@ class RuleSet:
     files: list[str] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)  # rule file -> its one-line summary
     storage: dict[str, str] = field(default_factory=dict)  # provider -> the storage_shim provider fixes use
+    profile_defaults: dict[str, dict[str, str]] = field(default_factory=dict)  # storage_shim provider -> settings
 
     def catch_all(self, obj: str, method: str) -> Rule | None:
         """The `<obj>.*` rule for a method no explicit rule names, when the SDK object has that method."""
@@ -245,6 +246,7 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
     ruleset.files.append(str(path))
     ruleset.summaries[str(path)] = data.get("summary", "")
     ruleset.storage[provider] = data.get("storage", DEFAULT_STORAGE[provider])
+    ruleset.profile_defaults.setdefault(ruleset.storage[provider], {}).update(data.get("profile_defaults", {}))
     ruleset.modules.update(data["modules"])
     ruleset.exceptions.update(dict.fromkeys(data.get("exceptions", ()), provider))
     for name, spec in data["objects"].items():

@@ -78,7 +78,7 @@ def test_fix_safety_lists_each_variant_with_its_template_and_reasons(ruleset: Ru
         for param, dropped in variant.drop.items():
             assert f"- `{param}` ({dropped.safety.value}): {dropped.reason}" in safety
     assert f"When no variant applies, the fix is **manual**: {rule.manual}" in safety
-    assert "2. **unsafe** when the call's result is not used; the call passes `Bucket`, `Key` and `Body`." in safety
+    assert "2. **safe** when the call's result is not used; the call passes `Bucket`, `Key` and `Body`." in safety
     manual = (DOCS / "aws-s3-client-other.md").read_text(encoding="utf-8")
     assert "The code is left as it is: the fix is manual." in manual
     assert f"- **{Safety.SAFE.value}**" not in manual.split("## Fix safety")[1]

@@ -121,7 +121,9 @@ def test_fix_rewrites_in_place_and_is_idempotent(project: Path) -> None:
     fixed = (project / "app.py").read_text(encoding="utf-8")
     assert 'create_storage_client("reports", storage_profile="s3").put(key, data, content_type="text/csv")' in fixed
     assert "import boto3" not in fixed
-    assert (project / "cloudshift-storage.toml").read_text() == '[profiles.s3]\nprovider = "s3"\n'
+    assert (project / "cloudshift-storage.toml").read_text() == (
+        '[profiles.s3]\nprovider = "s3"\ncontent_type = "binary/octet-stream"\n'
+    )
     again = cloudshift("fix", ".", cwd=project)
     assert again.returncode == 0 and (project / "app.py").read_text(encoding="utf-8") == fixed
 
@@ -159,15 +161,34 @@ def test_fix_records_the_profiles_it_inferred_and_keeps_the_users(project: Path)
     assert (project / "pyproject.toml").read_text() == (
         '[tool.cloudshift.storage.profiles.s3]\nprovider = "local"  # ours, for tests\n\n'
         "[tool.cloudshift.storage.profiles.s3-s3-url-eu-west-1]\n"
-        'provider = "s3"\nendpoint = "env:S3_URL"\nregion = "eu-west-1"\n'
+        'provider = "s3"\nendpoint = "env:S3_URL"\nregion = "eu-west-1"\ncontent_type = "binary/octet-stream"\n'
     )
     assert not (project / "cloudshift-storage.toml").exists()
     assert "kept as they are: s3" in done.stderr
+    assert "rely on" not in done.stderr  # the user's s3 profile is another provider's: moved on purpose
     assert "Unsafe fixes applied (--unsafe-fixes), by the reason behaviour may differ:\n" in done.stderr
     accepted = (
         "  [unsafe] the SDK object is created with config; the shim takes these from its configuration instead (2)"
     )
     assert done.stderr.rstrip().endswith(accepted)
+
+
+def test_fix_names_settings_a_kept_profile_of_the_same_provider_leaves_out(project: Path) -> None:
+    """A profile file from before S3's default content type was recorded: the fix says what to add."""
+    (project / "cloudshift-storage.toml").write_text('[profiles.s3]\nprovider = "s3"\n', encoding="utf-8")
+    (project / "app.py").write_text(
+        'import boto3\n\ns3 = boto3.client("s3")\n\n\ndef save(key, data):\n'
+        '    s3.put_object(Bucket="reports", Key=key, Body=data)\n',
+        encoding="utf-8",
+    )
+    done = cloudshift("fix", ".", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert 'storage_profile="s3").put(key, data)' in (project / "app.py").read_text(encoding="utf-8")
+    assert (project / "cloudshift-storage.toml").read_text() == '[profiles.s3]\nprovider = "s3"\n'
+    assert (
+        "They leave out settings the fixed calls rely on to behave as before; add them:\n"
+        '  s3: content_type = "binary/octet-stream"\n' in done.stderr
+    )
 
 
 def test_fix_summary_groups_what_is_left_by_reason(project: Path) -> None:

@@ -51,7 +51,9 @@ def test_vendored_shim_is_imported_excluded_and_runs(tmp_path: Path) -> None:
     fixed = (package / "reports.py").read_text(encoding="utf-8")
     assert "from myapp.storage_shim import create_storage_client" in fixed
     assert "boto3" not in fixed
-    assert (tmp_path / "cloudshift-storage.toml").read_text() == '[profiles.s3]\nprovider = "s3"\n'
+    assert (tmp_path / "cloudshift-storage.toml").read_text() == (
+        '[profiles.s3]\nprovider = "s3"\ncontent_type = "binary/octet-stream"\n'
+    )
 
     # The rewritten code runs on the vendored copy alone (the installed storage_shim is made unimportable),
     # with no cloud at all: a test profile file gives the profile the fix named the local backend.

@@ -98,7 +98,9 @@ def test_the_shim_side_is_configured_by_the_profiles_the_fix_writes(tmp_path: Pa
         'def main():\n    s3.delete_object(Bucket="b", Key="k")\n'
     )
     fix_profiles(source, tmp_path)
-    assert (tmp_path / CONFIG_NAME).read_text() == '[profiles.s3-eu-west-1]\nprovider = "s3"\nregion = "eu-west-1"\n'
+    assert (tmp_path / CONFIG_NAME).read_text() == (
+        '[profiles.s3-eu-west-1]\nprovider = "s3"\nregion = "eu-west-1"\ncontent_type = "binary/octet-stream"\n'
+    )
     assert CONFIG_NAME not in local_files(tmp_path)
 
 

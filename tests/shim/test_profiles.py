@@ -210,6 +210,28 @@ def test_content_type_and_metadata_defaults_follow_the_longest_prefix(
     assert scoped.stat("bird.png").content_type == "image/png"
 
 
+def test_a_named_profile_gives_new_objects_its_content_type(_isolated: Path) -> None:
+    """`cloudshift fix` records S3's own default in the profile a rewritten put names; it must apply."""
+    bucket = f"raw-{uuid.uuid4().hex[:8]}"
+    _write(
+        _isolated / CONFIG_NAME,
+        f"""\
+        [profiles.s3]
+        provider = "memory"
+        content_type = "binary/octet-stream"
+        [buckets."{bucket}/images/"]
+        content_type = "image/png"
+        """,
+    )
+    client = create_storage_client(bucket, storage_profile="s3")
+    client.put("sensor.bin", b"raw")
+    client.put("images/cat.png", b"png")
+    client.put("notes.txt", b"text", content_type="text/plain")
+    assert client.stat("sensor.bin").content_type == "binary/octet-stream"
+    assert client.stat("images/cat.png").content_type == "image/png"  # the bucket's entry comes after the profile
+    assert client.stat("notes.txt").content_type == "text/plain"
+
+
 # Bad files
 
 
