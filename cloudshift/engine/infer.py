@@ -171,6 +171,7 @@ _INHERITED_CONSTRUCTORS = frozenset(
 )
 _ITERATORS = frozenset({"builtins.iter", "builtins.list", "builtins.tuple", "builtins.sorted", "builtins.reversed"})
 _ENTER_CONTEXT = frozenset({"enter_context", "enter_async_context"})  # ExitStack / AsyncExitStack
+_LOOKUPS = frozenset({"get", "pop", "setdefault"})  # mapping lookups with a default
 _ANNOTATED_ITEMS = frozenset(
     {
         "list",
@@ -1001,7 +1002,26 @@ class Program:
             owner = self.value(node.func.value, scope, context)
             if isinstance(owner, ClassRef) and self._class_member(owner.cls, node.func.attr, None) is None:
                 return Instance(owner.cls)  # `Credentials.model_validate(data)`: pydantic's, on a class of the project
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _LOOKUPS and len(node.args) == 2:
+            found = self._looked_up(node.func.value, node.args, scope, context)
+            if found is not None:
+                return found
         return self._call_value(self.value(node.func, scope, context), node, scope, context)
+
+    def _looked_up(self, mapping: ast.expr, args: list[ast.expr], scope: Scope, context: Context) -> Value:
+        """`kwargs.get("client", boto3.client("s3"))`: an SDK object given as the default of a lookup in a
+        mapping (unknown contents, or a dict literal) is what the name holds unless the mapping has
+        another, as with `client or boto3.client("s3")`."""
+        held = self.value(mapping, scope, context)
+        if held is not None and not isinstance(held, Entries):
+            return None  # an object with a `get` of its own, an SDK object, a known value
+        default = self.value(args[1], scope, context)
+        if not isinstance(default, (Sdk, OneOf)):
+            return None
+        key = self.value(args[0], scope, context)
+        entries = dict(held.values) if isinstance(held, Entries) else {}
+        name = key.value if isinstance(key, Const) and isinstance(key.value, str) else None
+        return unify([entries.get(name) if name is not None else None, default])
 
     def _call_value(self, callee: Value, node: ast.Call, scope: Scope, context: Context) -> Value:
         if isinstance(callee, Alternatives):
