@@ -120,8 +120,9 @@ class Entries:
 
 @dataclass(frozen=True)
 class Alternatives:
-    """One of several objects of the project, chosen at run time: a storage helper's `self._driver` is an
-    S3, a GCS or a file driver depending on the URL. Reading a member or calling reads or calls each."""
+    """One of several objects chosen at run time: a storage helper's `self._driver` is an S3, a GCS or
+    a file driver depending on the URL, and a driver's object a Blob or a local file object. Reading
+    a member or calling reads or calls each of the project's objects (see `_alternatives_attribute`)."""
 
     options: tuple[Instance | ClassRef | FunctionRef | Sdk, ...]
 
@@ -273,12 +274,16 @@ def _same(a: Value, b: Value) -> bool:
 
 def _less_sure(value: Value) -> Value:
     if isinstance(value, Sdk):
-        return Sdk(value.object, value.certain, confident=False)
+        return _unsure(value)
     if isinstance(value, OneOf):
-        return OneOf(tuple(Sdk(o.object, o.certain, confident=False) for o in value.options))
+        return OneOf(tuple(_unsure(o) for o in value.options))
     if isinstance(value, Alternatives):
-        return Alternatives(tuple(Sdk(o.object, o.certain, False) if isinstance(o, Sdk) else o for o in value.options))
+        return Alternatives(tuple(_unsure(o) if isinstance(o, Sdk) else o for o in value.options))
     return value
+
+
+def _unsure(value: Sdk) -> Sdk:
+    return Sdk(value.object, value.certain, confident=False)
 
 
 # --- the program --------------------------------------------------------------------------------
