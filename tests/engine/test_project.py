@@ -184,3 +184,25 @@ def test_optional_sdk_imports_with_an_import_error_fallback_are_the_sdk(tmp_path
     document = json.loads(run(tmp_path, "scan", "--format", "json", ".").stdout)
     found = [(f["path"], f["line"], f["rule"]) for f in document["findings"]]
     assert found == [("app/reader.py", 6, "azure-blob-download-readall")]
+
+
+def test_a_search_for_words_most_modules_spell_summarises_none_of_them() -> None:
+    """Stores to `log.info` are not searched for in every module that spells both words.
+
+    In a 7,929-file corpus such searches (and one for stores through a `name` setter) summarised
+    thousands of modules for one file; a search narrow enough to say something still runs.
+    """
+    from cloudshift.engine.infer import Modules
+
+    names = {f"app.m{index}": f"app/m{index}.py" for index in range(200)}
+    loaded: list[str] = []
+
+    def load(name: str) -> None:
+        loaded.append(name)
+
+    everywhere = {"log", "info"}
+    modules = Modules(names, load, names, lambda word: names if word in everywhere else ["app.m1", "app.m2"])
+    assert modules.mentioning_all("log", "info") == []
+    assert loaded == []
+    modules.mentioning_all("log", "upload")
+    assert loaded == ["app.m1", "app.m2"]
