@@ -12,7 +12,9 @@ follows all of these over the `ast` summaries of the project's modules, lazily a
   helper's `service_name` parameter);
 - parameters from their annotations, defaults and every call site in the project;
 - attributes stored on other objects (`threading.local()`, namespaces), containers of clients,
-  property setters, `functools.partial`, `getattr(obj, "literal")`, `typing.cast`.
+  property setters, `functools.partial`, `getattr(obj, "literal")`, `typing.cast`;
+- what a few libraries do at run time that no project source shows: fsspec's blocking twins of
+  an async filesystem's `_methods`, and the `self.fs` its file base class keeps.
 
 Binding is optimistic: a name is an SDK object when some value bound to it is one and none is
 known not to be; such results are marked not `confident`. A factory whose service name is not a
@@ -206,6 +208,15 @@ _SETTLED = 1 << 30  # no cycle cut below any open question
 _LITERAL_TYPES: dict[str, type] = {"str": str, "bytes": bytes, "int": int, "float": float, "bool": bool}
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
 _MAX_ALTERNATIVES = 8  # a name bound to more of the project's objects than this is unknown
+# fsspec gives every `async def _name` of an async filesystem a blocking twin `name` at run time
+# (`fs.call_s3(...)` runs `fs._call_s3(...)`), so project code calls methods no class defines.
+_SYNC_TWINS_FROM = frozenset({"fsspec.asyn.AsyncFileSystem", "fsspec.AsyncFileSystem"})
+# Library base classes whose constructor keeps arguments as attributes of the parameter's name:
+# fsspec's file classes are handed their filesystem first and read it back as `self.fs`.
+_KEPT_BY_LIBRARY_INIT: dict[str, tuple[str, ...]] = {
+    "fsspec.spec.AbstractBufferedFile": ("fs", "path", "mode"),
+    "fsspec.AbstractBufferedFile": ("fs", "path", "mode"),
+}
 
 
 def unify(values: Iterable[Value]) -> Value:
@@ -858,6 +869,9 @@ class Program:
             found = self._own_member(klass, name, instance)
             if found is not None:
                 return found
+        twin = self._sync_twin(cls, name, instance)
+        if twin is not None:
+            return twin
         if instance is not None:  # `self.x` in a mixin or base class: what subclasses define
             below = [self._own_member(sub, name, instance) for sub in self.subclasses(cls)]
             below = [v for v in below if v is not None]
@@ -884,6 +898,32 @@ class Program:
                     and any(isinstance(arg, ast.Name) and arg.id == name for arg in passed)
                 ):
                     return _less_sure(self._binding(binding, _NO_CONTEXT))
+        return self._kept_by_library_base(cls, name)
+
+    def _kept_by_library_base(self, cls: ClassInfo, name: str) -> Value:
+        """`self.fs` in an fsspec file class: the argument its `__init__` hands the library base for `fs`."""
+        kept = [_KEPT_BY_LIBRARY_INIT[base] for base in self._external_bases(cls) if base in _KEPT_BY_LIBRARY_INIT]
+        if not any(name in parameters for parameters in kept):
+            return None
+        signature = Signature(next(parameters for parameters in kept if name in parameters), (), True)
+        for klass in self.mro(cls):
+            init = klass.methods.get("__init__")
+            for site in init.calls if init is not None else ():
+                owner = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
+                if isinstance(owner, ast.Call) and callee_name(owner.func) == "super":
+                    passed = (bind_arguments(signature, site.node, lenient=True) or {}).get(name)
+                    if passed is not None:
+                        return _less_sure(self.value(passed, site.scope))
+        return None
+
+    def _sync_twin(self, cls: ClassInfo, name: str, instance: Value) -> Value:
+        """`fs.call_s3` on an fsspec async filesystem: its `async def _call_s3`, called and awaited."""
+        if name.startswith("_") or not _SYNC_TWINS_FROM.intersection(self._external_bases(cls)):
+            return None
+        for klass in self.mro(cls):
+            method = klass.methods.get(f"_{name}")
+            if method is not None and method.is_async and not method.is_property:
+                return FunctionRef(method, instance)
         return None
 
     def _own_member(self, cls: ClassInfo, name: str, instance: Value) -> Value:
