@@ -888,42 +888,38 @@ class Program:
             binding = init.scope.bindings.get(name, [None])[0] if init is not None else None
             if init is None or binding is None or binding.kind is not Kind.PARAM:
                 continue
-            for site in init.scope.module.calls_by_name.get("__init__", ()):
-                owner = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
+            for site in _super_init_calls(init):
                 passed = [*site.node.args, *(k.value for k in site.node.keywords)]
-                if (
-                    site.scope.function is init
-                    and isinstance(owner, ast.Call)
-                    and callee_name(owner.func) == "super"
-                    and any(isinstance(arg, ast.Name) and arg.id == name for arg in passed)
-                ):
+                if any(isinstance(arg, ast.Name) and arg.id == name for arg in passed):
                     return _less_sure(self._binding(binding, _NO_CONTEXT))
         return self._kept_by_library_base(cls, name)
 
     def _kept_by_library_base(self, cls: ClassInfo, name: str) -> Value:
         """`self.fs` in an fsspec file class: the argument its `__init__` hands the library base for `fs`."""
-        kept = [_KEPT_BY_LIBRARY_INIT[base] for base in self._external_bases(cls) if base in _KEPT_BY_LIBRARY_INIT]
-        if not any(name in parameters for parameters in kept):
+        if not any(name in parameters for parameters in _KEPT_BY_LIBRARY_INIT.values()):
+            return None  # checked first: the bases of every class would be evaluated for every unknown attribute
+        kept = (_KEPT_BY_LIBRARY_INIT.get(base, ()) for base in self._external_bases(cls))
+        parameters = next((parameters for parameters in kept if name in parameters), None)
+        if parameters is None:
             return None
-        signature = Signature(next(parameters for parameters in kept if name in parameters), (), True)
+        signature = Signature(parameters, (), True)
         for klass in self.mro(cls):
             init = klass.methods.get("__init__")
-            for site in init.calls if init is not None else ():
-                owner = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
-                if isinstance(owner, ast.Call) and callee_name(owner.func) == "super":
-                    passed = (bind_arguments(signature, site.node, lenient=True) or {}).get(name)
-                    if passed is not None:
-                        return _less_sure(self.value(passed, site.scope))
+            for site in _super_init_calls(init) if init is not None else ():
+                passed = (bind_arguments(signature, site.node, lenient=True) or {}).get(name)
+                if passed is not None:
+                    return _less_sure(self.value(passed, site.scope))
         return None
 
     def _sync_twin(self, cls: ClassInfo, name: str, instance: Value) -> Value:
         """`fs.call_s3` on an fsspec async filesystem: its `async def _call_s3`, called and awaited."""
-        if name.startswith("_") or not _SYNC_TWINS_FROM.intersection(self._external_bases(cls)):
+        if name.startswith("_"):
             return None
-        for klass in self.mro(cls):
+        for klass in self.mro(cls):  # the `async def _name` first: a dict lookup, where bases are evaluated
             method = klass.methods.get(f"_{name}")
             if method is not None and method.is_async and not method.is_property:
-                return FunctionRef(method, instance)
+                twins = _SYNC_TWINS_FROM.intersection(self._external_bases(cls))
+                return FunctionRef(method, instance) if twins else None
         return None
 
     def _own_member(self, cls: ClassInfo, name: str, instance: Value) -> Value:
@@ -1728,6 +1724,15 @@ def _argument_for(callee: FunctionRef, call: ast.Call, index: int) -> ast.expr |
     names = [p.arg for p in function.params[offset:]]
     bound = bind_arguments(Signature(tuple(names), (), False), call, lenient=True) or {}
     return bound.get(function.params[index].arg)
+
+
+def _super_init_calls(init: FunctionInfo) -> Iterator[CallSite]:
+    """The `super().__init__(...)` calls a constructor makes."""
+    for site in init.calls:
+        func = site.node.func
+        owner = func.value if isinstance(func, ast.Attribute) and func.attr == "__init__" else None
+        if isinstance(owner, ast.Call) and callee_name(owner.func) == "super":
+            yield site
 
 
 def _bases(cls: ClassInfo) -> list[ast.expr]:
