@@ -133,7 +133,7 @@ class Workspace:
         """What decides whether a file is a candidate and which it makes candidates: its import lines."""
         name = module_name(path, self.project.roots)
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        return self.engine.prefilter.imports_sdk(text), frozenset(imported_modules(text, package))
+        return self.engine.prefilter.reaches_sdk(text), frozenset(imported_modules(text, package))
 
 
 def check_paths(

@@ -46,6 +46,7 @@ class Confidence(Enum):
 
     HIGH = "high"  # every value that reaches the receiver is that SDK object
     MEDIUM = "medium"  # some values on the way are unknown (an injected client), or the service name is not a literal
+    LOW = "low"  # nothing says what the receiver is but how the call is spelled (botocore's keyword arguments)
 
     def __str__(self) -> str:
         return self.value

@@ -42,7 +42,7 @@ from cloudshift.engine.summarize import (
     callee_name,
     spelled_items,
 )
-from cloudshift.rules.ruleset import Creation, RuleSet, Signature
+from cloudshift.rules.ruleset import CallShape, Creation, RuleSet, Signature
 
 # --- values -------------------------------------------------------------------------------------
 
@@ -54,6 +54,7 @@ class Sdk:
     object: str
     certain: bool = True  # False: obtained from a factory whose service name is not a literal
     confident: bool = True  # False: some bindings on the way were unknown (optimistic binding)
+    shaped: bool = False  # True: nothing but the way a call of it is spelled says what it is
 
 
 @dataclass(frozen=True)
@@ -430,6 +431,11 @@ class Program:
         self._indirect: dict[int, dict[int, tuple[ast.Call, str, Sdk, str]]] = {}
         self._sdk_nodes: dict[int, dict[int, tuple[ast.AST, Sdk]]] = {}  # id(module) -> id(node) -> fact
         self._distinctive = {name: set(obj.distinctive) for name, obj in ruleset.objects.items()}
+        self._shapes: dict[str, list[tuple[str, CallShape]]] = {}  # method -> objects whose calls of it have a shape
+        for name, obj in ruleset.objects.items():
+            if obj.call_shape is not None:
+                for method in obj.distinctive:
+                    self._shapes.setdefault(method, []).append((name, obj.call_shape))
 
     # entry points
     def value(self, node: ast.AST, scope: Scope, context: Context = _NO_CONTEXT) -> Value:
@@ -493,6 +499,53 @@ class Program:
         if found is not None:
             self._sdk_nodes.setdefault(id(scope.module), {})[id(node)] = (node, found)
         return found
+
+    def shaped_receiver(self, site: CallSite) -> Sdk | None:
+        """The SDK object a call's spelling alone identifies, when nothing in the project says what its receiver is.
+
+        A client injected from outside the project (s3transfer's tasks are handed theirs by boto3)
+        has no creation, annotation or caller to follow, but botocore's keyword-only, capitalised
+        arguments (`put_object(Bucket=b, Key=k)`) still say what it is. A receiver the project knows
+        anything about (its own class, a module, a mock, another library's object) is never taken
+        for one.
+        """
+        func = site.node.func
+        if not isinstance(func, ast.Attribute) or func.attr not in self._shapes:
+            return None
+        keywords = [keyword.arg for keyword in site.node.keywords]
+        fitting = [obj for obj, shape in self._shapes[func.attr] if shape.fits(len(site.node.args), keywords)]
+        if len(fitting) != 1 or self.value(func.value, site.scope) is not None:
+            return None
+        if self._made_by_other_library(func.value, site.scope):
+            return None
+        found = Sdk(fitting[0], certain=False, confident=False, shaped=True)
+        self._sdk_nodes.setdefault(id(site.scope.module), {})[id(func.value)] = (func.value, found)
+        return found
+
+    def _made_by_other_library(self, receiver: ast.expr, scope: Scope) -> bool:
+        """Whether the receiver is bound, in its module, to what a call into a library other than the SDKs returns.
+
+        Tencent COS's `CosS3Client(conf).download_file(Bucket=..., Key=...)` copies botocore's
+        spelling; an object another library makes is that library's, however its calls look.
+        """
+        if isinstance(receiver, ast.Call):
+            return self._other_library(self.value(receiver.func, scope))
+        if isinstance(receiver, ast.Name):
+            bindings = list(scope.lookup(receiver.id) or ())
+        elif isinstance(receiver, ast.Attribute):
+            module = scope.module
+            bindings = [b for cls in module.classes for b in cls.instance_attributes.get(receiver.attr, ())]
+            bindings += [store.binding for store in module.stores.get(receiver.attr, ())]
+        else:
+            return False
+        return any(
+            self._other_library(self.value(b.node.func, b.scope)) for b in bindings if isinstance(b.node, ast.Call)
+        )
+
+    def _other_library(self, callee: Value) -> bool:
+        if not isinstance(callee, Ext) or callee.dotted.startswith(("builtins.", *_MOCKS)):
+            return False
+        return not any(callee.dotted.startswith(f"{module}.") for module in self.ruleset.modules)
 
     def _sdk_member_of(self, instance: Instance, name: str, own: Value) -> Sdk | None:
         """The SDK object whose member `name` is, for an instance of a project subclass of an SDK class.
@@ -1806,7 +1859,7 @@ def _call_use(program: Program, site: CallSite) -> SdkUse | None:
     ruleset = program.ruleset
     func = site.node.func
     if isinstance(func, ast.Attribute):
-        owner = program.receiver(func.value, site.scope, func.attr)
+        owner = program.receiver(func.value, site.scope, func.attr) or program.shaped_receiver(site)
         if owner is not None:
             method = func.attr
             if not program.is_distinctive(owner, method):

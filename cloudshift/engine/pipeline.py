@@ -22,7 +22,7 @@ from cloudshift.engine.plan import Plan, Planner, Shim
 from cloudshift.engine.prefilter import Prefilter, build_prefilter
 from cloudshift.engine.project import Project
 from cloudshift.engine.recover import repair
-from cloudshift.engine.resolve import Facts, Resolver, facts_for
+from cloudshift.engine.resolve import Facts, Resolver, SdkValue, facts_for
 from cloudshift.engine.suppress import apply_suppressions
 from cloudshift.model import Confidence, FileError, FileResult, Finding, ProfileEntry, Resolution, Safety, Span
 from cloudshift.rules.ruleset import RuleSet, load_rules
@@ -202,8 +202,7 @@ class Engine:
         span = span_of(parsed, match.node)
         snippet = re.sub(r"\s+", " ", parsed.module.code_for_node(match.node)).strip()
         receiver = match.receiver
-        sure = receiver is None or (receiver.certain and receiver.confident)
-        confidence = Confidence.HIGH if sure else Confidence.MEDIUM
+        confidence = _confidence(receiver)
         rule = match.rule
         return Finding(path, span, rule.id, rule.provider, rule.message, safety, reason, snippet, confidence=confidence)
 
@@ -258,6 +257,13 @@ class Engine:
             suppressed=analysis.suppressed,
             profiles=tuple(sorted(profiles)),
         )
+
+
+def _confidence(receiver: SdkValue | None) -> Confidence:
+    """High when every value reaching the receiver is the SDK object; low when only the call's spelling says so."""
+    if receiver is None or (receiver.certain and receiver.confident):
+        return Confidence.HIGH
+    return Confidence.LOW if receiver.shaped else Confidence.MEDIUM
 
 
 def _within(safety: Safety, level: Safety) -> bool:

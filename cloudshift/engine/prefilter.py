@@ -4,6 +4,8 @@ LibCST parses ~15k lines/s per core; a regex over the text is two orders of magn
 faster. A file is a candidate only if it imports one of the rule files' modules and mentions
 a name through which an SDK object can be obtained (a constructor, factory or annotation).
 Both tests are sound: a file failing either cannot contain a finding the resolver would make.
+A file that only calls an SDK object handed to it from outside the project is a candidate when
+it spells such a call the way only the SDK's are spelled (an object's `call_shape`).
 """
 
 from __future__ import annotations
@@ -19,13 +21,22 @@ class Prefilter:
     imports: re.Pattern[str]
     entry_names: re.Pattern[str]
     named_modules: re.Pattern[str]
+    shaped_calls: tuple[tuple[re.Pattern[str], tuple[re.Pattern[str], ...]], ...]  # (methods, keywords) per shape
 
     def is_candidate(self, text: str) -> bool:
         return self.imports.search(text) is not None and self.entry_names.search(text) is not None
 
-    def imports_sdk(self, text: str) -> bool:
-        """An import line of an SDK module, or an SDK module's name as a string (`import_module("boto3")`)."""
-        return self.imports.search(text) is not None or self.named_modules.search(text) is not None
+    def reaches_sdk(self, text: str) -> bool:
+        """An import line of an SDK module, an SDK module's name as a string (`import_module("boto3")`), or a call
+        spelled only as an SDK object's are (`put_object(Bucket=...)`, by a module handed a client from outside)."""
+        return (
+            self.imports.search(text) is not None
+            or self.named_modules.search(text) is not None
+            or any(
+                methods.search(text) and all(keyword.search(text) for keyword in keywords)
+                for methods, keywords in self.shaped_calls
+            )
+        )
 
 
 def build_prefilter(ruleset: RuleSet) -> Prefilter:
@@ -37,7 +48,15 @@ def build_prefilter(ruleset: RuleSet) -> Prefilter:
     entry_names = re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, names)))})\b")
     modules = "|".join(re.escape(module) for module in sorted(ruleset.modules))
     named_modules = re.compile(rf"""["'](?:{modules})(?:\.[\w.]*)?["']""")
-    return Prefilter(imports, entry_names, named_modules)
+    shaped_calls = tuple(
+        (
+            re.compile(rf"\.(?:{'|'.join(sorted(map(re.escape, obj.distinctive)))})\s*\("),
+            tuple(re.compile(rf"\b{re.escape(keyword)}\s*=(?!=)") for keyword in sorted(obj.call_shape.keywords)),
+        )
+        for obj in ruleset.objects.values()
+        if obj.call_shape is not None and obj.distinctive
+    )
+    return Prefilter(imports, entry_names, named_modules, shaped_calls)
 
 
 def _import_patterns(module: str) -> list[str]:

@@ -92,13 +92,13 @@ class Project:
         if resolved in self.texts:
             self._change(resolved, None)
 
-    def settle_candidates(self, imports_sdk: Callable[[Path], bool]) -> set[Path]:
-        """The files that can hold a finding: SDK importers and, through imports, the files importing them.
+    def settle_candidates(self, reaches_sdk: Callable[[Path], bool]) -> set[Path]:
+        """The files that can hold a finding: where SDK objects enter (SDK importers) and the files importing them.
 
         They are also the population searched for callers and subclasses; scan and the editor both
         decide this here, so they cannot disagree on it.
         """
-        candidates = self.dependents(path for path in self.texts if imports_sdk(path))
+        candidates = self.dependents(path for path in self.texts if reaches_sdk(path))
         self.set_population(candidates)
         return candidates
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from cloudshift.engine.infer import ANNOTATED_ONE_OF, Program
+from cloudshift.engine.infer import ANNOTATED_ONE_OF, Program, Sdk
 from cloudshift.engine.parse import NoFieldHooks, ParsedModule
 from cloudshift.engine.summarize import ModuleSummary
 from cloudshift.model import Safety
@@ -36,6 +36,7 @@ class SdkValue:
     cap_reason: str = ""
     certain: bool = True  # False: a factory whose service name is not a literal (only distinctive methods match)
     confident: bool = True  # False: some values bound on the way were unknown (optimistic binding)
+    shaped: bool = False  # True: recognised only by how a call of it is spelled (botocore's keyword arguments)
     profile: tuple[tuple[str, str], ...] = ()  # storage profile settings its creation gave it (region, endpoint)
 
     def capped(self, safety: Safety, reason: str) -> SdkValue:
@@ -868,6 +869,10 @@ FOLLOWED = (
     "the SDK object reaches this call from other functions, classes or modules, so how it was created "
     "and configured is not checked here"
 )
+SHAPED = (
+    "nothing in the project says where this object comes from (it is handed in from outside); only the way "
+    "the call is spelled says it is an SDK client, so how it was configured is not known"
+)
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 Span = tuple[int, int, int, int]  # start line, column, end line, column; columns count characters from 0
 
@@ -906,17 +911,21 @@ def facts_for(program: Program, summary: ModuleSummary, source: str, parsed: Par
     """The whole-program resolver's findings for this module, in LibCST's terms."""
     lines = _LINE_BREAKS.split(source)
     sdk = {
-        _ast_span(lines, node): SdkValue(value.object, None, Safety.UNSAFE, FOLLOWED, value.certain, value.confident)
+        _ast_span(lines, node): _followed(value)
         for node, value in program.sdk_nodes(summary)
         if hasattr(node, "end_lineno")
     }
     indirect = {
-        _ast_span(lines, call): IndirectCall(
-            rule, SdkValue(owner.object, None, Safety.UNSAFE, FOLLOWED, owner.certain, owner.confident), reason
-        )
+        _ast_span(lines, call): IndirectCall(rule, _followed(owner), reason)
         for call, rule, owner, reason in program.indirect_calls(summary)
     }
     return Facts(parsed, sdk, indirect)
+
+
+def _followed(value: Sdk) -> SdkValue:
+    """An SDK object the whole-program resolver found: how it was created is not checked here."""
+    reason = SHAPED if value.shaped else FOLLOWED
+    return SdkValue(value.object, None, Safety.UNSAFE, reason, value.certain, value.confident, value.shaped)
 
 
 def _ast_span(lines: list[str], node: ast.AST) -> Span:

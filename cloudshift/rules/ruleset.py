@@ -143,6 +143,24 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class CallShape:
+    """How the SDK spells a call of the object's methods: botocore's take only keywords, each capitalised."""
+
+    keywords: frozenset[str]  # keyword arguments every such call passes (Bucket)
+    keywords_only: bool = False
+    capitalised: bool = False
+
+    def fits(self, positional: int, keywords: list[str | None]) -> bool:
+        """Whether a call with `positional` arguments and these keyword names (None: `**mapping`) is spelled so."""
+        named = {keyword for keyword in keywords if keyword is not None}
+        if self.keywords_only and positional:
+            return False
+        if self.capitalised and not all(keyword[:1].isupper() for keyword in named):
+            return False
+        return self.keywords <= named
+
+
+@dataclass(frozen=True)
 class SdkObject:
     name: str
     provider: str
@@ -153,6 +171,7 @@ class SdkObject:
     origin: Origin
     distinctive: frozenset[str] = frozenset()  # methods matched when the service name was not a literal
     members: frozenset[str] = frozenset()  # the SDK class's methods (empty: not listed, any name may be one)
+    call_shape: CallShape | None = None  # distinctive calls spelled so identify the object on an unknown value
 
 
 @dataclass
@@ -263,6 +282,7 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
             origin,
             frozenset(spec.get("distinctive", ())),
             frozenset(spec.get("members", ())),
+            _call_shape(spec.get("call_shape")),
         )
         for dotted in spec.get("types", ()):
             ruleset.types[dotted] = name
@@ -289,6 +309,14 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
         ruleset.add_rule(rule)
     if stamp is not None and not checked:
         _write_stamp(stamp)
+
+
+def _call_shape(spec: dict[str, Any] | None) -> CallShape | None:
+    if spec is None:
+        return None
+    return CallShape(
+        frozenset(spec["keywords"]), bool(spec.get("keywords_only", False)), bool(spec.get("capitalised", False))
+    )
 
 
 def _validated_stamp(text: str) -> Path | None:

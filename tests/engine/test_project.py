@@ -206,3 +206,24 @@ def test_a_search_for_words_most_modules_spell_summarises_none_of_them() -> None
     assert loaded == []
     modules.mentioning_all("log", "upload")
     assert loaded == ["app.m1", "app.m2"]
+
+
+INJECTED = """\
+class Uploader:
+    def __init__(self, client):
+        self._client = client
+
+    def save(self, bucket, key, data):
+        self._client.put_object(Bucket=bucket, Key=key, Body=data)
+        self._client.put_object(bucket, key, data)
+"""
+
+
+def test_a_client_only_handed_in_is_found_by_botocores_spelling_with_low_confidence(tmp_path: Path) -> None:
+    """Nothing in the project makes the client and the module imports no SDK: the call's keyword-only,
+    capitalised arguments identify it, and the finding says how little is known."""
+    (tmp_path / "uploader.py").write_text(INJECTED, encoding="utf-8")
+    document = json.loads(run(tmp_path, "scan", "--format", "json", ".").stdout)
+    found = [(f["line"], f["rule"], f["confidence"], f["fix"]) for f in document["findings"]]
+    assert found == [(6, "aws-s3-put-object", "low", "unsafe")]
+    assert "only the way the call is spelled" in document["findings"][0]["reason"]

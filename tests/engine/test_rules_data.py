@@ -101,7 +101,7 @@ def test_a_dispatcher_named_by_a_literal_is_still_followed() -> None:
     ],
 )
 def test_prefilter_names_sdk_modules_not_their_neighbours(line: str, imports: bool) -> None:
-    assert build_prefilter(load_rules()).imports_sdk(line + "\n") is imports
+    assert build_prefilter(load_rules()).reaches_sdk(line + "\n") is imports
 
 
 def test_rule_texts_validated_once_load_the_same_from_the_stamp(

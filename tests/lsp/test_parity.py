@@ -2,7 +2,8 @@
 
 The workspace is loaded before the session starts, as an editor opens an existing project: a
 helper returns the client in one module and is used in others (directly and through the
-package's re-export), and a hook inherits its connection from a base class in another file.
+package's re-export), a hook inherits its connection from a base class in another file, and a
+module that imports nothing is handed its client from outside.
 Every file's diagnostics must be what `cloudshift scan --format json` reports for it, and stay
 so when the helper is edited (in the editor or on disk) so that it no longer returns an SDK client.
 """
@@ -96,6 +97,17 @@ class TeamHook(StorageHook):
         self.get_conn().head_object(Bucket=self.bucket, Key=key)
         return True
 ''',
+    "app/transfer.py": '''\
+"""A task handed its client by whoever runs it: no import, only botocore's spelling says what it is."""
+
+
+class CopyTask:
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def run(self, bucket: str, key: str, source: dict[str, str]) -> None:
+        self._client.copy_object(Bucket=bucket, Key=key, CopySource=source)
+''',
     "app/models.py": '''\
 """Look-alikes: methods named like the SDK's on the application's own classes."""
 
@@ -173,6 +185,7 @@ async def settles_on(client: RecordingClient, uris: dict[str, str], expected: di
 async def test_diagnostics_equal_scan_across_modules(workspace_client: RecordingClient, layout: Path) -> None:
     before = scanned(layout)
     assert before["app/jobs.py"] and before["app/exports.py"] and before["app/team.py"]  # the cases are real
+    assert before["app/transfer.py"] == [("aws-s3-copy-object", 9, 9)]
     uris = {name: workspace_client.open(layout / name) for name in PROJECT}
     assert await in_editor(workspace_client, uris) == before
 
