@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from cloudshift.engine.summarize import (
     LOOP,
@@ -47,6 +47,9 @@ from cloudshift.rules.ruleset import CallShape, Creation, RuleSet, Signature
 # --- values -------------------------------------------------------------------------------------
 
 
+Made = tuple[str, ast.Call]  # the file an SDK object is created in, and the call that creates it
+
+
 @dataclass(frozen=True)
 class Sdk:
     """An SDK object of kind `object` (a rule file's object name)."""
@@ -55,6 +58,7 @@ class Sdk:
     certain: bool = True  # False: obtained from a factory whose service name is not a literal
     confident: bool = True  # False: some bindings on the way were unknown (optimistic binding)
     shaped: bool = False  # True: nothing but the way a call of it is spelled says what it is
+    made: Made | None = field(default=None, compare=False)  # its one creation, when every path leads there
 
 
 @dataclass(frozen=True)
@@ -237,7 +241,12 @@ def unify(values: Iterable[Value]) -> Value:
             return _less_sure(_alternatives(known))
         confident = len(known) == len(given) and all(s.confident for s in sdk)
         merged = {
-            name: Sdk(name, all(s.certain for s in sdk if s.object == name), confident)
+            name: Sdk(
+                name,
+                all(s.certain for s in sdk if s.object == name),
+                confident,
+                made=_one_creation([s for s in sdk if s.object == name]),
+            )
             for name in dict.fromkeys(s.object for s in sdk)
         }
         return next(iter(merged.values())) if len(merged) == 1 else OneOf(tuple(merged.values()))
@@ -250,6 +259,12 @@ def unify(values: Iterable[Value]) -> Value:
     if all(_same(first, other) for other in known[1:]):
         return first
     return _alternatives(known)
+
+
+def _one_creation(values: list[Sdk]) -> Made | None:
+    """The creation all these values come from, if they share one."""
+    made = {id(value.made[1]) if value.made is not None else None for value in values}
+    return values[0].made if len(made) == 1 else None
 
 
 def _alternative_options(value: Value) -> tuple[Value, ...]:
@@ -299,7 +314,7 @@ def _less_sure(value: Value) -> Value:
 
 
 def _unsure(value: Sdk) -> Sdk:
-    return Sdk(value.object, value.certain, confident=False)
+    return replace(value, confident=False)
 
 
 # --- the program --------------------------------------------------------------------------------
@@ -1280,7 +1295,7 @@ class Program:
             ):
                 return None
             certain = all(isinstance(given, Const) for given in literals)  # a literal names the service
-        return self._derived(owner, creation, certain=certain)
+        return self._derived(owner, creation, certain=certain, made=(scope.module.path, node))
 
     def _type_test(self, test: ast.expr, scope: Scope, context: Context) -> bool | None:
         """The outcome of `isinstance(x, str)` (or `not ...`) when x is a literal here, else None (not known).
@@ -1318,9 +1333,9 @@ class Program:
         """Whether what `owner.member` gives is known to be of the owner's service."""
         return owner is None or owner.certain or member in self._distinctive.get(owner.object, ())
 
-    def _derived(self, owner: Sdk | None, creation: Creation, *, certain: bool) -> Sdk:
+    def _derived(self, owner: Sdk | None, creation: Creation, *, certain: bool, made: Made | None = None) -> Sdk:
         confident = owner.confident if owner is not None else True
-        return Sdk(creation.result, certain=certain, confident=confident)
+        return Sdk(creation.result, certain=certain, confident=confident, made=made)
 
     def _context(self, callee: FunctionRef, node: ast.Call, scope: Scope, context: Context) -> Context:
         """The literal arguments of this call, keyed by the parameter bindings they go to.

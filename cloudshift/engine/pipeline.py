@@ -11,18 +11,19 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import libcst as cst
 
 from cloudshift.config import Settings
 from cloudshift.engine.detect import Match, detect
-from cloudshift.engine.infer import Program, sdk_uses
+from cloudshift.engine.infer import Program, Sdk, sdk_uses
 from cloudshift.engine.parse import ParsedModule, SyntaxProblem, check_nesting, parse_source
 from cloudshift.engine.plan import Plan, Planner, Shim
 from cloudshift.engine.prefilter import Prefilter, build_prefilter
 from cloudshift.engine.project import Project
 from cloudshift.engine.recover import repair
-from cloudshift.engine.resolve import Facts, Resolver, SdkValue, facts_for
+from cloudshift.engine.resolve import CallSite, Facts, Resolver, SdkValue, ast_span_in, facts_for
 from cloudshift.engine.suppress import apply_suppressions
 from cloudshift.model import Confidence, FileError, FileResult, Finding, ProfileEntry, Resolution, Safety, Span
 from cloudshift.rules.ruleset import RuleSet, load_rules
@@ -37,33 +38,38 @@ class Analysis:
     planner: Planner | None  # None when there is nothing to plan
 
 
-class _AnalysisMemo:
-    """The last few texts' parse and analysis, so that the editor's quick fix and fix-all, asked for
-    the text its diagnostics were just computed on, do not parse and analyse it again (seconds on a
-    2,000-line file).
+Kept = TypeVar("Kept")
+CreatingModule = tuple[Resolver, dict[tuple[int, int, int, int], CallSite]]  # its calls by ast-style span
 
-    An entry holds only while the project's `Program` is the one it was computed with: a change to
-    any module's text (or to the files searched) makes a new one, and may change what names resolve to.
+
+class _ProgramMemo(Generic[Kept]):
+    """What was last worked out for a few texts, kept while the project's `Program` is the one it was
+    worked out with: a change to any module's text (or to the files searched) makes a new one, and may
+    change what names resolve to.
+
+    The engine keeps the last texts' parse and analysis (the editor's quick fix and fix-all, asked for
+    the text its diagnostics were just computed on, do not parse and analyse it again: seconds on a
+    2,000-line file), and the last modules that create SDK objects used elsewhere.
     """
 
     SIZE = 4
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[tuple[str, str], tuple[Program, ParsedModule, Analysis]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[Program, Kept]] = OrderedDict()
 
-    def __reduce__(self) -> tuple[type[_AnalysisMemo], tuple[()]]:
+    def __reduce__(self) -> tuple[type[_ProgramMemo[Kept]], tuple[()]]:
         """Parsed trees are not worth sending to another process: a copy starts empty."""
-        return _AnalysisMemo, ()
+        return type(self), ()
 
-    def get(self, path: str, source: str, program: Program) -> tuple[ParsedModule, Analysis] | None:
+    def get(self, path: str, source: str, program: Program) -> Kept | None:
         entry = self._entries.get((path, source))
         if entry is None or entry[0] is not program:
             return None
         self._entries.move_to_end((path, source))
-        return entry[1], entry[2]
+        return entry[1]
 
-    def put(self, path: str, source: str, program: Program, parsed: ParsedModule, analysis: Analysis) -> None:
-        self._entries[(path, source)] = (program, parsed, analysis)
+    def put(self, path: str, source: str, program: Program, kept: Kept) -> None:
+        self._entries[(path, source)] = (program, kept)
         self._entries.move_to_end((path, source))
         while len(self._entries) > self.SIZE:
             self._entries.popitem(last=False)
@@ -78,7 +84,8 @@ class Engine:
     field_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     project: Project = field(default_factory=Project)  # the modules names are resolved in
     # shared by the engines `with_project` makes, so the editor's per-request engines reuse analyses
-    memo: _AnalysisMemo = field(default_factory=_AnalysisMemo, compare=False, repr=False)
+    memo: _ProgramMemo[tuple[ParsedModule, Analysis]] = field(default_factory=_ProgramMemo, compare=False, repr=False)
+    creating: _ProgramMemo[CreatingModule | None] = field(default_factory=_ProgramMemo, compare=False, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Engine:
@@ -130,7 +137,7 @@ class Engine:
             except SyntaxProblem as problem:
                 return self._check_unparsable(path, source, problem)
             analysis = self._analyse(path, parsed, self._facts(program, path, source, parsed))
-            self.memo.put(path, source, program, parsed, analysis)
+            self.memo.put(path, source, program, (parsed, analysis))
         else:
             parsed, analysis = known
         if fix is None:
@@ -143,7 +150,39 @@ class Engine:
         if summary is None:
             return None
         sdk_uses(program, summary)  # evaluates every receiver (memoised: free when already done)
-        return facts_for(program, summary, source, parsed)
+        return facts_for(program, summary, source, parsed, lambda value: self._as_created(program, value))
+
+    def _as_created(self, program: Program, value: Sdk) -> SdkValue | None:
+        """An SDK object made in another module (a `get_s3()` helper), with the cap and storage profile its
+        creating call has there, as that module's own resolution sees it: a call on it is then as safe as
+        on a client made in place."""
+        assert value.made is not None
+        path, call = value.made
+        text = self.project.text(Path(path))
+        if text is None:
+            return None
+        module = self.creating.get(path, text, program)
+        if module is None:
+            module = self._creating_module(program, path, text)
+            self.creating.put(path, text, program, module)
+        site = module[1].get(ast_span_in(text, call)) if module is not None else None
+        found = module[0].sdk_value(site.node, site.scope) if module is not None and site is not None else None
+        return found if found is not None and found.object == value.object else None
+
+    def _creating_module(self, program: Program, path: str, text: str) -> CreatingModule | None:
+        try:
+            parsed = parse_source(text)
+        except SyntaxProblem:
+            return None
+        summary = self.project.summary_of(Path(path), text)
+        facts = facts_for(program, summary, text, parsed) if summary is not None else None
+        name = self.project.module_of(Path(path))
+        resolver = Resolver(parsed.module, self.ruleset, name, Path(path).name == "__init__.py", facts)
+        spans = {}
+        for site in resolver.calls:
+            where = parsed.positions[site.node]
+            spans[(where.start.line, where.start.column, where.end.line, where.end.column)] = site
+        return resolver, spans
 
     def _check_unparsable(self, path: str, source: str, problem: SyntaxProblem) -> FileResult:
         """Report the syntax error, and the complete SDK calls found around it (no fixes offered)."""

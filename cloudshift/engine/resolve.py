@@ -907,28 +907,47 @@ class Facts:
         return None if where is None else (where.start.line, where.start.column, where.end.line, where.end.column)
 
 
-def facts_for(program: Program, summary: ModuleSummary, source: str, parsed: ParsedModule) -> Facts:
-    """The whole-program resolver's findings for this module, in LibCST's terms."""
+def facts_for(
+    program: Program,
+    summary: ModuleSummary,
+    source: str,
+    parsed: ParsedModule,
+    checked: Callable[[Sdk], SdkValue | None] | None = None,
+) -> Facts:
+    """The whole-program resolver's findings for this module, in LibCST's terms.
+
+    `checked` gives an object made elsewhere the cap and profile its creation gives it there.
+    """
     lines = _LINE_BREAKS.split(source)
     sdk = {
-        _ast_span(lines, node): _followed(value)
+        ast_span(lines, node): _followed(value, checked)
         for node, value in program.sdk_nodes(summary)
         if hasattr(node, "end_lineno")
     }
     indirect = {
-        _ast_span(lines, call): IndirectCall(rule, _followed(owner), reason)
+        ast_span(lines, call): IndirectCall(rule, _followed(owner), reason)
         for call, rule, owner, reason in program.indirect_calls(summary)
     }
     return Facts(parsed, sdk, indirect)
 
 
-def _followed(value: Sdk) -> SdkValue:
-    """An SDK object the whole-program resolver found: how it was created is not checked here."""
+def _followed(value: Sdk, checked: Callable[[Sdk], SdkValue | None] | None = None) -> SdkValue:
+    """An SDK object the whole-program resolver found: as its one creation configured it, when every path to
+    it is certain and `checked` can tell; else unchecked (unsafe)."""
+    if checked is not None and value.made is not None and value.certain and value.confident:
+        found = checked(value)
+        if found is not None:
+            return found
     reason = SHAPED if value.shaped else FOLLOWED
     return SdkValue(value.object, None, Safety.UNSAFE, reason, value.certain, value.confident, value.shaped)
 
 
-def _ast_span(lines: list[str], node: ast.AST) -> Span:
+def ast_span_in(source: str, node: ast.AST) -> Span:
+    """Where an `ast` node of `source` is, in LibCST's terms."""
+    return ast_span(_LINE_BREAKS.split(source), node)
+
+
+def ast_span(lines: list[str], node: ast.AST) -> Span:
     start, end = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
     return (
         start,
