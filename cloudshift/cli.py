@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import shutil
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -29,6 +28,9 @@ from cloudshift.gate.migration import MIGRATION_FORMATS, Migration, render_migra
 from cloudshift.gate.report import FORMATS, Report, exit_code, render, tool_version
 from cloudshift.model import FileError, FileResult, Finding, ProfileEntry, Safety
 from cloudshift.rules.ruleset import RuleError, default_fixtures
+
+if TYPE_CHECKING:
+    from cloudshift.profiles import ProfilesNeeded
 
 USAGE_ERROR = 2
 NO_COLOR_KEY = "cloudshift.no_color"
@@ -423,62 +425,32 @@ def _unwritten(result: FileResult, error: FileError) -> FileResult:
     return replace(result, fixed_source=result.source, applied=(), errors=(*result.errors, error))
 
 
-@dataclass(frozen=True)
-class ProfilesNeeded:
-    """The storage profiles the fixed code names that the profile file `path` does not define yet."""
-
-    path: Path
-    missing: tuple[ProfileEntry, ...]
-    kept: tuple[str, ...]  # names already defined there (left as the user wrote them)
-    unset: tuple[str, ...] = ()  # `name: key = value` a kept profile of the same provider leaves out
-    written: bool = False  # whether `fix` wrote the missing ones (not with --diff or stdin)
-
-
 def _profile_file(paths: Iterable[Path]) -> Path:
-    """Where `fix` records profiles: the profile file the fixed files' project uses, else a new
-    cloudshift-storage.toml at its root (the folder with pyproject.toml or .git, else the working
-    directory), where the shim looks when the project runs from there."""
-    from storage_shim.profiles import CONFIG_NAME, ProfileError, find_profiles  # only `fix` needs the shim
+    from cloudshift.profiles import profile_file
+    from storage_shim.profiles import ProfileError  # only `fix` needs the shim
 
-    folders = [path.resolve() if path.is_dir() else path.resolve().parent for path in paths]
-    start = Path(os.path.commonpath(folders)) if folders else Path.cwd()
     try:
-        found = find_profiles(start).path
+        return profile_file(paths)
     except ProfileError as error:
         _fail(error)
-    if found is not None:
-        return found
-    marked = (f for f in (start, *start.parents) if (f / "pyproject.toml").exists() or (f / ".git").exists())
-    here = Path.cwd().resolve()
-    return next(marked, here if start.is_relative_to(here) else start) / CONFIG_NAME
 
 
 def _profiles_needed(results: list[FileResult], path: Path) -> ProfilesNeeded:
-    from storage_shim.profiles import ProfileError, load_profiles
+    from cloudshift.profiles import profiles_needed
+    from storage_shim.profiles import ProfileError
 
-    wanted = sorted({entry for result in results if result.changed for entry in result.profiles})
     try:
-        defined = load_profiles(path).profiles if path.exists() else {}
+        return profiles_needed((entry for result in results if result.changed for entry in result.profiles), path)
     except ProfileError as error:
         _fail(error)
-    missing = tuple(entry for entry in wanted if entry.name not in defined)
-    kept = [entry for entry in wanted if entry.name in defined]
-    unset = tuple(
-        f'{entry.name}: {key} = "{value}"'
-        for entry in kept
-        if defined[entry.name].get("provider") == entry.provider  # not moved to another provider on purpose
-        for key, value in entry.to_json().items()
-        if key not in defined[entry.name]
-    )
-    return ProfilesNeeded(path, missing, tuple(entry.name for entry in kept), unset)
 
 
 def _write_profiles(path: Path, missing: tuple[ProfileEntry, ...]) -> None:
-    from storage_shim.profiles import ProfileError, update_profile_entry
+    from cloudshift.profiles import write_profiles
+    from storage_shim.profiles import ProfileError
 
     try:
-        for entry in missing:
-            update_profile_entry(path, entry.name, entry.to_json())
+        write_profiles(path, missing)
     except (OSError, ProfileError) as error:
         _fail(error)
 

@@ -2,7 +2,7 @@
 
 Layers, lowest first: the values that flow (model, config) < the rule language (rules) < the
 pipeline (engine) < the CI gate and report formats (gate) < what front ends share (api, golden,
-ruledocs, console) < the front ends themselves (lsp, cli). A module may import from its own
+ruledocs, console, profiles) < the front ends themselves (lsp, cli). A module may import from its own
 component, from another component of its layer (the cycle checks keep those one-way) or from a
 lower layer, never from a higher one, and never a `_private` name of another module. Every
 import counts, including those inside functions and `if TYPE_CHECKING:` blocks: a lazy import
@@ -33,6 +33,7 @@ LAYERS = {
     "golden": 4,
     "ruledocs": 4,
     "console": 4,
+    "profiles": 4,
     "lsp": 5,
     "cli": 5,
     "__main__": 6,

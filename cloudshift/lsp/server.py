@@ -39,13 +39,14 @@ from cloudshift.api import Engine, Workspace
 from cloudshift.config import ConfigError, Settings, find_config, load_settings
 from cloudshift.engine.discovery import is_excluded
 from cloudshift.engine.suppress import Suppression, parse_suppressions
-from cloudshift.model import FileResult, Finding, Resolution, Safety, Span
+from cloudshift.model import FileResult, Finding, ProfileEntry, Resolution, Safety, Span
 from cloudshift.rules.ruleset import RuleError
 
 DEBOUNCE_SECONDS = 0.3  # typing pauses shorter than this do not start an analysis
 MAX_BUFFER_CHARS = 2_000_000  # larger buffers get one notice instead of an analysis
 SOURCE = "cloudshift"
 FIX_ALL_KIND = "source.fixAll.cloudshift"
+WRITE_PROFILES = "cloudshift.writeStorageProfiles"  # run by the client after a fix's edit: adds the profiles it names
 WATCHED = ("**/pyproject.toml", "**/*.py")  # configuration, and modules names resolve through
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -339,6 +340,7 @@ class Analysis:
 class Fixed:
     text: str | None  # the buffer with the fix applied; None when the engine changed nothing
     log: tuple[str, ...] = ()  # why not, when the engine says
+    profiles: tuple[ProfileEntry, ...] = ()  # the storage profiles the fixed text names
 
 
 @dataclass(frozen=True)
@@ -416,7 +418,9 @@ class Analyser:
         only = None if request.span is None else chosen
         result = self._check(workspace, engine, snapshot, fix=request.level, only=only)
         log += tuple(f"cloudshift: {snapshot.uri}: {error.message}" for error in result.errors)
-        return Fixed(result.fixed_source if result.changed and not result.errors else None, log)
+        if not result.changed or result.errors:
+            return Fixed(None, log)
+        return Fixed(result.fixed_source, log, result.profiles)
 
     def prepare(self, roots: Sequence[Path]) -> tuple[str, ...]:
         """Load the rules and every workspace folder's files before the first file is opened."""
@@ -619,7 +623,7 @@ class _FixCache:
     """Fixed texts already computed for one version of one buffer (editors ask again on every cursor move)."""
 
     text: str
-    fixes: dict[FixRequest, str | None] = field(default_factory=dict)
+    fixes: dict[FixRequest, Fixed] = field(default_factory=dict)
 
 
 class CloudshiftServer(LanguageServer):
@@ -807,7 +811,8 @@ class CloudshiftServer(LanguageServer):
             self.schedule(uri, 0)
 
     # fixes
-    async def fix_edits(self, snapshot: Snapshot, request: FixRequest) -> list[types.TextEdit] | None:
+    async def fix(self, snapshot: Snapshot, request: FixRequest) -> Fixed:
+        """The buffer with the requested fixes applied (computed once per buffer version and request)."""
         cache = self.fixes.get(snapshot.uri)
         if cache is None or cache.text != snapshot.text:
             cache = self.fixes[snapshot.uri] = _FixCache(snapshot.text)
@@ -819,9 +824,22 @@ class CloudshiftServer(LanguageServer):
                 fixed = Fixed(None)
             for message in fixed.log:
                 self.log(message, types.MessageType.Warning)
-            cache.fixes[request] = fixed.text
-        text = cache.fixes[request]
-        return None if text is None else text_edits(self.text_map(snapshot), text)
+            cache.fixes[request] = fixed
+        return cache.fixes[request]
+
+    def profiles_command(self, snapshot: Snapshot, entries: tuple[ProfileEntry, ...]) -> types.Command | None:
+        """The command that adds the profiles fixed code names to the project's profile file, as `cloudshift fix`
+        does; None when none is missing. Raises OSError or storage_shim's ProfileError when the file is unreadable."""
+        from cloudshift.profiles import profile_file, profiles_needed  # only fixes need the shim
+
+        if not entries:
+            return None
+        path = profile_file([snapshot.path or snapshot.directory], snapshot.root)
+        missing = profiles_needed(entries, path).missing
+        if not missing:
+            return None
+        arguments = [str(path), [{"name": entry.name, "settings": entry.to_json()} for entry in missing]]
+        return types.Command(title=f"Add storage profiles to {path.name}", command=WRITE_PROFILES, arguments=arguments)
 
     async def prepare(self) -> None:
         """Start the worker, load the rules and the workspace folders' files while the editor is still opening files."""
@@ -926,10 +944,38 @@ async def resolve_code_action(server: CloudshiftServer, action: types.CodeAction
     snapshot = server.snapshot(uri)
     if snapshot is None or snapshot.version != version:
         return action
-    edits = await server.fix_edits(snapshot, request)
-    if edits:
-        action.edit = server.workspace_edit(snapshot, edits)
+    fixed = await server.fix(snapshot, request)
+    edits = text_edits(server.text_map(snapshot), fixed.text) if fixed.text is not None else []
+    if not edits:
+        return action
+    from storage_shim.profiles import ProfileError
+
+    try:  # code naming a profile is never offered without the profile
+        command = server.profiles_command(snapshot, fixed.profiles)
+    except (OSError, ProfileError) as error:
+        server.log(f"cloudshift: no fix for {uri}: {error}", types.MessageType.Warning)
+        return action
+    action.edit = server.workspace_edit(snapshot, edits)
+    action.command = command
     return action
+
+
+def write_profiles_command(server: CloudshiftServer, arguments: Sequence[Any]) -> None:
+    """Add the storage profiles a fix's code names (`WRITE_PROFILES`), those still missing, to the profile file."""
+    from cloudshift.profiles import profiles_needed, write_profiles
+    from storage_shim.profiles import ProfileError
+
+    try:
+        path, entries = Path(arguments[0]), [_profile_entry(item) for item in arguments[1]]
+        write_profiles(path, profiles_needed(entries, path).missing)
+    except (OSError, ProfileError, LookupError, TypeError, ValueError) as error:
+        server.log(f"cloudshift: could not add storage profiles: {error}", types.MessageType.Error)
+
+
+def _profile_entry(item: dict[str, Any]) -> ProfileEntry:
+    settings = dict(item["settings"])
+    provider = str(settings.pop("provider"))
+    return ProfileEntry(str(item["name"]), provider, tuple((str(k), str(v)) for k, v in settings.items()))
 
 
 # --- wiring ---------------------------------------------------------------------------------
@@ -980,6 +1026,10 @@ def build_server() -> CloudshiftServer:
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def code_action_resolve(ls: CloudshiftServer, params: types.CodeAction) -> types.CodeAction:
         return await resolve_code_action(ls, params)
+
+    @server.command(WRITE_PROFILES)
+    def write_profiles(ls: CloudshiftServer, *arguments: Any) -> None:
+        write_profiles_command(ls, arguments)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: CloudshiftServer, params: None) -> None:

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pytest
 import pytest_lsp
@@ -117,9 +117,16 @@ class RecordingClient(LanguageClient):
         return list(edits)
 
     async def apply(self, uri: str, action: types.CodeAction) -> str:
-        """Apply a code action the way an editor does: its edits to the buffer, then didChange."""
+        """Apply a code action the way an editor does: its edits to the buffer, then didChange, then its command."""
+        if action.edit is None:
+            action = await self.code_action_resolve_async(action)
         text = apply_edits(self.texts[uri], await self.edits_of(action), self.encoding)
         self.replace_text(uri, text)
+        if action.command is not None:
+            command = action.command
+            await self.workspace_execute_command_async(
+                types.ExecuteCommandParams(command=command.command, arguments=command.arguments)
+            )
         return text
 
 
@@ -158,8 +165,25 @@ def apply_edits(text: str, edits: list[types.TextEdit], encoding: str) -> str:
     return text
 
 
+def _converter() -> Any:
+    """pygls's converter, reading a code action that carries a command as the code action it is.
+
+    lsprotocol takes any object with a title and a command for a `Command`, even a `CodeAction`
+    whose `command` is an object (the spec tells them apart by whether `command` is a string).
+    """
+    converter = default_converter()
+    either = Union[types.Command, types.CodeAction]  # noqa: UP007 (the type lsprotocol's responses name)
+
+    def structure(data: Any, _: Any) -> Any:
+        kind = types.Command if isinstance(data.get("command"), str) else types.CodeAction
+        return converter.structure(data, kind)
+
+    converter.register_structure_hook(either, structure)
+    return converter
+
+
 def make_client() -> RecordingClient:
-    client = RecordingClient(converter_factory=default_converter)
+    client = RecordingClient(converter_factory=_converter)
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = lambda ls, params: ls.record(params)
     features[types.CLIENT_REGISTER_CAPABILITY] = lambda ls, params: ls.registrations.extend(params.registrations)

@@ -19,6 +19,7 @@ from tests.lsp.samples import HALF_TYPED, MODEL_CACHE, REPORTS, line_of
 pytestmark = pytest.mark.asyncio
 
 FIX_ALL = "source.fixAll.cloudshift"
+PROFILE_FILE = "cloudshift-storage.toml"
 
 
 def cli_fix(path: Path, text: str) -> str:
@@ -93,7 +94,8 @@ async def test_diagnostics_clear_after_quick_fixes(client: RecordingClient, proj
 async def test_quick_fixes_give_the_text_cloudshift_fix_gives(
     editor_client: RecordingClient, project: Path, tmp_path: Path
 ) -> None:
-    """Fixing one finding at a time in the editor ends where `cloudshift fix` does, in every position encoding."""
+    """Fixing one finding at a time in the editor ends where `cloudshift fix` does, in every position encoding,
+    storage profiles included: the code the fixes write names them."""
     for name, source in (("cache.py", MODEL_CACHE), ("reports.py", REPORTS)):
         uri = editor_client.open(_write(project, name, source))
         while True:
@@ -105,6 +107,9 @@ async def test_quick_fixes_give_the_text_cloudshift_fix_gives(
             (fix,) = titled(actions, "Rewrite onto storage_shim")
             await editor_client.apply(uri, fix)
         assert editor_client.texts[uri] == cli_fix(tmp_path / name, source)
+    written = (project / PROFILE_FILE).read_text(encoding="utf-8")
+    assert written == (tmp_path / PROFILE_FILE).read_text(encoding="utf-8")
+    assert "[profiles.s3]" in written
 
 
 async def test_fix_all_gives_the_text_cloudshift_fix_gives(
