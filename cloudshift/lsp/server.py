@@ -963,10 +963,12 @@ async def resolve_code_action(server: CloudshiftServer, action: types.CodeAction
 def write_profiles_command(server: CloudshiftServer, arguments: Sequence[Any]) -> None:
     """Add the storage profiles a fix's code names (`WRITE_PROFILES`), those still missing, to the profile file."""
     from cloudshift.profiles import profiles_needed, write_profiles
-    from storage_shim.profiles import ProfileError
+    from storage_shim.profiles import CONFIG_NAME, ProfileError
 
     try:
         path, entries = Path(arguments[0]), [_profile_entry(item) for item in arguments[1]]
+        if path.name not in (CONFIG_NAME, "pyproject.toml"):  # the command writes nothing but a profile file
+            raise ValueError(f"{path} is not a storage profile file")
         write_profiles(path, profiles_needed(entries, path).missing)
     except (OSError, ProfileError, LookupError, TypeError, ValueError) as error:
         server.log(f"cloudshift: could not add storage profiles: {error}", types.MessageType.Error)

@@ -348,3 +348,13 @@ def _write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+async def test_the_profiles_command_writes_nothing_but_a_profile_file(client: RecordingClient, project: Path) -> None:
+    entries = [{"name": "s3-eu-west-1", "settings": {"provider": "s3", "region": "eu-west-1"}}]
+    for target in (project / "settings.py", project / PROFILE_FILE):
+        params = types.ExecuteCommandParams(command="cloudshift.writeStorageProfiles", arguments=[str(target), entries])
+        await client.workspace_execute_command_async(params)
+    assert not (project / "settings.py").exists()
+    written = (project / PROFILE_FILE).read_text(encoding="utf-8")
+    assert written == '[profiles.s3-eu-west-1]\nprovider = "s3"\nregion = "eu-west-1"\n'
