@@ -2,15 +2,13 @@
 
 Fixed code names its profile (`create_storage_client(b, storage_profile="s3-eu-west-1")`); without
 the entry the shim would not know the bucket is on S3 in that region. `cloudshift fix` writes the
-missing entries before the code that names them, and the editor's quick fixes put them in the same
-workspace edit as the code, so neither leaves code naming a profile that is not there.
+missing entries before the code that names them, and an editor runs the command a quick fix carries
+right after its edit, so neither leaves code naming a profile that is not there.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,13 +65,3 @@ def write_profiles(path: Path, missing: Iterable[ProfileEntry]) -> None:
     """Add the entries to the profile file, keeping every line already there (raises OSError, ProfileError)."""
     for entry in missing:
         update_profile_entry(path, entry.name, entry.to_json())
-
-
-def text_with_profiles(path: Path, missing: Iterable[ProfileEntry]) -> str:
-    """The profile file's text once the entries are added, worked out on a copy: the file is not touched."""
-    with tempfile.TemporaryDirectory() as folder:
-        copy = Path(folder) / path.name
-        if path.exists():
-            shutil.copyfile(path, copy)
-        write_profiles(copy, missing)
-        return copy.read_text(encoding="utf-8")

@@ -484,7 +484,7 @@ class Program:
         finally:
             del self._active[key]
         if isinstance(result, Sdk):
-            self._sdk_nodes.setdefault(id(scope.module), {})[id(node)] = (node, result)
+            self._record(node, scope, result)
         if self._provisional_below >= depth:
             self._memo[key] = result
             if self._provisional_below == depth:
@@ -512,7 +512,7 @@ class Program:
         else:
             return found if isinstance(found, Sdk) else None
         if found is not None:
-            self._sdk_nodes.setdefault(id(scope.module), {})[id(node)] = (node, found)
+            self._record(node, scope, found)
         return found
 
     def shaped_receiver(self, site: CallSite) -> Sdk | None:
@@ -534,7 +534,7 @@ class Program:
         if self._made_by_other_library(func.value, site.scope):
             return None
         found = Sdk(fitting[0], certain=False, confident=False, shaped=True)
-        self._sdk_nodes.setdefault(id(site.scope.module), {})[id(func.value)] = (func.value, found)
+        self._record(func.value, site.scope, found)
         return found
 
     def _made_by_other_library(self, receiver: ast.expr, scope: Scope) -> bool:
@@ -560,7 +560,7 @@ class Program:
     def _other_library(self, callee: Value) -> bool:
         if not isinstance(callee, Ext) or callee.dotted.startswith(("builtins.", *_MOCKS)):
             return False
-        return not any(callee.dotted.startswith(f"{module}.") for module in self.ruleset.modules)
+        return not self.ruleset.names_sdk(callee.dotted)
 
     def _sdk_member_of(self, instance: Instance, name: str, own: Value) -> Sdk | None:
         """The SDK object whose member `name` is, for an instance of a project subclass of an SDK class.
@@ -604,6 +604,10 @@ class Program:
             )
         ]
         return knowing[0] if len(knowing) == 1 else None
+
+    def _record(self, node: ast.AST, scope: Scope, found: Sdk) -> None:
+        """Keep what `node` was found to be, for the LibCST side (`sdk_nodes`)."""
+        self._sdk_nodes.setdefault(id(scope.module), {})[id(node)] = (node, found)
 
     def is_distinctive(self, owner: Sdk, method: str) -> bool:
         """Whether `method` on an object of uncertain service still identifies the service."""

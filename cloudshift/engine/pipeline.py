@@ -23,7 +23,7 @@ from cloudshift.engine.plan import Plan, Planner, Shim
 from cloudshift.engine.prefilter import Prefilter, build_prefilter
 from cloudshift.engine.project import Project
 from cloudshift.engine.recover import repair
-from cloudshift.engine.resolve import CallSite, Facts, Resolver, SdkValue, ast_span_in, facts_for
+from cloudshift.engine.resolve import CreatingModule, Facts, Resolver, SdkValue, facts_for
 from cloudshift.engine.suppress import apply_suppressions
 from cloudshift.model import Confidence, FileError, FileResult, Finding, ProfileEntry, Resolution, Safety, Span
 from cloudshift.rules.ruleset import RuleSet, load_rules
@@ -39,7 +39,6 @@ class Analysis:
 
 
 Kept = TypeVar("Kept")
-CreatingModule = tuple[Resolver, dict[tuple[int, int, int, int], CallSite]]  # its calls by ast-style span
 
 
 class _ProgramMemo(Generic[Kept]):
@@ -165,8 +164,7 @@ class Engine:
         if module is None:
             module = self._creating_module(program, path, text)
             self.creating.put(path, text, program, module)
-        site = module[1].get(ast_span_in(text, call)) if module is not None else None
-        found = module[0].sdk_value(site.node, site.scope) if module is not None and site is not None else None
+        found = module.value_of(call) if module is not None else None
         return found if found is not None and found.object == value.object else None
 
     def _creating_module(self, program: Program, path: str, text: str) -> CreatingModule | None:
@@ -178,11 +176,7 @@ class Engine:
         facts = facts_for(program, summary, text, parsed) if summary is not None else None
         name = self.project.module_of(Path(path))
         resolver = Resolver(parsed.module, self.ruleset, name, Path(path).name == "__init__.py", facts)
-        spans = {}
-        for site in resolver.calls:
-            where = parsed.positions[site.node]
-            spans[(where.start.line, where.start.column, where.end.line, where.end.column)] = site
-        return resolver, spans
+        return CreatingModule(resolver, parsed)
 
     def _check_unparsable(self, path: str, source: str, problem: SyntaxProblem) -> FileResult:
         """Report the syntax error, and the complete SDK calls found around it (no fixes offered)."""

@@ -386,7 +386,7 @@ class Planner:
         """
         if isinstance(node, cst.Call):
             dotted = self.resolver.dotted_name(node.func, scope) or ""
-            if not any(dotted.startswith(module + ".") for module in self.ruleset.modules):
+            if not self.ruleset.names_sdk(dotted):
                 return None
         return dict_entries(node)
 

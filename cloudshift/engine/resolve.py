@@ -13,10 +13,11 @@ import ast
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 from cloudshift.engine.infer import ANNOTATED_ONE_OF, Program, Sdk
 from cloudshift.engine.parse import NoFieldHooks, ParsedModule
@@ -903,8 +904,26 @@ class Facts:
         return self._indirect.get(span) if span is not None else None
 
     def _span(self, node: cst.CSTNode) -> Span | None:
-        where = self._positions.get(node)
-        return None if where is None else (where.start.line, where.start.column, where.end.line, where.end.column)
+        return cst_span(self._positions, node)
+
+
+class CreatingModule:
+    """A module that creates SDK objects other modules use, resolved on its own: what each creating call makes
+    there, with the cap and storage profile its arguments give it."""
+
+    def __init__(self, resolver: Resolver, parsed: ParsedModule) -> None:
+        self._resolver = resolver
+        self._lines = _LINE_BREAKS.split(parsed.text)
+        self._calls = {cst_span(parsed.positions, site.node): site for site in resolver.calls}
+
+    def value_of(self, call: ast.Call) -> SdkValue | None:
+        site = self._calls.get(_ast_span(self._lines, call))
+        return self._resolver.sdk_value(site.node, site.scope) if site is not None else None
+
+
+def cst_span(positions: Mapping[cst.CSTNode, CodeRange], node: cst.CSTNode) -> Span | None:
+    where = positions.get(node)
+    return None if where is None else (where.start.line, where.start.column, where.end.line, where.end.column)
 
 
 def facts_for(
@@ -920,12 +939,12 @@ def facts_for(
     """
     lines = _LINE_BREAKS.split(source)
     sdk = {
-        ast_span(lines, node): _followed(value, checked)
+        _ast_span(lines, node): _followed(value, checked)
         for node, value in program.sdk_nodes(summary)
         if hasattr(node, "end_lineno")
     }
     indirect = {
-        ast_span(lines, call): IndirectCall(rule, _followed(owner), reason)
+        _ast_span(lines, call): IndirectCall(rule, _followed(owner), reason)
         for call, rule, owner, reason in program.indirect_calls(summary)
     }
     return Facts(parsed, sdk, indirect)
@@ -942,12 +961,7 @@ def _followed(value: Sdk, checked: Callable[[Sdk], SdkValue | None] | None = Non
     return SdkValue(value.object, None, Safety.UNSAFE, reason, value.certain, value.confident, value.shaped)
 
 
-def ast_span_in(source: str, node: ast.AST) -> Span:
-    """Where an `ast` node of `source` is, in LibCST's terms."""
-    return ast_span(_LINE_BREAKS.split(source), node)
-
-
-def ast_span(lines: list[str], node: ast.AST) -> Span:
+def _ast_span(lines: list[str], node: ast.AST) -> Span:
     start, end = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
     return (
         start,

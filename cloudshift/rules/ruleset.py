@@ -214,6 +214,10 @@ class RuleSet:
                 names |= self.objects[obj].members
         return frozenset(names - {"*"})
 
+    def names_sdk(self, dotted: str) -> bool:
+        """Whether a dotted name is something in one of the SDKs' modules."""
+        return any(dotted.startswith(f"{module}.") for module in self.modules)
+
     def rule(self, rule_id: str) -> Rule:
         return next(rule for rule in self.rules if rule.id == rule_id)
 
