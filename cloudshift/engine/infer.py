@@ -437,7 +437,7 @@ class Program:
         self._steps = 0
         self._parameter_depth = 0
         self._chain_root = 0  # depth of the question whose parameters are being followed through callers
-        self._subclasses: dict[tuple[int, int], list[ClassInfo]] = {}
+        self._subclasses: dict[tuple[int, str, int], list[ClassInfo]] = {}
         self._mro: dict[int, list[ClassInfo]] = {}
         self._proxies: dict[int, bool] = {}  # id(class) -> whether it is a lazy-import proxy
         self._calls: dict[tuple[str, int], list[CallSite]] = {}
@@ -945,7 +945,7 @@ class Program:
         if twin is not None:
             return twin
         if instance is not None:  # `self.x` in a mixin or base class: what subclasses define
-            below = [self._own_member(sub, name, instance) for sub in self.subclasses(cls)]
+            below = [self._own_member(sub, name, instance) for sub in self.subclasses(cls, defining=name)]
             below = [v for v in below if v is not None]
             if below:
                 return _less_sure(unify(below))
@@ -1060,16 +1060,18 @@ class Program:
         types = self.ruleset.types
         return next((types[dotted] for dotted in self._external_bases(cls) if dotted in types), None)
 
-    def subclasses(self, cls: ClassInfo) -> list[ClassInfo]:
-        """Project classes (in the population) that have `cls` among their bases."""
-        key = (id(cls), self.modules.generation)
+    def subclasses(self, cls: ClassInfo, defining: str = "") -> list[ClassInfo]:
+        """Project classes (in the population) that have `cls` among their bases.
+
+        With `defining`, only those whose module spells that name, the only ones that can define a
+        member of it, and none when more than _MAX_SEARCHED_MODULES do: the base class of a mocking
+        library's 170 services says nothing about one attribute, and parsing them all cost a minute.
+        """
+        key = (id(cls), defining, self.modules.generation)
         if key not in self._subclasses:
-            self._subclasses[key] = [
-                klass
-                for summary in self.modules.mentioning(cls.name)
-                for klass in summary.classes
-                if klass is not cls and cls in self.mro(klass)[1:]
-            ]
+            spelled = self.modules.mentioning_all(cls.name, defining) if defining else self.modules.mentioning(cls.name)
+            found = (klass for summary in spelled for klass in summary.classes if klass is not cls)
+            self._subclasses[key] = [klass for klass in found if cls in self.mro(klass)[1:]]
         return self._subclasses[key]
 
     def _calls_named(self, name: str) -> list[CallSite]:
@@ -1586,7 +1588,9 @@ class Program:
             return []
         names = [function.name]
         if function.name == "__init__" and function.owner is not None:
-            names += [function.owner.name, *(sub.name for sub in self.subclasses(function.owner))]
+            names.append(function.owner.name)
+            if self.modules.spelled_in(function.owner.name) <= _MAX_SEARCHED_MODULES:  # as `_calls_named`
+                names += [sub.name for sub in self.subclasses(function.owner)]
         sites = []
         for name in names:
             for site in self._calls_named(name):

@@ -227,3 +227,53 @@ def test_a_client_only_handed_in_is_found_by_botocores_spelling_with_low_confide
     found = [(f["line"], f["rule"], f["confidence"], f["fix"]) for f in document["findings"]]
     assert found == [(6, "aws-s3-put-object", "low", "unsafe")]
     assert "only the way the call is spelled" in document["findings"][0]["reason"]
+
+
+BASE = """\
+class Store:
+    def save(self, key, data):
+        self.client.put_object(Bucket="reports", Key=key, Body=data)
+"""
+
+S3_STORE = """\
+import boto3
+
+from app.base import Store
+
+
+class S3Store(Store):
+    def __init__(self):
+        self.client = boto3.client("s3")
+"""
+
+OTHER_STORE = """\
+from app.base import Store
+
+
+class Other{index}(Store):
+    def save(self, key, data):
+        return key, data
+"""
+
+
+def test_an_attribute_of_a_base_class_is_looked_up_only_in_subclasses_that_spell_it(tmp_path: Path) -> None:
+    """`self.client` in a base class is what subclasses assign; a subclass whose module never spells
+    `client` cannot assign it, so it is not parsed (a mocking library's base class has 170 of them)."""
+    from cloudshift.config import Settings
+    from cloudshift.engine.pipeline import Engine
+    from cloudshift.engine.project import Project
+
+    package = tmp_path / "app"
+    package.mkdir()
+    texts = {package / "__init__.py": "", package / "base.py": BASE, package / "s3_store.py": S3_STORE}
+    texts.update({package / f"other{index}.py": OTHER_STORE.format(index=index) for index in range(3)})
+    for path, text in texts.items():
+        path.write_text(text, encoding="utf-8")
+    engine = Engine.create(Settings(tmp_path))
+    project = Project(texts, roots=[tmp_path])
+    project.settle_candidates(lambda path: engine.prefilter.reaches_sdk(project.texts[path.resolve()]))
+    result = engine.with_project(project).check_source(str(package / "base.py"), BASE)
+    assert [(f.line, f.rule) for f in result.findings] == [(3, "aws-s3-put-object")]
+    loaded = {summary.name for summary in project.program(engine.ruleset).modules.loaded()}
+    assert "app.s3_store" in loaded
+    assert not loaded & {"app.other0", "app.other1", "app.other2"}
