@@ -443,6 +443,7 @@ class Program:
         self._calls: dict[tuple[str, int], list[CallSite]] = {}
         self._sites: dict[tuple[int, int], list[tuple[CallSite, int]]] = {}
         self._dispatch: dict[int, tuple[int, Sdk] | None] = {}
+        self._annotations: dict[int, ast.expr | None] = {}  # id(string annotation) -> what it spells
         self._indirect: dict[int, dict[int, tuple[ast.Call, str, Sdk, str]]] = {}
         self._sdk_nodes: dict[int, dict[int, tuple[ast.AST, Sdk]]] = {}  # id(module) -> id(node) -> fact
         self._distinctive = {name: set(obj.distinctive) for name, obj in ruleset.objects.items()}
@@ -1606,14 +1607,25 @@ class Program:
     def _constructor(self, cls: ClassInfo) -> FunctionInfo | None:
         return next((klass.methods["__init__"] for klass in self.mro(cls) if "__init__" in klass.methods), None)
 
+    def _spelled_annotation(self, node: ast.Constant, text: str) -> ast.expr | None:
+        """The expression a string annotation spells, parsed once and kept.
+
+        Answers are remembered by the identity of the node asked about; a tree parsed anew for each
+        question and then dropped lets a later one reuse its identity and get its answer (skypilot's
+        `-> "mypy_boto3_s3.Client"` was answered as whatever annotation had been read before it).
+        """
+        if id(node) not in self._annotations:
+            try:
+                self._annotations[id(node)] = ast.parse(text, mode="eval").body
+            except SyntaxError:
+                self._annotations[id(node)] = None
+        return self._annotations[id(node)]
+
     def annotation(self, node: ast.expr, scope: Scope) -> Value:
         """An SDK object or project class declared by annotation (strings, Optional, unions included)."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                parsed = ast.parse(node.value, mode="eval").body
-            except SyntaxError:
-                return None
-            return self.annotation(parsed, scope)
+            parsed = self._spelled_annotation(node, node.value)
+            return self.annotation(parsed, scope) if parsed is not None else None
         if isinstance(node, ast.BinOp):
             return self.annotation(node.left, scope) or self.annotation(node.right, scope)
         if isinstance(node, ast.Subscript):

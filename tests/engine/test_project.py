@@ -277,3 +277,56 @@ def test_an_attribute_of_a_base_class_is_looked_up_only_in_subclasses_that_spell
     loaded = {summary.name for summary in project.program(engine.ruleset).modules.loaded()}
     assert "app.s3_store" in loaded
     assert not loaded & {"app.other0", "app.other1", "app.other2"}
+
+
+SPELLED_ANNOTATIONS = """\
+import typing
+
+import boto3
+
+if typing.TYPE_CHECKING:
+    import mypy_boto3_s3
+
+
+class Local:
+    def put_object(self, **kwargs):
+        return kwargs
+
+
+def local() -> "Local":
+    return _CACHE["local"]
+
+
+def s3() -> "mypy_boto3_s3.Client":
+    return _CACHE["s3"]
+
+
+def save(data):
+    local().put_object(Bucket="reports", Key="a", Body=data)
+    s3().put_object(Bucket="reports", Key="b", Body=data)
+"""
+
+
+def test_every_node_the_resolver_remembers_an_answer_for_stays_alive(tmp_path: Path) -> None:
+    """Answers are remembered by node identity. A string annotation parsed anew for each question and
+    then dropped let a later parse take its identity, and its answer: skypilot's
+    `-> "mypy_boto3_s3.Client"` was read as whatever annotation came before, so its findings
+    depended on the order its files were analysed in."""
+    import ast
+    import gc
+
+    from cloudshift.config import Settings
+    from cloudshift.engine.pipeline import Engine
+    from cloudshift.engine.project import Project
+
+    path = tmp_path / "stores.py"
+    path.write_text(SPELLED_ANNOTATIONS, encoding="utf-8")
+    engine = Engine.create(Settings(tmp_path))
+    project = Project({path: SPELLED_ANNOTATIONS}, roots=[tmp_path])
+    result = engine.with_project(project).check_source(str(path), SPELLED_ANNOTATIONS)
+    assert [(f.line, f.rule) for f in result.findings] == [(24, "aws-s3-put-object")]
+    gc.collect()
+    program = project.program(engine.ruleset)
+    alive = {id(node) for summary in program.modules.loaded() for node in ast.walk(summary.tree)}
+    alive |= {id(node) for kept in gc.get_objects() if isinstance(kept, ast.AST) for node in ast.walk(kept)}
+    assert {node for node, _, _ in program._memo} <= alive
