@@ -407,9 +407,10 @@ class Modules:
             self._mentioning[word] = found + [s for s in self._extra if s not in found]
         return self._mentioning[word]
 
-    def spelled_in(self, word: str) -> int:
-        """How many of the population's modules spell `word` (from the word index: nothing is parsed)."""
-        return len(set(self._spelling(word)))
+    def too_common(self, word: str) -> bool:
+        """Whether more than _MAX_SEARCHED_MODULES of the population's modules spell `word` (from the word
+        index: nothing is parsed); a search for callers or stores of such a name says nothing about one."""
+        return len(set(self._spelling(word))) > _MAX_SEARCHED_MODULES
 
     def mentioning_all(self, first: str, second: str) -> list[ModuleSummary]:
         """The population's modules whose text mentions both words (only those are summarised), when few do."""
@@ -1019,7 +1020,7 @@ class Program:
 
     def _setter_value(self, cls: ClassInfo, name: str, setter: FunctionInfo) -> Value:
         """What `obj.name = value` stores through a property setter, from every such store in the project."""
-        if self.modules.spelled_in(name) > _MAX_SEARCHED_MODULES:
+        if self.modules.too_common(name):
             return None
         values: list[Value] = []
         for summary in self.modules.mentioning(name):
@@ -1079,7 +1080,7 @@ class Program:
         """Calls spelled with `name` in the population."""
         key = (name, self.modules.generation)
         if key not in self._calls:
-            if self.modules.spelled_in(name) > _MAX_SEARCHED_MODULES:
+            if self.modules.too_common(name):
                 self._calls[key] = []  # `__init__`, `process`, `run`: callers everywhere say nothing about one
                 return self._calls[key]
             mentioning = self.modules.mentioning(name)
@@ -1590,7 +1591,7 @@ class Program:
         names = [function.name]
         if function.name == "__init__" and function.owner is not None:
             names.append(function.owner.name)
-            if self.modules.spelled_in(function.owner.name) <= _MAX_SEARCHED_MODULES:  # as `_calls_named`
+            if not self.modules.too_common(function.owner.name):  # as `_calls_named`
                 names += [sub.name for sub in self.subclasses(function.owner)]
         sites = []
         for name in names:
