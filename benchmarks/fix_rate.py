@@ -62,6 +62,20 @@ def scan(root: Path) -> list[dict[str, object]]:
     return list(json.loads(done.stdout)["findings"])
 
 
+def copy_distribution(original: Path, copy: Path) -> None:
+    """A copy to fix, without .gitignore files: recall.py scans with --no-gitignore and fix has no such flag."""
+    shutil.copytree(original, copy, symlinks=True)
+    for ignore_file in copy.rglob(".gitignore"):
+        ignore_file.unlink()
+
+
+def fix(root: Path) -> None:
+    """Plain `cloudshift fix` (no --unsafe-fixes) of everything under `root`, through the command line."""
+    done = cloudshift("fix", "--exit-zero", "--max-file-size", "0", ".", cwd=root)
+    if done.returncode not in (0, 2):  # 2: some files reported errors; the others were still fixed
+        raise SystemExit(f"cloudshift fix failed in {root} ({done.returncode}):\n{done.stderr[-3000:]}")
+
+
 def python_files(root: Path) -> dict[str, bytes]:
     return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*.py") if path.is_file()}
 
@@ -69,15 +83,11 @@ def python_files(root: Path) -> dict[str, bytes]:
 def measure(truth: Truth, original: Path, scratch: Path) -> Rate:
     """Scan and fix a copy of the distribution; compare what the fix changed with the traced sites."""
     copy = scratch / original.name
-    shutil.copytree(original, copy, symlinks=True)
-    for ignore_file in copy.rglob(".gitignore"):  # recall.py scans with --no-gitignore; fix has no such flag
-        ignore_file.unlink()
+    copy_distribution(original, copy)
     findings = scan(copy)
     outcome = judge(truth, findings)
     before = python_files(copy)
-    done = cloudshift("fix", "--exit-zero", "--max-file-size", "0", ".", cwd=copy)
-    if done.returncode not in (0, 2):  # 2: some files reported errors; the others were still fixed
-        raise SystemExit(f"cloudshift fix failed in {copy} ({done.returncode}):\n{done.stderr[-3000:]}")
+    fix(copy)
     after = python_files(copy)
     changed = sorted(name for name in after if after[name] != before.get(name))
     rate = Rate(truth.package, len(truth.sites), len(outcome.found), changed_files=len(changed))

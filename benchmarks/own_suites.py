@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fix_rate import copy_distribution, fix, python_files
 from recall import TRUTH, fetch, load_truth
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,14 +98,11 @@ def run_tests(python: Path, suite: Suite, top: Path) -> dict[str, int]:
     return counts
 
 
-def fix(top: Path) -> list[str]:
+def fixed_files(top: Path) -> list[str]:
     """Plain `cloudshift fix` at the copy's top; the Python files it changed."""
-    before = {p: p.read_bytes() for p in top.rglob("*.py")}
-    command = [sys.executable, "-m", "cloudshift", "fix", "--exit-zero", "--max-file-size", "0", "."]
-    done = subprocess.run(command, cwd=top, capture_output=True, text=True, check=False)
-    if done.returncode not in (0, 2):
-        raise SystemExit(f"cloudshift fix failed in {top} ({done.returncode}):\n{done.stderr[-3000:]}")
-    return sorted(str(p.relative_to(top)) for p, text in before.items() if p.read_bytes() != text)
+    before = python_files(top)
+    fix(top)
+    return sorted(name for name, text in python_files(top).items() if text != before.get(name))
 
 
 def shown(counts: dict[str, int]) -> str:
@@ -128,10 +125,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="cloudshift-suite-") as scratch:
             before, after = Path(scratch) / "before", Path(scratch) / "after"
             for copy in (before, after):
-                shutil.copytree(published, copy, symlinks=True)
-                for ignore_file in copy.rglob(".gitignore"):  # as fix_rate.py: what recall traced is fixed
-                    ignore_file.unlink()
-            changed = fix(after)
+                copy_distribution(published, copy)
+            changed = fixed_files(after)
             print(f"{suite.package} {truth.version}: pytest {' '.join(suite.tests)}")
             print(f"  files the fix changed: {len(changed)}: {', '.join(changed) or '-'}")
             print(f"  as published: {shown(run_tests(python, suite, before))}")
