@@ -137,7 +137,7 @@ def _target(ruleset: RuleSet, rule: Rule) -> str:
         found = f"calls of `{rule.call}`"
     elif rule.method == "*":
         found = f"calls of any other method of {ruleset.objects[rule.on or ''].summary}, one no other rule names"
-        if rule.passed_as_value:
+        if ruleset.objects[rule.on or ""].members:
             found += ", and its methods passed as values (`functools.partial(client.upload_part, ...)`)"
     else:
         found = f"calls of `{rule.method}` on {ruleset.objects[rule.on or ''].summary}"

@@ -42,7 +42,7 @@ def detect(resolver: Resolver, ruleset: RuleSet) -> list[Match]:
             and id(use.node) in resolver.collector.argument_values
             and (owner.object, member) not in ruleset.creations_by_member
         ):  # handed to a wrapper: a method?
-            rules = [rule for rule in [ruleset.catch_all(owner.object, member)] if rule and rule.passed_as_value]
+            rules = [rule for rule in [ruleset.method_passed_along(owner.object, member)] if rule]
         if rules:
             matches.append(Match(rules[0], use.node, use.scope, owner, None))
     return _one_per_chain(matches, resolver, ruleset)

@@ -213,6 +213,10 @@ _SETTLED = 1 << 30  # no cycle cut below any open question
 _LITERAL_TYPES: dict[str, type] = {"str": str, "bytes": bytes, "int": int, "float": float, "bool": bool}
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
 _MAX_ALTERNATIVES = 8  # a name bound to more of the project's objects than this is unknown
+# Calls that run the function given at this position with the arguments after it, elsewhere (an executor,
+# a worker thread, an event loop): concurrent.futures, asyncio, anyio, prefect.
+_RUNNERS = {"submit": 0, "to_thread": 0, "run_in_executor": 1, "run_sync": 0, "run_sync_in_worker_thread": 0}
+_MAX_NAMESAKES = 3  # a method called on an unknown object is followed by name when the project has this few
 # fsspec gives every `async def _name` of an async filesystem a blocking twin `name` at run time
 # (`fs.call_s3(...)` runs `fs._call_s3(...)`), so project code calls methods no class defines.
 _SYNC_TWINS_FROM = frozenset({"fsspec.asyn.AsyncFileSystem", "fsspec.AsyncFileSystem"})
@@ -245,6 +249,7 @@ def unify(values: Iterable[Value]) -> Value:
                 name,
                 all(s.certain for s in sdk if s.object == name),
                 confident,
+                all(s.shaped for s in sdk if s.object == name),
                 made=_one_creation([s for s in sdk if s.object == name]),
             )
             for name in dict.fromkeys(s.object for s in sdk)
@@ -317,6 +322,34 @@ def _unsure(value: Sdk) -> Sdk:
     return replace(value, confident=False)
 
 
+def _bound_receiver(method: FunctionInfo) -> Value:
+    """What a method of the project is bound to when called on an instance of its own class."""
+    assert method.owner is not None
+    if method.is_static:
+        return None
+    return ClassRef(method.owner) if method.is_classmethod else Instance(method.owner)
+
+
+def _holds_sdk(value: Value) -> bool:
+    """An SDK object, or a tuple, list or listing with one among its parts."""
+    if isinstance(value, (Sdk, OneOf)):
+        return True
+    if isinstance(value, Elements):
+        return any(_holds_sdk(v) for v in value.values)
+    return isinstance(value, Items) and _holds_sdk(value.item)
+
+
+def _known_by_name(value: Value) -> Value:
+    """The SDK objects in `value`, marked as identified only by the name of the method that returned them."""
+    if isinstance(value, Sdk):
+        return replace(value, confident=False, shaped=True)
+    if isinstance(value, OneOf):
+        return OneOf(tuple(replace(o, confident=False, shaped=True) for o in value.options))
+    if isinstance(value, Elements):
+        return Elements(tuple(_known_by_name(v) for v in value.values))
+    return Items(_known_by_name(value.item)) if isinstance(value, Items) else value
+
+
 # --- the program --------------------------------------------------------------------------------
 
 
@@ -329,10 +362,13 @@ class Modules:
         load: Callable[[str], ModuleSummary | None],
         population: Iterable[str] = (),
         spelling: Callable[[str], Iterable[str]] = lambda word: (),
+        defining: Callable[[str], Iterable[str]] = lambda word: (),
     ) -> None:
         self.names = names  # dotted module name -> path
         self._load = load
         self._spelling = spelling  # word -> the population's modules whose text contains it
+        self._defining = defining  # word -> the population's modules whose text has `def word(`
+        self._methods: dict[str, list[FunctionInfo]] = {}
         self.population = list(population)  # the modules searched for callers, subclasses and stores
         self._mentioning: dict[str, list[ModuleSummary]] = {}
         self._summaries: dict[str, ModuleSummary | None] = {}
@@ -411,6 +447,15 @@ class Modules:
         """Whether more than _MAX_SEARCHED_MODULES of the population's modules spell `word` (from the word
         index: nothing is parsed); a search for callers or stores of such a name says nothing about one."""
         return len(set(self._spelling(word))) > _MAX_SEARCHED_MODULES
+
+    def methods_named(self, name: str) -> list[FunctionInfo]:
+        """The population's methods called `name` (only modules that define one are summarised), none when
+        the name is too common to search for."""
+        if name not in self._methods:
+            defining = sorted(self._defining(name)) if not self.too_common(name) else []
+            summaries = [s for s in map(self.summary, defining) if s is not None]
+            self._methods[name] = [c.methods[name] for s in summaries for c in s.classes if name in c.methods]
+        return self._methods[name]
 
     def mentioning_all(self, first: str, second: str) -> list[ModuleSummary]:
         """The population's modules whose text mentions both words (only those are summarised), when few do."""
@@ -1131,7 +1176,26 @@ class Program:
             found = self._looked_up(node.func.value, node.args, scope, context)
             if found is not None:
                 return found
-        return self._call_value(self.value(node.func, scope, context), node, scope, context)
+        callee = self.value(node.func, scope, context)
+        func = node.func
+        if callee is None and isinstance(func, ast.Attribute) and self.value(func.value, scope, context) is None:
+            return self._by_method_name(func.attr)
+        return self._call_value(callee, node, scope, context)
+
+    def _by_method_name(self, name: str) -> Value:
+        """`storage.get_client_and_bucket()` on an object nothing in the project identifies (a parameter
+        no call site fills): what the project's methods of that name return, when each of a few returns
+        SDK objects. A reader looks for `def get_client_and_bucket` and follows it; the objects found
+        so are known only by the name called, and say so (shaped, low confidence)."""
+        if name.startswith("__"):
+            return None
+        methods = self.modules.methods_named(name)
+        if not methods or len(methods) > _MAX_NAMESAKES:
+            return None
+        values = [self._returns(m, _NO_CONTEXT, _bound_receiver(m)) for m in methods if not m.is_property]
+        if len(values) < len(methods) or not all(_holds_sdk(v) for v in values):
+            return None
+        return _known_by_name(unify(values))
 
     def _looked_up(self, mapping: ast.expr, args: list[ast.expr], scope: Scope, context: Context) -> Value:
         """`kwargs.get("client", boto3.client("s3"))`: an SDK object given as the default of a lookup in a
@@ -1517,6 +1581,9 @@ class Program:
             if injected is not None:
                 return injected
         values = [self._default(function, param)]
+        checked = self._checked_type(function, param.arg)
+        if checked is not None:
+            values.append(checked)
         if self._parameter_depth < _MAX_PARAMETER_DEPTH:
             outer_chain = self._chain_root
             if self._parameter_depth == 0:
@@ -1531,6 +1598,19 @@ class Program:
         else:  # cut short by depth: settled only for the question the chain started from
             self._provisional_below = min(self._provisional_below, self._chain_root)
         return _less_sure(unify(values)) if len(values) > 1 else values[0]
+
+    def _checked_type(self, function: FunctionInfo, name: str) -> Value:
+        """`isinstance(blob, storage.Blob)` in the function's body: the SDK class the code checks its
+        parameter against is what the parameter is meant to hold, at least on some path."""
+        checked: list[Value] = []
+        for site in function.calls:
+            call = site.node
+            if not (isinstance(call.func, ast.Name) and call.func.id == "isinstance" and len(call.args) == 2):
+                continue
+            if isinstance(call.args[0], ast.Name) and call.args[0].id == name:
+                checked.extend(self.annotation(t, site.scope) for t in spelled_items(call.args[1]))
+        found = [v for v in checked if isinstance(v, Sdk)]
+        return unify(found) if found else None
 
     def _fixture(self, function: FunctionInfo, name: str) -> Value:
         """What pytest injects for a test's (or fixture's) parameter: the fixture of that name's value.
@@ -1603,6 +1683,24 @@ class Program:
                         sites.append((site, 1 if bound else 0))
                     elif isinstance(callee, ClassRef) and self._constructor(callee.cls) is function:
                         sites.append((site, 1))
+        return sites + self._run_elsewhere(function)
+
+    def _run_elsewhere(self, function: FunctionInfo) -> list[tuple[CallSite, int]]:
+        """`pool.submit(self._download, client, key)`: a call of `function` made by an executor or a
+        worker thread, with the arguments that follow it (seen as the call `self._download(client, key)`)."""
+        sites = []
+        for runner, position in _RUNNERS.items():
+            for summary in self.modules.mentioning_all(function.name, runner):
+                for site in summary.calls_by_name.get(runner, ()):
+                    call = site.node
+                    if len(call.args) <= position or any(isinstance(a, ast.Starred) for a in call.args):
+                        continue
+                    callee = self.value(call.args[position], site.scope)
+                    if isinstance(callee, FunctionRef) and callee.function is function:
+                        keywords = call.keywords if runner != "run_in_executor" else []
+                        forwarded = ast.Call(call.args[position], call.args[position + 1 :], keywords)
+                        bound = callee.bound is not None and function.self_name is not None
+                        sites.append((CallSite(forwarded, site.scope), 1 if bound else 0))
         return sites
 
     def _constructor(self, cls: ClassInfo) -> FunctionInfo | None:
@@ -1879,7 +1977,7 @@ def sdk_uses(program: Program, summary: ModuleSummary) -> list[SdkUse]:
             continue
         rules = ruleset.rules_by_member.get((owner.object, node.attr), [])
         if not rules and (owner.object, node.attr) not in ruleset.creations_by_member:
-            rules = [rule for rule in [ruleset.catch_all(owner.object, node.attr)] if rule and rule.passed_as_value]
+            rules = [rule for rule in [ruleset.method_passed_along(owner.object, node.attr)] if rule]
         if rules:
             uses.append(SdkUse(node, scope, owner, rules[0].id))
     return uses

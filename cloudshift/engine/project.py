@@ -166,7 +166,8 @@ class Project:
             return self.summary_of(path, text) if text is not None else None
 
         names = {name: str(path) for name, path in self.paths.items()}
-        return Program(ruleset, Modules(names, load, self._population_names(), self.modules_spelling))
+        modules = Modules(names, load, self._population_names(), self.modules_spelling, self.modules_defining)
+        return Program(ruleset, modules)
 
     def _population_names(self) -> list[str]:
         paths = self.population or set(self.paths.values())  # resolved already: no file system calls per edit
@@ -180,6 +181,11 @@ class Project:
             for name in self._population_names():
                 self._index_words(name, self._words(self.paths[name]))
         return self._index.get(word, set())
+
+    def modules_defining(self, word: str) -> set[str]:
+        """The population's modules whose text defines a function or method called `word`."""
+        definition = re.compile(rf"\bdef[ \t]+{re.escape(word)}[ \t]*\(")
+        return {name for name in self.modules_spelling(word) if definition.search(self.text(self.paths[name]) or "")}
 
     def _words(self, path: Path) -> frozenset[str]:
         return frozenset(_WORD.findall(self.text(path) or ""))

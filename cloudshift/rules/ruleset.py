@@ -134,7 +134,6 @@ class Rule:
     manual: str
     fixes: tuple[FixVariant, ...]
     origin: Origin
-    passed_as_value: bool = False  # a `*` rule: the object's other attributes passed as arguments are methods too
 
     @property
     def best_safety(self) -> Safety:
@@ -198,6 +197,14 @@ class RuleSet:
         rules = self.rules_by_member.get((obj, "*"))
         members = self.objects[obj].members if obj in self.objects else frozenset()
         return rules[0] if rules and (not members or method in members) else None
+
+    def method_passed_along(self, obj: str, name: str) -> Rule | None:
+        """The `<obj>.*` rule for `obj.name` handed to a wrapper (`functools.partial(client.upload_part, ...)`,
+        `run_in_thread(client.create_bucket, ...)`): only when the object lists its methods and `name` is
+        one, since a data attribute passed along (`blob.name`) is not a use."""
+        if obj not in self.objects or name not in self.objects[obj].members:
+            return None
+        return self.catch_all(obj, name)
 
     @cached_property
     def method_names(self) -> frozenset[str] | None:
@@ -494,8 +501,6 @@ def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin, ch
     fixes = tuple(_fix(spec, signature, origin, checked) for spec in entry.get("fix", ()))
     if not fixes and not entry.get("manual"):
         raise RuleError(f"{origin}: rule '{entry['id']}' has no fix, so it needs 'manual: <why>'")
-    if entry.get("passed_as_value") and method != "*":
-        raise RuleError(f"{origin}: 'passed_as_value' is only for catch-all rules ('<object>.*')")
     return Rule(
         entry["id"],
         provider,
@@ -509,7 +514,6 @@ def _rule(provider: str, service: str, entry: dict[str, Any], origin: Origin, ch
         entry.get("manual", ""),
         fixes,
         origin,
-        bool(entry.get("passed_as_value")),
     )
 
 
