@@ -214,8 +214,8 @@ _LITERAL_TYPES: dict[str, type] = {"str": str, "bytes": bytes, "int": int, "floa
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
 _MAX_ALTERNATIVES = 8  # a name bound to more of the project's objects than this is unknown
 # Calls that run the function given at this position with the arguments after it, elsewhere (an executor,
-# a worker thread, an event loop): concurrent.futures, asyncio, anyio, prefect.
-_RUNNERS = {"submit": 0, "to_thread": 0, "run_in_executor": 1, "run_sync": 0, "run_sync_in_worker_thread": 0}
+# a worker thread, an event loop): concurrent.futures, asyncio, anyio, prefect, fsspec's sync(loop, f, ...).
+_RUNNERS = {"submit": 0, "to_thread": 0, "run_in_executor": 1, "run_sync": 0, "run_sync_in_worker_thread": 0, "sync": 1}
 _MAX_NAMESAKES = 3  # a method called on an unknown object is followed by name when the project has this few
 # fsspec gives every `async def _name` of an async filesystem a blocking twin `name` at run time
 # (`fs.call_s3(...)` runs `fs._call_s3(...)`), so project code calls methods no class defines.
@@ -488,6 +488,7 @@ class Program:
         self._proxies: dict[int, bool] = {}  # id(class) -> whether it is a lazy-import proxy
         self._calls: dict[tuple[str, int], list[CallSite]] = {}
         self._sites: dict[tuple[int, int], list[tuple[CallSite, int]]] = {}
+        self._handed: dict[int, dict[str, list[CallSite]]] = {}  # id(module) -> see `_handing_over`
         self._dispatch: dict[int, tuple[int, Sdk] | None] = {}
         self._annotations: dict[int, ast.expr | None] = {}  # id(string annotation) -> what it spells
         self._indirect: dict[int, dict[int, tuple[ast.Call, str, Sdk, str]]] = {}
@@ -1683,7 +1684,35 @@ class Program:
                         sites.append((site, 1 if bound else 0))
                     elif isinstance(callee, ClassRef) and self._constructor(callee.cls) is function:
                         sites.append((site, 1))
-        return sites + self._run_elsewhere(function)
+        return sites + self._run_elsewhere(function) + self._called_back(function)
+
+    def _called_back(self, function: FunctionInfo) -> list[tuple[CallSite, int]]:
+        """`self._one_op(_download, url)`, where `_one_op(self, op, url)` calls `op(client, tmp)`: the calls a
+        function of the project makes of its parameter are calls of the function handed to it."""
+        if self.modules.too_common(function.name):
+            return []
+        sites: list[tuple[CallSite, int]] = []
+        for summary in self.modules.mentioning(function.name):
+            for site in self._handing_over(summary).get(function.name, ()):
+                receiver = self.value(site.node.func, site.scope)
+                if not isinstance(receiver, FunctionRef):
+                    continue
+                for position, argument in enumerate(site.node.args):
+                    handed = self.value(argument, site.scope) if callee_name(argument) == function.name else None
+                    if isinstance(handed, FunctionRef) and handed.function is function:
+                        skip = 1 if handed.bound is not None and function.self_name is not None else 0
+                        sites.extend((call, skip) for call in _calls_of_parameter(receiver, position))
+        return sites
+
+    def _handing_over(self, summary: ModuleSummary) -> dict[str, list[CallSite]]:
+        """The module's calls by the names of the functions or methods they pass as positional arguments."""
+        if id(summary) not in self._handed:
+            handed: dict[str, list[CallSite]] = {}
+            for site in summary.calls:
+                for name in {callee_name(a) for a in site.node.args if isinstance(a, (ast.Name, ast.Attribute))}:
+                    handed.setdefault(name or "", []).append(site)
+            self._handed[id(summary)] = handed
+        return self._handed[id(summary)]
 
     def _run_elsewhere(self, function: FunctionInfo) -> list[tuple[CallSite, int]]:
         """`pool.submit(self._download, client, key)`: a call of `function` made by an executor or a
@@ -1900,6 +1929,18 @@ def _fixture_name(function: FunctionInfo) -> str | None:
                 if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
                     return str(keyword.value.value)
     return function.name
+
+
+def _calls_of_parameter(callee: FunctionRef, position: int) -> list[CallSite]:
+    """The calls `callee` makes of the parameter its call passes at `position` (`op(...)` for `op`)."""
+    function = callee.function
+    offset = 1 if callee.bound is not None and function.self_name is not None else 0
+    if position + offset >= len(function.params):
+        return []
+    name = function.params[position + offset].arg
+    if len(function.scope.bindings.get(name, ())) != 1:
+        return []  # rebound in the body: not only what was handed over
+    return [site for site in function.calls if isinstance(site.node.func, ast.Name) and site.node.func.id == name]
 
 
 def _argument_for(callee: FunctionRef, call: ast.Call, index: int) -> ast.expr | None:
