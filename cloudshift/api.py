@@ -19,7 +19,8 @@ from cloudshift.engine.runner import Checked, check_files
 from cloudshift.engine.source import SourceError, read_source
 from cloudshift.model import FileResult, Finding, Safety
 
-ImportKey = tuple[bool, frozenset[str]]  # (imports an SDK module, the modules its import lines may name)
+# (imports an SDK module, the modules its import lines may name, calls a method by an SDK method's name)
+ImportKey = tuple[bool, frozenset[str], bool]
 
 __all__ = ["Checked", "Engine", "FileResult", "Finding", "Project", "Safety", "Settings", "Workspace", "check_paths"]
 
@@ -92,7 +93,9 @@ class Workspace:
     def candidates(self) -> set[Path]:
         """The files that can hold a finding, as a run decides: SDK importers and the files importing them."""
         if self._candidates is None:
-            self._candidates = self.project.settle_candidates(lambda path: self._known_import_key(path)[0])
+            self._candidates = self.project.settle_candidates(
+                lambda path: self._known_import_key(path)[0], lambda path: self._known_import_key(path)[2]
+            )
         return self._candidates
 
     def imports(self, path: Path) -> set[Path]:
@@ -130,10 +133,12 @@ class Workspace:
         return known[1]
 
     def _import_key(self, path: Path, text: str) -> ImportKey:
-        """What decides whether a file is a candidate and which it makes candidates: its import lines."""
+        """What decides whether a file is a candidate and which it makes candidates: its import lines (and
+        whether it calls a method by an SDK method's name, which a helper of a candidate must)."""
         name = module_name(path, self.project.roots)
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        return self.engine.prefilter.reaches_sdk(text), frozenset(imported_modules(text, package))
+        prefilter = self.engine.prefilter
+        return prefilter.reaches_sdk(text), frozenset(imported_modules(text, package)), prefilter.calls_sdk_method(text)
 
 
 def check_paths(

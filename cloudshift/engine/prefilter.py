@@ -5,7 +5,9 @@ faster. A file is a candidate only if it imports one of the rule files' modules 
 a name through which an SDK object can be obtained (a constructor, factory or annotation).
 Both tests are sound: a file failing either cannot contain a finding the resolver would make.
 A file that only calls an SDK object handed to it from outside the project is a candidate when
-it spells such a call the way only the SDK's are spelled (an object's `call_shape`).
+it spells such a call the way only the SDK's are spelled (an object's `call_shape`), or when a
+candidate imports it and it calls a method by one of the SDK objects' compound names
+(`get_blob_properties`, `upload_file`): a helper module that is handed the objects.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Prefilter:
     entry_names: re.Pattern[str]
     named_modules: re.Pattern[str]
     shaped_calls: tuple[tuple[re.Pattern[str], tuple[re.Pattern[str], ...]], ...]  # (methods, keywords) per shape
+    method_calls: re.Pattern[str]  # a call of a method by an SDK object's compound method name
 
     def is_candidate(self, text: str) -> bool:
         return self.imports.search(text) is not None and self.entry_names.search(text) is not None
@@ -37,6 +40,11 @@ class Prefilter:
                 for methods, keywords in self.shaped_calls
             )
         )
+
+    def calls_sdk_method(self, text: str) -> bool:
+        """A call of a method by an SDK object's compound name: in a module a candidate imports, a helper
+        that may be handed SDK objects (`def get_blob_metadata(container_client, path)`)."""
+        return self.method_calls.search(text) is not None
 
 
 def build_prefilter(ruleset: RuleSet) -> Prefilter:
@@ -56,7 +64,9 @@ def build_prefilter(ruleset: RuleSet) -> Prefilter:
         for obj in ruleset.objects.values()
         if obj.call_shape is not None and obj.distinctive
     )
-    return Prefilter(imports, entry_names, named_modules, shaped_calls)
+    compound = {name for obj in ruleset.objects.values() for name in obj.members if "_" in name.strip("_")}
+    method_calls = re.compile(rf"\.(?:{'|'.join(sorted(map(re.escape, compound)))})\s*\(")
+    return Prefilter(imports, entry_names, named_modules, shaped_calls, method_calls)
 
 
 def _import_patterns(module: str) -> list[str]:

@@ -92,13 +92,17 @@ class Project:
         if resolved in self.texts:
             self._change(resolved, None)
 
-    def settle_candidates(self, reaches_sdk: Callable[[Path], bool]) -> set[Path]:
-        """The files that can hold a finding: where SDK objects enter (SDK importers) and the files importing them.
+    def settle_candidates(
+        self, reaches_sdk: Callable[[Path], bool], calls_sdk_method: Callable[[Path], bool] = lambda path: False
+    ) -> set[Path]:
+        """The files that can hold a finding: where SDK objects enter (SDK importers), the files importing them,
+        and the modules those import that call a method by an SDK method's name (helpers handed SDK objects).
 
         They are also the population searched for callers and subclasses; scan and the editor both
         decide this here, so they cannot disagree on it.
         """
         candidates = self.dependents(path for path in self.texts if reaches_sdk(path))
+        candidates |= {path for path in self.imported_by(candidates) - candidates if calls_sdk_method(path)}
         self.set_population(candidates)
         return candidates
 
@@ -194,6 +198,18 @@ class Project:
         assert self._index is not None
         for word in words:
             self._index.setdefault(word, set()).add(name)
+
+    def imported_by(self, importers: Iterable[Path]) -> set[Path]:
+        """The project files the import lines of `importers` name."""
+        found: set[Path] = set()
+        for path in importers:
+            text = self.text(path)
+            name = module_name(path, self.roots)
+            if text is None or not name:
+                continue
+            package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+            found.update(self.paths[imported] for imported in _imported_by(text, package) if imported in self.paths)
+        return found
 
     def dependents(self, roots: Iterable[Path]) -> set[Path]:
         """The files that import (directly or through each other) a module among `roots`, and the roots.

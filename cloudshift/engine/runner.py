@@ -76,7 +76,10 @@ def check_files(
             shown = display_path(path)
             finish(Checked(path, FileResult(shown, errors=(FileError(shown, str(error)),)), None))
     project = Project({p: s.text for p, s in sources.items()}, roots=roots)
-    candidates = project.settle_candidates(lambda path: engine.prefilter.reaches_sdk(project.texts[path]))
+    candidates = project.settle_candidates(
+        lambda path: engine.prefilter.reaches_sdk(project.texts[path]),
+        lambda path: engine.prefilter.calls_sdk_method(project.texts[path]),
+    )
     population = population_key({p: project.texts[p] for p in candidates if p in project.texts}) if cache else ""
     engine = engine.with_project(project)
     for path, source in sources.items():

@@ -261,18 +261,18 @@ class Projects:
         """The other open files whose findings a change to `changed` may alter.
 
         Clients and base classes flow from a module to the modules importing it; call sites and
-        subclasses flow back to the modules it imports. So an open file is affected when it
-        reaches a changed module through imports, or a changed module reaches it.
+        subclasses flow back to the modules it imports, and so do the arguments its importers
+        pass to a helper they import beside it. So an open file is affected when a module that
+        reaches a changed module through imports (the changed module included) reaches it too.
         """
         affected: set[Path] = set()
         for root, (_, workspace) in self._workspaces.items():
             touched = {path.resolve() for path in changed if root in path.parents}
             if not touched:
                 continue
-            reached = set().union(*(_reach(workspace, path) for path in touched))
-            for path in self.buffers.keys() - changed:
-                if root in path.parents and (path.resolve() in reached or touched & _reach(workspace, path.resolve())):
-                    affected.add(path)
+            upstream = workspace.project.dependents(touched)
+            reached = upstream.union(*(_reach(workspace, path) for path in upstream))
+            affected.update(path for path in self.buffers.keys() - changed if path.resolve() in reached)
         return frozenset(affected)
 
 

@@ -2,8 +2,9 @@
 
 The workspace is loaded before the session starts, as an editor opens an existing project: a
 helper returns the client in one module and is used in others (directly and through the
-package's re-export), a hook inherits its connection from a base class in another file, and a
-module that imports nothing is handed its client from outside.
+package's re-export), a hook inherits its connection from a base class in another file, a
+module that imports nothing is handed its client from outside, and a helper module that imports
+nothing is handed one by a module of the project.
 Every file's diagnostics must be what `cloudshift scan --format json` reports for it, and stay
 so when the helper is edited (in the editor or on disk) so that it no longer returns an SDK client.
 """
@@ -64,6 +65,7 @@ class StorageHook:
 """Nightly jobs: they use the shared client from another module."""
 
 from .clients import get_s3
+from .helpers import fetch_to
 
 
 def publish(bucket: str, key: str, body: bytes) -> None:
@@ -72,6 +74,17 @@ def publish(bucket: str, key: str, body: bytes) -> None:
 
 def fetch(bucket: str, key: str, target: str) -> None:
     client = get_s3()
+    client.download_file(bucket, key, target)
+
+
+def backup(bucket: str, key: str, target: str) -> None:
+    fetch_to(get_s3(), bucket, key, target)
+''',
+    "app/helpers.py": '''\
+"""A helper the jobs hand their client to: it imports nothing, and calls the client as the SDK is called."""
+
+
+def fetch_to(client, bucket: str, key: str, target: str) -> None:
     client.download_file(bucket, key, target)
 ''',
     "app/exports.py": '''\
@@ -186,6 +199,7 @@ async def test_diagnostics_equal_scan_across_modules(workspace_client: Recording
     before = scanned(layout)
     assert before["app/jobs.py"] and before["app/exports.py"] and before["app/team.py"]  # the cases are real
     assert before["app/transfer.py"] == [("aws-s3-copy-object", 9, 9)]
+    assert before["app/helpers.py"] == [("aws-s3-download-file", 5, 5)]  # a module only a candidate imports
     uris = {name: workspace_client.open(layout / name) for name in PROJECT}
     assert await in_editor(workspace_client, uris) == before
 
