@@ -14,13 +14,12 @@ from cloudshift.config import Settings
 from cloudshift.engine.cache import ResultCache
 from cloudshift.engine.discovery import discover
 from cloudshift.engine.pipeline import Engine
-from cloudshift.engine.project import Project, imported_modules, module_name
+from cloudshift.engine.project import Project, imported_names, module_name
 from cloudshift.engine.runner import Checked, check_files
 from cloudshift.engine.source import SourceError, read_source
 from cloudshift.model import FileResult, Finding, Safety
 
-# (imports an SDK module, the modules its import lines may name, calls a method by an SDK method's name)
-ImportKey = tuple[bool, frozenset[str], bool]
+ImportKey = tuple[bool, frozenset[str]]  # (imports an SDK module, the modules its import lines may name)
 
 __all__ = ["Checked", "Engine", "FileResult", "Finding", "Project", "Safety", "Settings", "Workspace", "check_paths"]
 
@@ -73,9 +72,11 @@ class Workspace:
         if before == text:
             return False
         if self._candidates is not None and (
-            before is None or self._import_key(resolved, text) != self._known_import_key(resolved)
+            before is None
+            or self._import_key(resolved, text) != self._known_import_key(resolved)
+            or self.engine.prefilter.calls_sdk_method(text) != self.engine.prefilter.calls_sdk_method(before)
         ):
-            self._candidates = None  # a new file, or new import lines: which files are candidates may change
+            self._candidates = None  # a new file, new import lines or SDK method calls: candidates may change
         self.project.set_text(resolved, text)
         return True
 
@@ -94,7 +95,8 @@ class Workspace:
         """The files that can hold a finding, as a run decides: SDK importers and the files importing them."""
         if self._candidates is None:
             self._candidates = self.project.settle_candidates(
-                lambda path: self._known_import_key(path)[0], lambda path: self._known_import_key(path)[2]
+                lambda path: self._known_import_key(path)[0],
+                lambda path: self.engine.prefilter.calls_sdk_method(self.project.text(path) or ""),
             )
         return self._candidates
 
@@ -133,12 +135,9 @@ class Workspace:
         return known[1]
 
     def _import_key(self, path: Path, text: str) -> ImportKey:
-        """What decides whether a file is a candidate and which it makes candidates: its import lines (and
-        whether it calls a method by an SDK method's name, which a helper of a candidate must)."""
+        """What decides whether a file is a candidate and which it makes candidates: its import lines."""
         name = module_name(path, self.project.roots)
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        prefilter = self.engine.prefilter
-        return prefilter.reaches_sdk(text), frozenset(imported_modules(text, package)), prefilter.calls_sdk_method(text)
+        return self.engine.prefilter.reaches_sdk(text), imported_names(path, name, text)
 
 
 def check_paths(

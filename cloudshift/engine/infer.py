@@ -213,9 +213,17 @@ _SETTLED = 1 << 30  # no cycle cut below any open question
 _LITERAL_TYPES: dict[str, type] = {"str": str, "bytes": bytes, "int": int, "float": float, "bool": bool}
 _MAX_PARAMETER_DEPTH = 3  # parameters followed through callers' parameters, at most this deep
 _MAX_ALTERNATIVES = 8  # a name bound to more of the project's objects than this is unknown
-# Calls that run the function given at this position with the arguments after it, elsewhere (an executor,
-# a worker thread, an event loop): concurrent.futures, asyncio, anyio, prefect, fsspec's sync(loop, f, ...).
-_RUNNERS = {"submit": 0, "to_thread": 0, "run_in_executor": 1, "run_sync": 0, "run_sync_in_worker_thread": 0, "sync": 1}
+# Calls that run the function given at a position with the arguments after it, elsewhere (an executor, a worker
+# thread, an event loop), and whether they pass their keyword arguments on too: concurrent.futures, asyncio,
+# anyio, prefect, fsspec's sync(loop, f, ...).
+_RUNNERS = {
+    "submit": (0, True),
+    "to_thread": (0, True),
+    "run_in_executor": (1, False),
+    "run_sync": (0, True),
+    "run_sync_in_worker_thread": (0, True),
+    "sync": (1, True),
+}
 _MAX_NAMESAKES = 3  # a method called on an unknown object is followed by name when the project has this few
 # fsspec gives every `async def _name` of an async filesystem a blocking twin `name` at run time
 # (`fs.call_s3(...)` runs `fs._call_s3(...)`), so project code calls methods no class defines.
@@ -1379,16 +1387,11 @@ class Program:
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             outcome = self._type_test(test.operand, scope, context)
             return None if outcome is None else not outcome
-        if not (
-            isinstance(test, ast.Call)
-            and isinstance(test.func, ast.Name)
-            and test.func.id == "isinstance"
-            and len(test.args) == 2
-            and not test.keywords
-        ):
+        tested = _isinstance_test(test)
+        if tested is None:
             return None
-        value = self.value(test.args[0], scope, context)
-        spelled = spelled_items(test.args[1])
+        value = self.value(tested[0], scope, context)
+        spelled = spelled_items(tested[1])
         names = [t.id for t in spelled if isinstance(t, ast.Name)]
         if not isinstance(value, Const) or len(names) != len(spelled) or not set(names) <= _LITERAL_TYPES.keys():
             return None
@@ -1418,7 +1421,7 @@ class Program:
         """
         function = callee.function
         params = function.params
-        offset = 1 if callee.bound is not None and function.self_name is not None else 0
+        offset = _unspelled(callee)
         names = [p.arg for p in params[offset:]]
         bound = bind_arguments(Signature(tuple(names), (), False), node, lenient=True) or {}
         given = dict(context)
@@ -1605,11 +1608,9 @@ class Program:
         parameter against is what the parameter is meant to hold, at least on some path."""
         checked: list[Value] = []
         for site in function.calls:
-            call = site.node
-            if not (isinstance(call.func, ast.Name) and call.func.id == "isinstance" and len(call.args) == 2):
-                continue
-            if isinstance(call.args[0], ast.Name) and call.args[0].id == name:
-                checked.extend(self.annotation(t, site.scope) for t in spelled_items(call.args[1]))
+            tested = _isinstance_test(site.node)
+            if tested is not None and isinstance(tested[0], ast.Name) and tested[0].id == name:
+                checked.extend(self.annotation(t, site.scope) for t in spelled_items(tested[1]))
         found = [v for v in checked if isinstance(v, Sdk)]
         return unify(found) if found else None
 
@@ -1680,8 +1681,7 @@ class Program:
                 spelled = self.value(site.node.func, site.scope)
                 for callee in spelled.options if isinstance(spelled, Alternatives) else (spelled,):
                     if isinstance(callee, FunctionRef) and callee.function is function:
-                        bound = callee.bound is not None and function.self_name is not None
-                        sites.append((site, 1 if bound else 0))
+                        sites.append((site, _unspelled(callee)))
                     elif isinstance(callee, ClassRef) and self._constructor(callee.cls) is function:
                         sites.append((site, 1))
         return sites + self._run_elsewhere(function) + self._called_back(function)
@@ -1700,8 +1700,8 @@ class Program:
                 for position, argument in enumerate(site.node.args):
                     handed = self.value(argument, site.scope) if callee_name(argument) == function.name else None
                     if isinstance(handed, FunctionRef) and handed.function is function:
-                        skip = 1 if handed.bound is not None and function.self_name is not None else 0
-                        sites.extend((call, skip) for call in _calls_of_parameter(receiver, position))
+                        skipped = _unspelled(handed)
+                        sites.extend((call, skipped) for call in _calls_of_parameter(receiver, position))
         return sites
 
     def _handing_over(self, summary: ModuleSummary) -> dict[str, list[CallSite]]:
@@ -1718,7 +1718,7 @@ class Program:
         """`pool.submit(self._download, client, key)`: a call of `function` made by an executor or a
         worker thread, with the arguments that follow it (seen as the call `self._download(client, key)`)."""
         sites = []
-        for runner, position in _RUNNERS.items():
+        for runner, (position, passes_keywords) in _RUNNERS.items():
             for summary in self.modules.mentioning_all(function.name, runner):
                 for site in summary.calls_by_name.get(runner, ()):
                     call = site.node
@@ -1726,10 +1726,9 @@ class Program:
                         continue
                     callee = self.value(call.args[position], site.scope)
                     if isinstance(callee, FunctionRef) and callee.function is function:
-                        keywords = call.keywords if runner != "run_in_executor" else []
+                        keywords = call.keywords if passes_keywords else []
                         forwarded = ast.Call(call.args[position], call.args[position + 1 :], keywords)
-                        bound = callee.bound is not None and function.self_name is not None
-                        sites.append((CallSite(forwarded, site.scope), 1 if bound else 0))
+                        sites.append((CallSite(forwarded, site.scope), _unspelled(callee)))
         return sites
 
     def _constructor(self, cls: ClassInfo) -> FunctionInfo | None:
@@ -1931,10 +1930,28 @@ def _fixture_name(function: FunctionInfo) -> str | None:
     return function.name
 
 
+def _unspelled(callee: FunctionRef) -> int:
+    """How many leading parameters a call of `callee` does not spell: 1 (`self`) for a bound method."""
+    return 1 if callee.bound is not None and callee.function.self_name is not None else 0
+
+
+def _isinstance_test(node: ast.expr) -> tuple[ast.expr, ast.expr] | None:
+    """The object and the class (or tuple of classes) of an `isinstance(obj, cls)` call, else None."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "isinstance"
+        and len(node.args) == 2
+        and not node.keywords
+    ):
+        return node.args[0], node.args[1]
+    return None
+
+
 def _calls_of_parameter(callee: FunctionRef, position: int) -> list[CallSite]:
     """The calls `callee` makes of the parameter its call passes at `position` (`op(...)` for `op`)."""
     function = callee.function
-    offset = 1 if callee.bound is not None and function.self_name is not None else 0
+    offset = _unspelled(callee)
     if position + offset >= len(function.params):
         return []
     name = function.params[position + offset].arg
@@ -1946,7 +1963,7 @@ def _calls_of_parameter(callee: FunctionRef, position: int) -> list[CallSite]:
 def _argument_for(callee: FunctionRef, call: ast.Call, index: int) -> ast.expr | None:
     """The argument a call passes for the function's parameter at `index`."""
     function = callee.function
-    offset = 1 if callee.bound is not None and function.self_name is not None else 0
+    offset = _unspelled(callee)
     if index < offset:
         return None
     names = [p.arg for p in function.params[offset:]]

@@ -205,10 +205,8 @@ class Project:
         for path in importers:
             text = self.text(path)
             name = module_name(path, self.roots)
-            if text is None or not name:
-                continue
-            package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-            found.update(self.paths[imported] for imported in _imported_by(text, package) if imported in self.paths)
+            if text is not None and name:
+                found.update(self.paths[n] for n in imported_names(path, name, text) if n in self.paths)
         return found
 
     def dependents(self, roots: Iterable[Path]) -> set[Path]:
@@ -223,8 +221,7 @@ class Project:
             text = self.text(path)
             if text is None or "import" not in text:
                 continue
-            package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-            for imported in _imported_by(text, package):
+            for imported in imported_names(path, name, text):
                 importers.setdefault(imported, set()).add(name)
         found = set(reached)
         frontier = list(reached)
@@ -263,6 +260,12 @@ def imported_modules(text: str, package: str) -> set[str]:
     for names in _IMPORT.findall(text):
         found.update(name.split()[0] for name in names.split(",") if name.strip())
     return {suffix for name in found for suffix in _suffixes(name)}
+
+
+def imported_names(path: Path, name: str, text: str) -> frozenset[str]:
+    """What `imported_modules` gives for `text` as the module `name` at `path` (a package's own
+    `__init__.py` starts relative imports from itself)."""
+    return _imported_by(text, name if path.name == "__init__.py" else name.rpartition(".")[0])
 
 
 @lru_cache(maxsize=4096)
