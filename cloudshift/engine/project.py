@@ -55,6 +55,7 @@ class Project:
         self.roots = tuple(root.resolve() for root in roots)
         self.texts: dict[Path, str] = {p.resolve(): t for p, t in (texts or {}).items()}
         self.paths: dict[str, Path] = {}
+        self._importers: dict[str, set[str]] | None = None  # imported name -> modules whose import lines name it
         for path in [*self.texts, *(p.resolve() for p in paths)]:
             self.add(path)
         self._summaries: dict[Path, tuple[str, ModuleSummary | None]] = {}
@@ -72,12 +73,14 @@ class Project:
             "_summaries": {},
             "_program": None,
             "_index": None,
+            "_importers": None,
         }
 
     def add(self, path: Path) -> None:
         name = module_name(path, self.roots)
-        if name:
-            self.paths.setdefault(name, path)
+        if name and name not in self.paths:
+            self.paths[name] = path
+            self._importers = None  # a new module: rebuilt on first use
 
     def set_text(self, path: Path, text: str) -> None:
         """Use `text` for `path` from now on (an editor's unsaved buffer)."""
@@ -114,8 +117,9 @@ class Project:
             self._index = None  # rebuilt over the new population on first use
 
     def _change(self, path: Path, text: str | None) -> None:
-        """Replace (or, with None, forget) the text of `path`, keeping the word index current."""
+        """Replace (or, with None, forget) the text of `path`, keeping the word and import indexes current."""
         before = self._words(path) if self._index is not None else frozenset()
+        imported_before = self._imports_of(path) if self._importers is not None else frozenset()
         if text is None:
             del self.texts[path]
         else:
@@ -126,6 +130,11 @@ class Project:
             for word in before:
                 self._index.get(word, set()).discard(name)
             self._index_words(name, self._words(path))
+        if self._importers is not None and name and self.paths.get(name) == path:
+            for imported in imported_before:
+                self._importers.get(imported, set()).discard(name)
+            for imported in self._imports_of(path):
+                self._importers.setdefault(imported, set()).add(name)
 
     def module_of(self, path: Path) -> str:
         resolved = path.resolve()
@@ -199,15 +208,24 @@ class Project:
         for word in words:
             self._index.setdefault(word, set()).add(name)
 
+    def _importer_index(self) -> dict[str, set[str]]:
+        """Which modules' import lines may name each module name (kept current per edited file)."""
+        if self._importers is None:
+            self._importers = {}
+            for name, path in self.paths.items():
+                for imported in self._imports_of(path):
+                    self._importers.setdefault(imported, set()).add(name)
+        return self._importers
+
+    def _imports_of(self, path: Path) -> frozenset[str]:
+        """The module names the import lines of the module at `path` may name (none if it is not a module)."""
+        name = module_name(path, self.roots)
+        text = self.text(path) if name and self.paths.get(name) == path else None
+        return imported_names(path, name, text) if text is not None and "import" in text else frozenset()
+
     def imported_by(self, importers: Iterable[Path]) -> set[Path]:
         """The project files the import lines of `importers` name."""
-        found: set[Path] = set()
-        for path in importers:
-            text = self.text(path)
-            name = module_name(path, self.roots)
-            if text is not None and name:
-                found.update(self.paths[n] for n in imported_names(path, name, text) if n in self.paths)
-        return found
+        return {self.paths[name] for path in importers for name in self._imports_of(path) if name in self.paths}
 
     def dependents(self, roots: Iterable[Path]) -> set[Path]:
         """The files that import (directly or through each other) a module among `roots`, and the roots.
@@ -216,13 +234,7 @@ class Project:
         """
         module_files = dict(self.paths)
         reached = {module_name(p.resolve(), self.roots) for p in roots}
-        importers: dict[str, set[str]] = {}
-        for name, path in module_files.items():
-            text = self.text(path)
-            if text is None or "import" not in text:
-                continue
-            for imported in imported_names(path, name, text):
-                importers.setdefault(imported, set()).add(name)
+        importers = self._importer_index()
         found = set(reached)
         frontier = list(reached)
         while frontier:

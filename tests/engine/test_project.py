@@ -330,3 +330,27 @@ def test_every_node_the_resolver_remembers_an_answer_for_stays_alive(tmp_path: P
     alive = {id(node) for summary in program.modules.loaded() for node in ast.walk(summary.tree)}
     alive |= {id(node) for kept in gc.get_objects() if isinstance(kept, ast.AST) for node in ast.walk(kept)}
     assert {node for node, _, _ in program._memo} <= alive
+
+
+def test_the_files_importing_a_module_follow_edits_of_import_lines(tmp_path: Path) -> None:
+    """The language server asks after every edit which files import the edited one; the answer is kept
+    per file rather than read again from every file, so it must follow each edit and each new file."""
+    from cloudshift.engine.project import Project
+
+    package = tmp_path / "app"
+    package.mkdir()
+    texts = {package / "__init__.py": "", package / "clients.py": "import boto3\n", package / "jobs.py": "x = 1\n"}
+    for path, text in texts.items():
+        path.write_text(text, encoding="utf-8")
+    project = Project(texts, roots=[tmp_path])
+    clients, jobs, report = ((package / name).resolve() for name in ("clients.py", "jobs.py", "report.py"))
+    assert project.dependents([clients]) == {clients}
+
+    project.set_text(jobs, "from app.clients import boto3\n")
+    assert project.dependents([clients]) == {clients, jobs}
+    project.set_text(report, "from .jobs import boto3\n")  # a new file, importing the importer
+    assert project.dependents([clients]) == {clients, jobs, report}
+    project.set_text(jobs, "x = 1\n")
+    assert project.dependents([clients]) == {clients}
+    project.drop_text(jobs)  # back to the file on disk, which imports nothing
+    assert project.dependents([clients]) == {clients}
