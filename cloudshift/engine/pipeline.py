@@ -6,6 +6,7 @@ agree on what is found and what a fix does.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import OrderedDict
 from collections.abc import Callable
@@ -85,6 +86,7 @@ class Engine:
     # shared by the engines `with_project` makes, so the editor's per-request engines reuse analyses
     memo: _ProgramMemo[tuple[ParsedModule, Analysis]] = field(default_factory=_ProgramMemo, compare=False, repr=False)
     creating: _ProgramMemo[CreatingModule | None] = field(default_factory=_ProgramMemo, compare=False, repr=False)
+    following: set[str] = field(default_factory=set, compare=False, repr=False)  # constants followed now (cycles)
 
     @classmethod
     def create(cls, settings: Settings) -> Engine:
@@ -149,7 +151,14 @@ class Engine:
         if summary is None:
             return None
         sdk_uses(program, summary)  # evaluates every receiver (memoised: free when already done)
-        return facts_for(program, summary, source, parsed, lambda value: self._as_created(program, value))
+        return facts_for(
+            program,
+            summary,
+            source,
+            parsed,
+            lambda value: self._as_created(program, value),
+            functools.partial(self._constant, program),
+        )
 
     def _as_created(self, program: Program, value: Sdk) -> SdkValue | None:
         """An SDK object made in another module (a `get_s3()` helper), with the cap and storage profile its
@@ -157,6 +166,25 @@ class Engine:
         on a client made in place."""
         assert value.made is not None
         path, call = value.made
+        module = self._resolved_alone(program, path)
+        found = module.value_of(call) if module is not None else None
+        return found if found is not None and found.object == value.object else None
+
+    def _constant(self, program: Program, dotted: str, key: str) -> str | None:
+        """The storage-profile setting a project module's top-level name holds (`config.S3_REGION`), as that
+        module's own resolution sees it; None when it is computed, or is one of a cycle being followed."""
+        found = program.modules.find(dotted)
+        path = program.modules.names.get(found[0]) if found is not None and len(found[1]) == 1 else None
+        module = self._resolved_alone(program, path) if path is not None and dotted not in self.following else None
+        if found is None or module is None:
+            return None
+        self.following.add(dotted)
+        try:
+            return module.constant_setting(found[1][0], key)
+        finally:
+            self.following.discard(dotted)
+
+    def _resolved_alone(self, program: Program, path: str) -> CreatingModule | None:
         text = self.project.text(Path(path))
         if text is None:
             return None
@@ -164,8 +192,7 @@ class Engine:
         if module is None:
             module = self._creating_module(program, path, text)
             self.creating.put(path, text, program, module)
-        found = module.value_of(call) if module is not None else None
-        return found if found is not None and found.object == value.object else None
+        return module
 
     def _creating_module(self, program: Program, path: str, text: str) -> CreatingModule | None:
         try:
@@ -173,7 +200,8 @@ class Engine:
         except SyntaxProblem:
             return None
         summary = self.project.summary_of(Path(path), text)
-        facts = facts_for(program, summary, text, parsed) if summary is not None else None
+        constants = functools.partial(self._constant, program)
+        facts = facts_for(program, summary, text, parsed, constants=constants) if summary is not None else None
         name = self.project.module_of(Path(path))
         resolver = Resolver(parsed.module, self.ruleset, name, Path(path).name == "__init__.py", facts)
         return CreatingModule(resolver, parsed)

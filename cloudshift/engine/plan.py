@@ -24,10 +24,12 @@ from cloudshift.model import ProfileEntry, Safety
 from cloudshift.rules.pattern import PatternMatch, find_match, parse_pattern
 from cloudshift.rules.ruleset import Creation, DroppedArgument, FixVariant, RuleSet
 from cloudshift.rules.template import Template
+from storage_shim.profiles import SECRET_KEYS
 
 PASSED_AS_VALUE = "the SDK method is passed as a value (to a wrapper or callback); rewrite the call it makes by hand"
 MAX_PROFILE_NAME = 32
 SHIM_FACTORY = "create_storage_client"
+_KEYS = SECRET_KEYS - {"connection_string"}  # profile settings that are access keys
 UNBINDABLE = "the arguments cannot be bound statically (*args or **kwargs, or more than the SDK signature takes)"
 
 
@@ -764,11 +766,12 @@ def profile_entry(
 
     A long name is shortened and given a digest of the settings, so a name always means one
     configuration. The provider's defaults are the same in every profile of the provider, so they
-    are not part of the name.
+    are not part of the name, nor are the variables holding access keys (they do not say where the data
+    is, as a connection string does), which the digest then stands for.
     """
-    words = [_name_word(value) for _, value in settings]
+    words = [_name_word(value) for key, value in settings if key not in _KEYS]
     name = "-".join([provider, *filter(None, words)])
-    if len(name) > MAX_PROFILE_NAME:
+    if len(name) > MAX_PROFILE_NAME or len(words) < len(settings):
         digest = hashlib.sha256(repr(settings).encode()).hexdigest()[:6]
         name = f"{name[: MAX_PROFILE_NAME - 7].rstrip('-')}-{digest}"
     return ProfileEntry(name, provider, settings, defaults)

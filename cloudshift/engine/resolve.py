@@ -25,6 +25,7 @@ from cloudshift.engine.summarize import ModuleSummary
 from cloudshift.model import Safety
 from cloudshift.rules.pattern import matches_expression
 from cloudshift.rules.ruleset import Creation, RuleSet, Signature
+from storage_shim.profiles import SECRET_KEYS
 
 
 @dataclass(frozen=True)
@@ -448,11 +449,9 @@ class Resolver:
             if bindings is not None:
                 yield bindings, statement
 
-    def module_value(self, name: str) -> Value:
-        """What a top-level name of this module is (for another module that imports it)."""
-        sources = self.collector.module_scope.bindings.get(name)
-        value = self._unify_sources(sources) if sources else None
-        return None if value is NONE else value
+    def constant_setting(self, name: str, key: str) -> str | None:
+        """The storage-profile setting a top-level name of this module holds (for a module that imports it)."""
+        return self._constant_setting(key, cst.Name(name), self.collector.module_scope, 0)
 
     def _qualified(self, dotted: str) -> Value:
         """A dotted name reached through imports (other modules' names come in as facts)."""
@@ -589,8 +588,8 @@ class Resolver:
                 continue
             elif name in creation.profile:
                 setting = self._profile_setting(creation.profile[name], arg.value, scope)
-                if setting is None:
-                    computed.append(name)
+                if setting is None:  # a credential spelled as a literal is configuration no profile records
+                    (configured if string_value(arg.value) is not None else computed).append(name)
                 else:
                     settings[creation.profile[name]] = setting
             else:
@@ -610,16 +609,35 @@ class Resolver:
             )
         return value
 
-    def _profile_setting(self, key: str, node: cst.BaseExpression, scope: Scope) -> str | None:
-        """What a storage profile records for an argument: a literal, or `env:VAR` for one variable read.
+    def _profile_setting(self, key: str, node: cst.BaseExpression, scope: Scope, hops: int = 0) -> str | None:
+        """What a storage profile records for an argument: a literal, or `env:VAR` for one variable read,
+        spelled in place or held by a module-level constant (`REGION = os.getenv("REGION")`, here or imported).
 
-        Secrets (a connection string) are only ever recorded as the variable that holds them.
+        Secrets (credentials, a connection string) are only ever recorded as the variable that holds them.
         """
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
             text = string_value(node)
-            return text if text and key not in SECRET_SETTINGS else None
+            return text if text and key not in SECRET_KEYS else None
         variable = environment_variable(node, functools.partial(self.dotted_name, scope=scope))
-        return f"env:{variable}" if variable else None
+        if variable:
+            return f"env:{variable}"
+        return self._constant_setting(key, node, scope, hops + 1) if hops < _MAX_CONSTANT_HOPS else None
+
+    def _constant_setting(self, key: str, node: cst.BaseExpression, scope: Scope, hops: int) -> str | None:
+        """The setting a name holds when its one binding is a module-level assignment, or an import whose
+        module defines it (answered by whole-program facts); a name bound twice is computed at run time."""
+        if isinstance(node, cst.Name):
+            sources = self._lookup(node.value, scope)
+            if sources is None or len(sources) != 1:
+                return None
+            source = sources[0]
+            if source.kind in ("expr", "annotated") and source.scope is not None and source.scope.kind == "module":
+                value = _assigned_value(source)
+                return self._profile_setting(key, value, source.scope, hops) if value is not None else None
+        dotted = self.dotted_name(node, scope) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if dotted is None or self.facts is None:
+            return None
+        return self.facts.constant(dotted, key)
 
     def _neutral_value(self, creation: Creation, name: str, arg: cst.Arg, scope: Scope) -> bool:
         """Whether the argument is one of the expressions `neutral_values` allows (read from the same setting)."""
@@ -820,21 +838,35 @@ def string_value(node: cst.BaseExpression) -> str | None:
     return None
 
 
-SECRET_SETTINGS = frozenset({"connection_string"})
-"""Profile settings that are credentials: recorded only as the environment variable holding them."""
+_MAX_CONSTANT_HOPS = 4  # `A = B` chains followed within one module before a setting counts as computed
 
 ENVIRONMENT_CALLS = ("os.environ.get", "os.getenv")
 
 
 def environment_variable(node: cst.BaseExpression, dotted: Callable[[cst.BaseExpression], str | None]) -> str | None:
-    """VAR for `os.environ["VAR"]`, `os.environ.get("VAR")` or `os.getenv("VAR")` (no default), else None."""
+    """VAR for `os.environ["VAR"]`, `os.environ.get("VAR")` or `os.getenv("VAR")` with no default or a None
+    one (an unset variable gives None either way), else None."""
     if isinstance(node, cst.Subscript) and dotted(node.value) == "os.environ" and len(node.slice) == 1:
         index = node.slice[0].slice
         return string_value(index.value) if isinstance(index, cst.Index) else None
-    if isinstance(node, cst.Call) and dotted(node.func) in ENVIRONMENT_CALLS and len(node.args) == 1:
-        argument = node.args[0]
-        return string_value(argument.value) if argument.keyword is None and not argument.star else None
-    return None
+    if not isinstance(node, cst.Call) or dotted(node.func) not in ENVIRONMENT_CALLS or not 1 <= len(node.args) <= 2:
+        return None
+    name, *default = node.args
+    if name.keyword is not None or name.star or any(arg.star or not _is_none(arg.value) for arg in default):
+        return None
+    return string_value(name.value)
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _assigned_value(source: Source) -> cst.BaseExpression | None:
+    """The value a plain or annotated assignment binds (None for `x: int` alone)."""
+    if source.kind == "annotated":
+        assert isinstance(source.node, cst.AnnAssign)
+        return source.node.value
+    return source.node if isinstance(source.node, cst.BaseExpression) else None
 
 
 def _dotted(node: cst.CSTNode) -> str:
@@ -875,6 +907,7 @@ SHAPED = (
     "the call is spelled says it is an SDK client, so how it was configured is not known"
 )
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+Constants = Callable[[str, str], "str | None"]  # (dotted name, profile key) -> the setting a module constant holds
 Span = tuple[int, int, int, int]  # start line, column, end line, column; columns count characters from 0
 
 
@@ -890,10 +923,21 @@ class IndirectCall:
 class Facts:
     """What whole-program resolution found in one module, looked up by a LibCST node's position."""
 
-    def __init__(self, parsed: ParsedModule, sdk: dict[Span, SdkValue], indirect: dict[Span, IndirectCall]) -> None:
+    def __init__(
+        self,
+        parsed: ParsedModule,
+        sdk: dict[Span, SdkValue],
+        indirect: dict[Span, IndirectCall],
+        constants: Constants | None = None,
+    ) -> None:
         self._positions = parsed.positions if sdk or indirect else {}
         self._sdk = sdk
         self._indirect = indirect
+        self._constants = constants
+
+    def constant(self, dotted: str, key: str) -> str | None:
+        """The storage-profile setting (`key`) another module's top-level name holds, when it is a constant."""
+        return self._constants(dotted, key) if self._constants is not None else None
 
     def sdk(self, node: cst.CSTNode) -> SdkValue | None:
         span = self._span(node)
@@ -920,6 +964,9 @@ class CreatingModule:
         site = self._calls.get(_ast_span(self._lines, call))
         return self._resolver.sdk_value(site.node, site.scope) if site is not None else None
 
+    def constant_setting(self, name: str, key: str) -> str | None:
+        return self._resolver.constant_setting(name, key)
+
 
 def cst_span(positions: Mapping[cst.CSTNode, CodeRange], node: cst.CSTNode) -> Span | None:
     where = positions.get(node)
@@ -932,10 +979,12 @@ def facts_for(
     source: str,
     parsed: ParsedModule,
     checked: Callable[[Sdk], SdkValue | None] | None = None,
+    constants: Constants | None = None,
 ) -> Facts:
     """The whole-program resolver's findings for this module, in LibCST's terms.
 
-    `checked` gives an object made elsewhere the cap and profile its creation gives it there.
+    `checked` gives an object made elsewhere the cap and profile its creation gives it there; `constants`
+    what storage-profile setting another module's constant holds.
     """
     lines = _LINE_BREAKS.split(source)
     sdk = {
@@ -947,7 +996,7 @@ def facts_for(
         _ast_span(lines, call): IndirectCall(rule, _followed(owner), reason)
         for call, rule, owner, reason in program.indirect_calls(summary)
     }
-    return Facts(parsed, sdk, indirect)
+    return Facts(parsed, sdk, indirect, constants)
 
 
 def _followed(value: Sdk, checked: Callable[[Sdk], SdkValue | None] | None = None) -> SdkValue:

@@ -595,6 +595,8 @@ class _KeepComments:
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         body, footer = self._carried(original_node.body, updated_node.body, updated_node.footer)
+        if body and original_node.body and id(original_node.body[0]) in self._removed and not updated_node.header:
+            body[0] = _without_blank_lines_above(body[0])  # the file does not start with a blank line
         return updated_node.with_changes(body=body, footer=footer)
 
     def _carried(
@@ -619,6 +621,15 @@ class _KeepComments:
                 body[index] = statement.with_changes(leading_lines=_with_comments(carried, statement.leading_lines))
             carried, index = [], index + 1
         return body, [*_comment_lines(carried), *footer]
+
+
+def _without_blank_lines_above(statement: cst.BaseStatement) -> cst.BaseStatement:
+    if not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        return statement
+    lines = list(statement.leading_lines)
+    while lines and lines[0].comment is None:
+        lines.pop(0)
+    return statement.with_changes(leading_lines=lines)
 
 
 def _comment_lines(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:

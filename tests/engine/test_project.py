@@ -354,3 +354,61 @@ def test_the_files_importing_a_module_follow_edits_of_import_lines(tmp_path: Pat
     assert project.dependents([clients]) == {clients}
     project.drop_text(jobs)  # back to the file on disk, which imports nothing
     assert project.dependents([clients]) == {clients}
+
+
+SETTINGS_BASE = """\
+import os
+
+from app.loop import LOOPED
+
+ENDPOINT = os.environ["S3_URL"]
+REGION = "eu-west-1"
+"""
+
+SETTINGS_JOBS = """\
+import boto3
+
+from app.config import ENDPOINT, REGION
+from app.loop import LOOPED
+
+TWICE = "us-east-1"
+TWICE = "eu-central-1"
+
+
+def configured(key):
+    boto3.client("s3", region_name=REGION, endpoint_url=ENDPOINT).delete_object(Bucket="b", Key=key)
+
+
+def cyclic(key):
+    boto3.client("s3", region_name=LOOPED).delete_object(Bucket="b", Key=key)
+
+
+def bound_twice(key):
+    boto3.client("s3", region_name=TWICE).delete_object(Bucket="b", Key=key)
+
+
+def secret_in_code(key):
+    boto3.client("s3", aws_access_key_id="not-a-real-key").delete_object(Bucket="b", Key=key)
+"""
+
+
+def test_settings_held_by_constants_of_other_modules_are_carried_into_the_profile(tmp_path: Path) -> None:
+    """A region or endpoint re-exported by a package's `__init__` is recorded; a constant bound twice,
+    one caught in an import cycle, or a credential written in the code is not, and its fix stays unsafe."""
+    package = tmp_path / "app"
+    (package / "config").mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "config" / "__init__.py").write_text("from .base import ENDPOINT, REGION\n", encoding="utf-8")
+    (package / "config" / "base.py").write_text(SETTINGS_BASE, encoding="utf-8")
+    (package / "loop.py").write_text("from app.config.base import LOOPED\n", encoding="utf-8")
+    (package / "jobs.py").write_text(SETTINGS_JOBS, encoding="utf-8")
+    document = json.loads(run(tmp_path, "scan", "--format", "json", "--exit-zero", ".").stdout)
+    found = {f["line"]: (f["fix"], f["reason"]) for f in document["findings"]}
+    assert sorted(found) == [11, 15, 19, 23]
+    assert found[11][0] == "safe"
+    assert found[15] == found[19]
+    assert found[15][0] == "unsafe" and "region_name computed at run time" in found[15][1]
+    assert found[23][0] == "unsafe" and "created with aws_access_key_id;" in found[23][1]
+    done = run(tmp_path, "fix", "--diff", ".")
+    diff = done.stdout + done.stderr
+    assert "provider = s3, endpoint = env:S3_URL, region = eu-west-1" in diff
