@@ -224,6 +224,7 @@ _RUNNERS = {
     "run_sync_in_worker_thread": (0, True),
     "sync": (1, True),
 }
+_MAX_HANDOVERS = 2  # how often a handed-over function may be passed on before the call that makes use of it
 _MAX_NAMESAKES = 3  # a method called on an unknown object is followed by name when the project has this few
 # fsspec gives every `async def _name` of an async filesystem a blocking twin `name` at run time
 # (`fs.call_s3(...)` runs `fs._call_s3(...)`), so project code calls methods no class defines.
@@ -1688,21 +1689,52 @@ class Program:
 
     def _called_back(self, function: FunctionInfo) -> list[tuple[CallSite, int]]:
         """`self._one_op(_download, url)`, where `_one_op(self, op, url)` calls `op(client, tmp)`: the calls a
-        function of the project makes of its parameter are calls of the function handed to it."""
-        if self.modules.too_common(function.name):
+        function of the project makes of its parameter are calls of the function handed to it. A class handed
+        over (`pool.add(DeleteTask)`, then `task_class(client, ...)`) is its constructor handed over."""
+        names = [function.name]
+        if function.name == "__init__" and function.owner is not None:
+            names = [function.owner.name]
+        sites: list[tuple[CallSite, int]] = []
+        for name in names:
+            if self.modules.too_common(name):
+                continue
+            for summary in self.modules.mentioning(name):
+                for site in self._handing_over(summary).get(name, ()):
+                    sites += self._called_as_handed(function, name, site)
+        return sites
+
+    def _called_as_handed(self, function: FunctionInfo, name: str, site: CallSite) -> list[tuple[CallSite, int]]:
+        """The calls of `function` that follow from `site` handing it over by `name` to a project function."""
+        receiver = self.value(site.node.func, site.scope)
+        if not isinstance(receiver, FunctionRef):
             return []
         sites: list[tuple[CallSite, int]] = []
-        for summary in self.modules.mentioning(function.name):
-            for site in self._handing_over(summary).get(function.name, ()):
-                receiver = self.value(site.node.func, site.scope)
-                if not isinstance(receiver, FunctionRef):
-                    continue
-                for position, argument in enumerate(site.node.args):
-                    handed = self.value(argument, site.scope) if callee_name(argument) == function.name else None
-                    if isinstance(handed, FunctionRef) and handed.function is function:
-                        skipped = _unspelled(handed)
-                        sites.extend((call, skipped) for call in _calls_of_parameter(receiver, position))
+        for position, argument in enumerate(site.node.args):
+            handed = self.value(argument, site.scope) if callee_name(argument) == name else None
+            if isinstance(handed, FunctionRef) and handed.function is function:
+                skipped = _unspelled(handed)
+            elif isinstance(handed, ClassRef) and self._constructor(handed.cls) is function:
+                skipped = 1
+            else:
+                continue
+            sites.extend((call, skipped) for call in self._calls_of_parameter(receiver, position, _MAX_HANDOVERS))
         return sites
+
+    def _calls_of_parameter(self, callee: FunctionRef, position: int, handovers: int) -> list[CallSite]:
+        """The calls `callee` makes of the parameter its call passes at `position` (`op(...)` for `op`), also
+        after handing it on to another project function (`pool.run(cb, op)`), at most `handovers` times."""
+        name = _handed_parameter(callee, position)
+        if name is None:
+            return []
+        function = callee.function
+        calls = [site for site in function.calls if isinstance(site.node.func, ast.Name) and site.node.func.id == name]
+        for site in function.calls if handovers else ():
+            passed = [i for i, a in enumerate(site.node.args) if isinstance(a, ast.Name) and a.id == name]
+            onward = self.value(site.node.func, site.scope) if passed else None
+            if isinstance(onward, FunctionRef):
+                for index in passed:
+                    calls += self._calls_of_parameter(onward, index, handovers - 1)
+        return calls
 
     def _handing_over(self, summary: ModuleSummary) -> dict[str, list[CallSite]]:
         """The module's calls by the names of the functions or methods they pass as positional arguments."""
@@ -1948,16 +1980,14 @@ def _isinstance_test(node: ast.expr) -> tuple[ast.expr, ast.expr] | None:
     return None
 
 
-def _calls_of_parameter(callee: FunctionRef, position: int) -> list[CallSite]:
-    """The calls `callee` makes of the parameter its call passes at `position` (`op(...)` for `op`)."""
+def _handed_parameter(callee: FunctionRef, position: int) -> str | None:
+    """The parameter a call of `callee` fills at `position`, unless the body binds it again."""
     function = callee.function
     offset = _unspelled(callee)
     if position + offset >= len(function.params):
-        return []
+        return None
     name = function.params[position + offset].arg
-    if len(function.scope.bindings.get(name, ())) != 1:
-        return []  # rebound in the body: not only what was handed over
-    return [site for site in function.calls if isinstance(site.node.func, ast.Name) and site.node.func.id == name]
+    return name if len(function.scope.bindings.get(name, ())) == 1 else None  # else not only what was handed
 
 
 def _argument_for(callee: FunctionRef, call: ast.Call, index: int) -> ast.expr | None:
