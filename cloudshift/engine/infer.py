@@ -584,7 +584,7 @@ class Program:
         func = site.node.func
         if not isinstance(func, ast.Attribute) or func.attr not in self._shapes:
             return None
-        keywords = [keyword.arg for keyword in site.node.keywords]
+        keywords = [name for keyword in site.node.keywords for name in _keyword_names(keyword, site.scope)]
         fitting = [obj for obj, shape in self._shapes[func.attr] if shape.fits(len(site.node.args), keywords)]
         if len(fitting) != 1 or self.value(func.value, site.scope) is not None:
             return None
@@ -1978,6 +1978,18 @@ def _isinstance_test(node: ast.expr) -> tuple[ast.expr, ast.expr] | None:
     ):
         return node.args[0], node.args[1]
     return None
+
+
+def _keyword_names(keyword: ast.keyword, scope: Scope) -> list[str | None]:
+    """The names a keyword argument spells: its own, or for `**params` the string keys of the dict literal
+    `params` is bound to, once, in the call's scope (`params = {"Bucket": b, "Key": k}`); None: unknown."""
+    if keyword.arg is not None or not isinstance(keyword.value, ast.Name):
+        return [keyword.arg]
+    bindings = scope.bindings.get(keyword.value.id, [])
+    value = bindings[0].node if len(bindings) == 1 and bindings[0].kind is Kind.VALUE else None
+    if not isinstance(value, ast.Dict) or bindings[0].path:
+        return [None]
+    return [key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None for key in value.keys]
 
 
 def _handed_parameter(callee: FunctionRef, position: int) -> str | None:

@@ -59,7 +59,7 @@ def build_prefilter(ruleset: RuleSet) -> Prefilter:
     shaped_calls = tuple(
         (
             re.compile(rf"\.(?:{'|'.join(sorted(map(re.escape, obj.distinctive)))})\s*\("),
-            tuple(re.compile(rf"\b{re.escape(keyword)}\s*=(?!=)") for keyword in sorted(obj.call_shape.keywords)),
+            tuple(_keyword_pattern(keyword) for keyword in sorted(obj.call_shape.keywords)),
         )
         for obj in ruleset.objects.values()
         if obj.call_shape is not None and obj.distinctive
@@ -67,6 +67,12 @@ def build_prefilter(ruleset: RuleSet) -> Prefilter:
     compound = {name for obj in ruleset.objects.values() for name in obj.members if "_" in name.strip("_")}
     method_calls = re.compile(rf"\.(?:{'|'.join(sorted(map(re.escape, compound)))})\s*\(")
     return Prefilter(imports, entry_names, named_modules, shaped_calls, method_calls)
+
+
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """`Bucket=` as an argument, or `"Bucket":` as a key of a dict passed as `**params`."""
+    name = re.escape(keyword)
+    return re.compile(rf"""\b{name}\s*=(?!=)|["']{name}["']\s*:""")
 
 
 def _import_patterns(module: str) -> list[str]:
