@@ -147,3 +147,14 @@ class FileResult:
     @property
     def changed(self) -> bool:
         return self.fixed_source is not None and self.fixed_source != self.source
+
+
+SHIM_FACTORY = "create_storage_client"
+
+
+@dataclass(frozen=True)
+class Shim:
+    """Where rewritten code imports the shim from (`[tool.cloudshift] shim-module`)."""
+
+    module: str = "storage_shim"
+    factory: str = SHIM_FACTORY

@@ -28,17 +28,8 @@ from storage_shim.profiles import SECRET_KEYS
 
 PASSED_AS_VALUE = "the SDK method is passed as a value (to a wrapper or callback); rewrite the call it makes by hand"
 MAX_PROFILE_NAME = 32
-SHIM_FACTORY = "create_storage_client"
 _KEYS = SECRET_KEYS - {"connection_string"}  # profile settings that are access keys
 UNBINDABLE = "the arguments cannot be bound statically (*args or **kwargs, or more than the SDK signature takes)"
-
-
-@dataclass(frozen=True)
-class Shim:
-    """Where rewritten code imports the shim from (`[tool.cloudshift] shim-module`)."""
-
-    module: str = "storage_shim"
-    factory: str = SHIM_FACTORY
 
 
 @dataclass(frozen=True)

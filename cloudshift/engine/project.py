@@ -10,9 +10,11 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from cloudshift.engine.infer import Modules, Program
 from cloudshift.engine.source import SourceError, read_source
@@ -292,3 +294,39 @@ def _imported_by(text: str, package: str) -> frozenset[str]:
 def _suffixes(dotted: str) -> list[str]:
     parts = dotted.split(".")
     return [dotted, *(".".join(parts[start:]) for start in range(1, len(parts) - 1))]
+
+
+Kept = TypeVar("Kept")
+
+
+class ProgramMemo(Generic[Kept]):
+    """What was last worked out for a few texts, kept while the project's `Program` is the one it was
+    worked out with: a change to any module's text (or to the files searched) makes a new one, and may
+    change what names resolve to.
+
+    The engine keeps the last texts' parse and analysis (the editor's quick fix and fix-all, asked for
+    the text its diagnostics were just computed on, do not parse and analyse it again: seconds on a
+    2,000-line file), and the last modules that create SDK objects used elsewhere.
+    """
+
+    SIZE = 4
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple[str, str], tuple[Program, Kept]] = OrderedDict()
+
+    def __reduce__(self) -> tuple[type[ProgramMemo[Kept]], tuple[()]]:
+        """Parsed trees are not worth sending to another process: a copy starts empty."""
+        return type(self), ()
+
+    def get(self, path: str, source: str, program: Program) -> Kept | None:
+        entry = self._entries.get((path, source))
+        if entry is None or entry[0] is not program:
+            return None
+        self._entries.move_to_end((path, source))
+        return entry[1]
+
+    def put(self, path: str, source: str, program: Program, kept: Kept) -> None:
+        self._entries[(path, source)] = (program, kept)
+        self._entries.move_to_end((path, source))
+        while len(self._entries) > self.SIZE:
+            self._entries.popitem(last=False)

@@ -14,8 +14,9 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from cloudshift.engine.detect import Match
 from cloudshift.engine.parse import NoFieldHooks
-from cloudshift.engine.plan import CreationFix, Decision, Plan, Planner, Shim, dict_entries
+from cloudshift.engine.plan import CreationFix, Decision, Plan, Planner, dict_entries
 from cloudshift.engine.resolve import Resolver, bind_arguments
+from cloudshift.model import Shim
 from cloudshift.rules.pattern import block_placeholder, normalized_code, replacement
 from cloudshift.rules.ruleset import RuleSet
 from cloudshift.rules.template import Template

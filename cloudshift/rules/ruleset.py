@@ -15,11 +15,9 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, cast
 
-import libcst as cst
 import yaml
 
 from cloudshift.model import Safety
-from cloudshift.rules.pattern import PatternError, check_template
 from cloudshift.rules.template import Template
 
 SCHEMA = json.loads((Path(__file__).with_name("schema.json")).read_text(encoding="utf-8"))
@@ -301,7 +299,7 @@ def load_rule_file(path: Path, ruleset: RuleSet) -> None:
             ruleset.generic_types[dotted] = name
     for name, spec in data["objects"].items():
         for index, entry in enumerate(spec["created_by"]):
-            creation = _creation(name, entry, lines.origin(["objects", name, "created_by", index]))
+            creation = _creation(name, entry, lines.origin(["objects", name, "created_by", index]), checked)
             for referred in [creation.on, *creation.neutral_objects.values()]:
                 _check_object(ruleset, referred, creation.origin)
             if creation.kind == "call":
@@ -456,7 +454,7 @@ def _when(spec: dict[str, Any] | None) -> dict[str, tuple[str, ...]]:
     return {key: (value,) if isinstance(value, str) else tuple(value) for key, value in (spec or {}).items()}
 
 
-def _creation(result: str, entry: dict[str, Any], origin: Origin) -> Creation:
+def _creation(result: str, entry: dict[str, Any], origin: Origin, checked: bool) -> Creation:
     kind = next(k for k in ("call", "method", "attribute", "iterate") if k in entry)
     on, target = (None, entry[kind]) if kind == "call" else _member(entry[kind])
     signature = Signature.parse(entry.get("params"))
@@ -468,11 +466,8 @@ def _creation(result: str, entry: dict[str, Any], origin: Origin) -> Creation:
     _check_params(signature, neutral_values, "neutral_values", origin)
     profile = dict(entry.get("profile", {}))
     _check_params(signature, profile, "profile", origin)
-    for code in (code for codes in neutral_values.values() for code in codes):
-        try:
-            cst.parse_expression(code)
-        except cst.ParserSyntaxError as error:
-            raise RuleError(f"{origin}: neutral_values: {code!r} is not a Python expression") from error
+    if not checked:
+        _check_expressions([code for codes in neutral_values.values() for code in codes], origin)
     return Creation(
         kind,
         target,
@@ -555,12 +550,29 @@ def _patterns(spec: dict[str, Any], origin: Origin, checked: bool) -> tuple[str,
         raise RuleError(
             f"{origin}: a fix with a 'pattern' takes no 'result', 'iterated', 'keywords' or 'dict_keywords'"
         )
-    for pattern in patterns if not checked else ():
+    if not checked:
+        _check_patterns(patterns, Template(spec["template"]), origin)
+    return patterns
+
+
+def _check_patterns(patterns: tuple[str, ...], template: Template, origin: Origin) -> None:
+    from cloudshift.rules.pattern import PatternError, check_template  # parses with LibCST: as above
+
+    for pattern in patterns:
         try:
-            check_template(pattern, Template(spec["template"]))
+            check_template(pattern, template)
         except PatternError as error:
             raise RuleError(f"{origin}: {error}") from error
-    return patterns
+
+
+def _check_expressions(codes: list[str], origin: Origin) -> None:
+    import libcst as cst  # only a rule text not validated before needs the parser: not imported at start-up
+
+    for code in codes:
+        try:
+            cst.parse_expression(code)
+        except cst.ParserSyntaxError as error:
+            raise RuleError(f"{origin}: neutral_values: {code!r} is not a Python expression") from error
 
 
 def _check_params(signature: Signature, names: Iterable[str], key: str, origin: Origin) -> None:
