@@ -1691,16 +1691,14 @@ class Program:
         """`self._one_op(_download, url)`, where `_one_op(self, op, url)` calls `op(client, tmp)`: the calls a
         function of the project makes of its parameter are calls of the function handed to it. A class handed
         over (`pool.add(DeleteTask)`, then `task_class(client, ...)`) is its constructor handed over."""
-        names = [function.name]
-        if function.name == "__init__" and function.owner is not None:
-            names = [function.owner.name]
+        owner = function.owner if function.name == "__init__" else None
+        name = owner.name if owner is not None else function.name  # a constructor is handed over as its class
+        if self.modules.too_common(name):
+            return []
         sites: list[tuple[CallSite, int]] = []
-        for name in names:
-            if self.modules.too_common(name):
-                continue
-            for summary in self.modules.mentioning(name):
-                for site in self._handing_over(summary).get(name, ()):
-                    sites += self._called_as_handed(function, name, site)
+        for summary in self.modules.mentioning(name):
+            for site in self._handing_over(summary).get(name, ()):
+                sites += self._called_as_handed(function, name, site)
         return sites
 
     def _called_as_handed(self, function: FunctionInfo, name: str, site: CallSite) -> list[tuple[CallSite, int]]:

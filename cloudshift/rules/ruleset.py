@@ -556,7 +556,8 @@ def _patterns(spec: dict[str, Any], origin: Origin, checked: bool) -> tuple[str,
 
 
 def _check_patterns(patterns: tuple[str, ...], template: Template, origin: Origin) -> None:
-    from cloudshift.rules.pattern import PatternError, check_template  # parses with LibCST: as above
+    # pattern.py parses with LibCST: only a rule text not validated before needs it, not every start-up
+    from cloudshift.rules.pattern import PatternError, check_template
 
     for pattern in patterns:
         try:
