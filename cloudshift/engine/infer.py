@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from cloudshift.engine.summarize import (
     LOOP,
@@ -475,7 +476,17 @@ class Modules:
         return found + [s for s in self._extra if s not in found]  # as `mentioning` does
 
 
+class _Answer(NamedTuple):
+    """A memoised answer, how many levels of parameters it followed through callers, and whether
+    _MAX_PARAMETER_DEPTH cut that short."""
+
+    value: Value
+    levels: int
+    cut: bool
+
+
 Context = frozenset[tuple[int, Value]]  # id(parameter binding) -> the literal passed at this call
+_Question = tuple[int, int, Context]  # id(node), id(scope), context
 _NO_CONTEXT: Context = frozenset()
 
 
@@ -485,13 +496,16 @@ class Program:
     def __init__(self, ruleset: RuleSet, modules: Modules) -> None:
         self.ruleset = ruleset
         self.modules = modules
-        self._memo: dict[tuple[int, int, Context], Value] = {}
-        self._active: dict[tuple[int, int, Context], int] = {}  # questions being answered -> their depth
+        # (question, None) -> its answer when following parameters was not cut short by _MAX_PARAMETER_DEPTH;
+        # (question, parameter depth) -> its answer there when it was
+        self._memo: dict[tuple[_Question, int | None], _Answer] = {}
+        self._active: dict[_Question, int] = {}  # questions being answered -> their depth
         self._provisional_below = _SETTLED  # answers deeper than this used a cut-off cycle: not memoised
-        self._provisional: dict[tuple[int, int, Context], Value] = {}  # those answers, for the open question
+        self._provisional: dict[tuple[_Question, int | None], _Answer] = {}  # those answers, for the open question
         self._steps = 0
         self._parameter_depth = 0
-        self._chain_root = 0  # depth of the question whose parameters are being followed through callers
+        self._deepest = 0  # the deepest parameter depth the question being answered reached
+        self._cut = False  # whether the question being answered ran into _MAX_PARAMETER_DEPTH
         self._subclasses: dict[tuple[int, str, int], list[ClassInfo]] = {}
         self._mro: dict[int, list[ClassInfo]] = {}
         self._proxies: dict[int, bool] = {}  # id(class) -> whether it is a lazy-import proxy
@@ -517,14 +531,19 @@ class Program:
         answers in between are then provisional: memoised for good, they would make the result
         depend on which question was asked first, so they are kept only until the top-level
         question is answered; the question the cycle returned to is memoised for good.
+
+        An answer is reused only where it would be worked out the same way again: one that followed
+        parameters through callers N levels deep, at a parameter depth that leaves N levels; one that
+        _MAX_PARAMETER_DEPTH cut short, at the same depth only. Reused deeper, it would reach further
+        than a first asking there does, and a file's findings would depend on which files the same
+        process checked before it.
         """
         if not self._active:
             self._steps = 0
         key = (id(node), id(scope), context)
-        if key in self._memo:
-            return self._memo[key]
-        if key in self._provisional:
-            return self._provisional[key]
+        known = self._known(key)
+        if known is not None:
+            return known.value
         if key in self._active:
             self._provisional_below = min(self._provisional_below, self._active[key])
             return None
@@ -534,24 +553,43 @@ class Program:
             return None
         depth = len(self._active)
         self._active[key] = depth
+        outer_deepest, outer_cut = self._deepest, self._cut
+        self._deepest, self._cut = self._parameter_depth, False
         try:
             result = self._evaluate(node, scope, context)
         except RecursionError:
             result = None
         finally:
             del self._active[key]
+        answer = _Answer(result, self._deepest - self._parameter_depth, self._cut)
+        where = (key, self._parameter_depth if self._cut else None)
+        self._deepest, self._cut = max(outer_deepest, self._deepest), outer_cut or self._cut
         if isinstance(result, Sdk):
             self._record(node, scope, result)
         if self._provisional_below >= depth:
-            self._memo[key] = result
+            self._memo[where] = answer
             if self._provisional_below == depth:
                 self._provisional_below = _SETTLED
         else:
-            self._provisional[key] = result  # reused only while this top-level question is open
+            self._provisional[where] = answer  # reused only while this top-level question is open
         if not self._active:
             self._provisional_below = _SETTLED
             self._provisional.clear()
         return result
+
+    def _known(self, key: _Question) -> _Answer | None:
+        """The answer asking `key` at the current parameter depth gives, when it was worked out before; the
+        question under way has then reached as deep as that asking would have."""
+        here = self._parameter_depth
+        for known in (self._memo, self._provisional):
+            answer = known.get((key, None))
+            if answer is None or here + answer.levels > _MAX_PARAMETER_DEPTH:
+                answer = known.get((key, here))
+            if answer is not None:
+                self._deepest = max(self._deepest, here + answer.levels)
+                self._cut = self._cut or answer.cut
+                return answer
+        return None
 
     def sdk(self, node: ast.AST, scope: Scope) -> Sdk | None:
         found = self.value(node, scope)
@@ -1590,18 +1628,15 @@ class Program:
         if checked is not None:
             values.append(checked)
         if self._parameter_depth < _MAX_PARAMETER_DEPTH:
-            outer_chain = self._chain_root
-            if self._parameter_depth == 0:
-                self._chain_root = len(self._active) - 1  # the question this chain of callers started from
             self._parameter_depth += 1
+            self._deepest = max(self._deepest, self._parameter_depth)
             try:
                 sites = self.call_sites(function)
                 values.extend(self._argument(site, function, skip, param) for site, skip in sites)
             finally:
                 self._parameter_depth -= 1
-                self._chain_root = outer_chain
-        else:  # cut short by depth: settled only for the question the chain started from
-            self._provisional_below = min(self._provisional_below, self._chain_root)
+        else:  # cut short: what is found is the answer at this depth (see `value`)
+            self._cut = True
         return _less_sure(unify(values)) if len(values) > 1 else values[0]
 
     def _checked_type(self, function: FunctionInfo, name: str) -> Value:

@@ -329,7 +329,7 @@ def test_every_node_the_resolver_remembers_an_answer_for_stays_alive(tmp_path: P
     program = project.program(engine.ruleset)
     alive = {id(node) for summary in program.modules.loaded() for node in ast.walk(summary.tree)}
     alive |= {id(node) for kept in gc.get_objects() if isinstance(kept, ast.AST) for node in ast.walk(kept)}
-    assert {node for node, _, _ in program._memo} <= alive
+    assert {node for (node, _, _), _ in program._memo} <= alive
 
 
 def test_the_files_importing_a_module_follow_edits_of_import_lines(tmp_path: Path) -> None:
