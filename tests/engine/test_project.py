@@ -412,3 +412,76 @@ def test_settings_held_by_constants_of_other_modules_are_carried_into_the_profil
     done = run(tmp_path, "fix", "--diff", ".")
     diff = done.stdout + done.stderr
     assert "provider = s3, endpoint = env:S3_URL, region = eu-west-1" in diff
+
+
+HANDED_DOWN = {
+    "clients.py": """\
+import oci
+
+
+def build_client():
+    return oci.object_storage.ObjectStorageClient({})
+""",
+    "manager.py": """\
+from tasks import DeleteObjectTask
+
+
+class TransferManager:
+    def __init__(self, client):
+        self._client = client
+
+    def delete_object(self, name):
+        return DeleteObjectTask(self._client, name).run()
+
+    def names(self):
+        return self._client.list_objects("ns", "bucket")
+""",
+    "tasks.py": """\
+def _delete(client, name):
+    client.delete_object("ns", "bucket", name)
+
+
+def _retry(client, name):
+    _delete(client, name)
+
+
+class DeleteObjectTask:
+    def __init__(self, object_storage_client, name):
+        self.object_storage_client = object_storage_client
+        self.name = name
+
+    def run(self):
+        _retry(self.object_storage_client, self.name)
+""",
+    "cli.py": """\
+from clients import build_client
+from manager import TransferManager
+
+
+def main(name):
+    TransferManager(build_client()).delete_object(name)
+""",
+}
+
+
+@pytest.mark.parametrize("first", [[], ["manager.py"], ["cli.py", "manager.py"]])
+def test_a_files_findings_do_not_depend_on_the_files_checked_before_it(tmp_path: Path, first: list[str]) -> None:
+    """A worker process checks many files with one resolver. The client reaches `tasks.py` through four
+    levels of parameters, one more than the resolver follows; `manager.py` asks about the same client one
+    level from where it is made. Reusing that answer four levels down found the call only after
+    `manager.py` had been checked: oci-cli's delete task was found in one `--jobs 2` run and not the next."""
+    from cloudshift.config import Settings
+    from cloudshift.engine.pipeline import Engine
+    from cloudshift.engine.project import Project
+
+    for name, text in HANDED_DOWN.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    project = Project({tmp_path / name: text for name, text in HANDED_DOWN.items()}, roots=[tmp_path])
+    project.settle_candidates(lambda path: True)
+    engine = Engine.create(Settings(tmp_path)).with_project(project)
+    found = {}
+    for name in [*first, "tasks.py"]:
+        found[name] = [f.line for f in engine.check_source(str(tmp_path / name), HANDED_DOWN[name]).findings]
+    assert found["tasks.py"] == []
+    if "manager.py" in found:
+        assert found["manager.py"] == [12]  # the question about `self._client` was asked and answered
