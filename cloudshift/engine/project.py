@@ -168,6 +168,12 @@ class Project:
         self._summaries[resolved] = (digest, summary)
         return summary
 
+    def forget_answers(self) -> None:
+        """Answer the next question with a resolver that has answered none yet, as a new worker process
+        does (summaries are kept): benchmarks/order_independence.py checks that findings never depend on
+        what was asked before."""
+        self._program = None
+
     def program(self, ruleset: RuleSet) -> Program:
         """The resolver over the project's current texts (summaries outlive it; its answers do not)."""
         if self._program is None or self._program.ruleset is not ruleset:
