@@ -24,31 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from recall import TRUTH, fetch, load_truth
 
+from cloudshift.api import Engine, Project, Workspace
 from cloudshift.config import load_settings
-from cloudshift.engine.discovery import discover
-from cloudshift.engine.pipeline import Engine
-from cloudshift.engine.project import Project
-from cloudshift.engine.source import SourceError, read_source
 
 Outcome = frozenset[tuple[int, str, str, str, str]]  # line, rule, fix safety, reason, confidence
-
-
-def candidates(root: Path) -> tuple[Engine, Project, list[Path]]:
-    """The engine, project and candidate files `cloudshift scan ROOT` would have."""
-    settings = load_settings(root)
-    engine = Engine.create(settings)
-    texts = {}
-    for path in discover([root], settings):
-        try:
-            texts[path] = read_source(path, settings.max_file_size).text
-        except SourceError:
-            continue
-    project = Project(texts, roots=[root])
-    chosen = project.settle_candidates(
-        lambda path: engine.prefilter.reaches_sdk(project.texts[path]),
-        lambda path: engine.prefilter.calls_sdk_method(project.texts[path]),
-    )
-    return engine.with_project(project), project, sorted(path for path in chosen if path in project.texts)
 
 
 def check_all(engine: Engine, project: Project, order: list[Path], fresh: bool) -> dict[Path, Outcome]:
@@ -74,14 +53,17 @@ def differences(root: Path, first: dict[Path, Outcome], second: dict[Path, Outco
 
 def run(root: Path, report: Callable[[str], None]) -> bool:
     """Check the package at `root` three ways; whether all three agree."""
-    engine, project, files = candidates(root.resolve())
+    root = root.resolve()
+    workspace = Workspace.load(Engine.create(load_settings(root)), root)  # what `cloudshift scan ROOT` reads
+    engine, project = workspace.engine, workspace.project
+    files = sorted(workspace.candidates())
     start = time.perf_counter()
     forward = check_all(engine, project, files, fresh=False)
     backward = check_all(engine, project, files[::-1], fresh=False)
     alone = check_all(engine, project, files, fresh=True)
     found = sum(len(outcome) for outcome in forward.values())
-    lines = differences(root.resolve(), forward, backward, "in reverse order")
-    lines += differences(root.resolve(), forward, alone, "each checked alone")
+    lines = differences(root, forward, backward, "in reverse order")
+    lines += differences(root, forward, alone, "each checked alone")
     seconds = time.perf_counter() - start
     report(f"{root.name:<44} {len(files):6} files {found:5} findings {len(lines):3} differences {seconds:7.1f} s")
     for line in lines:
