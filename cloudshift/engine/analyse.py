@@ -139,9 +139,12 @@ class Analyser:
         summary = self.project.summary_of(Path(path), text)
         constants = functools.partial(self._constant, program)
         facts = facts_for(program, summary, text, parsed, constants=constants) if summary is not None else None
+        return CreatingModule(self._resolver(path, parsed, facts), parsed)
+
+    def _resolver(self, path: str, parsed: ParsedModule, facts: Facts | None) -> Resolver:
+        """The text at `path` resolved as the project module that file is."""
         name = self.project.module_of(Path(path))
-        resolver = Resolver(parsed.module, self.ruleset, name, Path(path).name == "__init__.py", facts)
-        return CreatingModule(resolver, parsed)
+        return Resolver(parsed.module, self.ruleset, name, Path(path).name == "__init__.py", facts)
 
     def _check_unparsable(self, path: str, source: str, problem: SyntaxProblem) -> FileResult:
         """Report the syntax error, and the complete SDK calls found around it (no fixes offered)."""
@@ -162,8 +165,7 @@ class Analyser:
         return FileResult(path, partial, (error,), source=source, suppressed=analysis.suppressed)
 
     def _analyse(self, path: str, parsed: ParsedModule, facts: Facts | None) -> Analysis:
-        name = self.project.module_of(Path(path))
-        resolver = Resolver(parsed.module, self.ruleset, name, Path(path).name == "__init__.py", facts)
+        resolver = self._resolver(path, parsed, facts)
         matches = [m for m in detect(resolver, self.ruleset) if self.settings.allows(m.rule.id, Path(path))]
         matches, suppressed = self._unsuppressed(path, parsed, matches)
         if not matches:
